@@ -1,0 +1,103 @@
+/* core.h: error codes, call-checking macros, collective error agreement, local index type.
+ * Every public function returns er_err (ER_OK on success); the message of the first failure is
+ * kept per process and agreed on collectively by er_agree(). Nothing here prints on its own
+ * except er_report(), which only rank 0 uses. */
+#ifndef ERASE_CORE_H
+#define ERASE_CORE_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ER_VERSION "0.1.0"
+
+typedef int er_err;
+enum {
+  ER_OK = 0,
+  ER_ERR_INPUT = 1,  /* bad user input: file content, options */
+  ER_ERR_IO = 2,     /* file system / HDF5 failure */
+  ER_ERR_MEM = 3,    /* allocation failure */
+  ER_ERR_MPI = 4,    /* MPI call failed */
+  ER_ERR_LIB = 5,    /* METIS / LAPACK / ScaLAPACK failure */
+  ER_ERR_NUM = 6,    /* numerical failure: NaN, not positive definite */
+  ER_ERR_INTERNAL = 7
+};
+
+/* Local (per-rank) row/column index: owned rows first, then ghosts. Global ids are int64_t. */
+typedef int32_t er_lidx;
+
+/* Record an error message (printf-style) with its origin; returns code. Keeps the first message
+ * until er_error_clear(). */
+er_err er_error_set(er_err code, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+const char *er_error_message(void);
+void er_error_clear(void);
+
+#define ER_ERROR(code, ...) er_error_set((code), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Goto-cleanup style: the enclosing function declares `er_err err = ER_OK;` and a `cleanup:`
+ * label. */
+#define ER_CALL(call)                                                                       \
+  do {                                                                                       \
+    err = (call);                                                                            \
+    if (err != ER_OK) goto cleanup;                                                          \
+  } while (0)
+#define ER_CHECK(cond, code, ...)                                                            \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
+      err = ER_ERROR((code), __VA_ARGS__);                                                   \
+      goto cleanup;                                                                          \
+    }                                                                                        \
+  } while (0)
+#define ER_CALL_MPI(call)                                                                    \
+  do {                                                                                       \
+    int mpi_rc_ = (call);                                                                    \
+    if (mpi_rc_ != MPI_SUCCESS) {                                                            \
+      err = ER_ERROR(ER_ERR_MPI, "MPI call failed (code %d): %s", mpi_rc_, #call);           \
+      goto cleanup;                                                                          \
+    }                                                                                        \
+  } while (0)
+#define ER_MALLOC(ptr, count)                                                                \
+  do {                                                                                       \
+    size_t n_ = (size_t)(count);                                                             \
+    (ptr) = malloc((n_ ? n_ : 1) * sizeof(*(ptr)));                                          \
+    if (!(ptr)) {                                                                            \
+      err = ER_ERROR(ER_ERR_MEM, "out of memory allocating %zu bytes for %s",              \
+                     n_ * sizeof(*(ptr)), #ptr);                                             \
+      goto cleanup;                                                                          \
+    }                                                                                        \
+  } while (0)
+#define ER_CALLOC(ptr, count)                                                                \
+  do {                                                                                       \
+    size_t n_ = (size_t)(count);                                                             \
+    (ptr) = calloc(n_ ? n_ : 1, sizeof(*(ptr)));                                             \
+    if (!(ptr)) {                                                                            \
+      err = ER_ERROR(ER_ERR_MEM, "out of memory allocating %zu bytes for %s",              \
+                     n_ * sizeof(*(ptr)), #ptr);                                             \
+      goto cleanup;                                                                          \
+    }                                                                                        \
+  } while (0)
+#define ER_FREE(ptr)                                                                         \
+  do {                                                                                       \
+    free(ptr);                                                                               \
+    (ptr) = NULL;                                                                            \
+  } while (0)
+
+/* Collective on comm: every rank passes its local err; all return the same verdict (the
+ * maximum code). If any rank failed, the message of the lowest failing rank is copied to every
+ * rank's error slot, so rank 0 can print it. */
+er_err er_agree(MPI_Comm comm, er_err err);
+
+/* Print "erase-mpi: error: <message>" on rank 0 of comm (one line). Not collective. */
+void er_report(MPI_Comm comm);
+
+/* Rank-0 progress/info output (stdout, flushed). */
+void er_log(MPI_Comm comm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Wall clock in seconds. */
+double er_wtime(void);
+
+/* Block distribution of n items over size ranks: rank r owns [lo, hi). */
+void er_block_range(int64_t n, int size, int rank, int64_t *lo, int64_t *hi);
+
+#endif

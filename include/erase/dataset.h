@@ -1,0 +1,56 @@
+/* dataset.h: the one-HDF5-file graph dataset (layout in docs/FORMAT.md) and the commands that
+ * make it: import from text files, generate a contextual SBM, print info. All functions are
+ * collective on comm; bad input is agreed on by all ranks and no output file is left behind. */
+#ifndef ERASE_DATASET_H
+#define ERASE_DATASET_H
+
+#include <hdf5.h>
+
+#include "erase/core.h"
+
+/* Dataset paths inside the file. */
+#define ER_DS_INDPTR "/graph/indptr"   /* (N+1) int64 */
+#define ER_DS_INDICES "/graph/indices" /* (2E) int64, sorted per row, symmetric */
+#define ER_DS_FEATURES "/features"     /* (N, F) float32 */
+#define ER_DS_LABELS "/labels"         /* (N) int32, -1 unknown */
+#define ER_DS_TRAIN "/split/train"     /* int64 node ids */
+#define ER_DS_VAL "/split/val"
+#define ER_DS_TEST "/split/test"
+#define ER_DS_PARTITIONS "/partitions" /* group of (N) int32 datasets named by P */
+
+typedef struct {
+  int64_t num_nodes, num_edges, num_features, num_classes;
+  int64_t n_train, n_val, n_test;
+} er_meta;
+
+/* Collective. Read root attributes and split sizes; checks that the graph, features and
+ * labels datasets exist with consistent shapes. */
+er_err er_dataset_meta(MPI_Comm comm, hid_t fid, er_meta *meta);
+
+typedef struct {
+  const char *edges, *features, *labels, *train, *val, *test; /* input files */
+  const char *out;                                            /* output DATA.h5 */
+} er_import_opts;
+
+/* Collective (the text parsing runs on rank 0). Prints a summary on rank 0. */
+er_err er_import(MPI_Comm comm, const er_import_opts *opts);
+
+typedef struct {
+  int64_t nodes;
+  double avg_degree;
+  int classes;
+  int64_t features;
+  double homophily;   /* fraction of edges whose endpoints share the class */
+  double feature_snr; /* class-mean separation over unit Gaussian noise */
+  int64_t train_per_class, val, test;
+  uint64_t seed;
+  const char *out;
+} er_generate_opts;
+
+/* Collective: every rank generates its block of nodes; identical file for any rank count. */
+er_err er_generate(MPI_Comm comm, const er_generate_opts *opts);
+
+/* Collective: prints counts, splits, class histogram and partitions on rank 0. */
+er_err er_info(MPI_Comm comm, const char *path);
+
+#endif

@@ -1,0 +1,53 @@
+/* graph.h: a rank's share of the distributed graph: owned rows (CSR over local ids, ghosts
+ * numbered after owned rows), their features, labels and split membership, the ghost owners
+ * and the halo plan. Built collectively from the dataset and a partition. */
+#ifndef ERASE_GRAPH_H
+#define ERASE_GRAPH_H
+
+#include <hdf5.h>
+
+#include "erase/core.h"
+#include "erase/halo.h"
+
+enum { ER_SPLIT_TRAIN = 1, ER_SPLIT_VAL = 2, ER_SPLIT_TEST = 4 };
+
+typedef struct {
+  MPI_Comm comm;      /* not owned (not freed) */
+  int64_t n_global;   /* N */
+  int64_t e_global;   /* undirected edges */
+  int K;              /* classes */
+  int64_t F;          /* features */
+  er_lidx n_own;      /* owned rows */
+  er_lidx n_ghost;    /* ghost columns */
+  int64_t *gid;       /* (n_own + n_ghost) global ids; owned ascending, ghosts by (owner, gid) */
+  int *ghost_owner;   /* (n_ghost) */
+  int64_t *indptr;    /* (n_own + 1) */
+  er_lidx *indices;   /* (indptr[n_own]) local column ids, ascending per row */
+  float *x;           /* (n_own, F) raw features as stored */
+  int32_t *labels;    /* (n_own) -1 unknown */
+  uint8_t *split;     /* (n_own) ER_SPLIT_* bits */
+  int64_t *deg_ghost; /* (n_ghost) global degree of each ghost (for column-normalized P) */
+  er_lidx n_interior; /* rows[0..n_interior) of row_order touch no ghost */
+  er_lidx *row_order; /* (n_own) interior rows first, then boundary rows */
+  er_halo *halo;
+  char partition[32]; /* "block" or the partition name used */
+} er_dgraph;
+
+/* Collective. partition: NULL or "auto" (use /partitions/<size> if present, else contiguous
+ * blocks), "block", or a number that must equal the communicator size. Features are read only
+ * when load_features != 0. */
+er_err er_dgraph_create(MPI_Comm comm, hid_t fid, const char *partition, int load_features,
+                        er_dgraph **g);
+void er_dgraph_destroy(er_dgraph **g);
+
+/* Whole graph on one process (tests, references): CSR over global ids. */
+typedef struct {
+  int64_t n, nnz;
+  int64_t *indptr;  /* (n+1) */
+  int64_t *indices; /* (nnz) */
+} er_csr;
+/* Collective read of the full CSR on every rank. */
+er_err er_csr_read(MPI_Comm comm, hid_t fid, er_csr *csr);
+void er_csr_free(er_csr *csr);
+
+#endif

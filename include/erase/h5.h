@@ -1,0 +1,59 @@
+/* h5.h: thin collective wrappers over parallel HDF5 used by every reader and writer.
+ * Files are written under a temporary name and renamed only when complete (er_h5_commit).
+ * HDF5's own error printing is silenced; failures come back as er_err with a message. */
+#ifndef ERASE_H5_H
+#define ERASE_H5_H
+
+#include <hdf5.h>
+
+#include "erase/core.h"
+
+/* Collective. Create a new file for writing at "<path>.tmp.<jobid>"; *tmp_path (caller frees)
+ * receives the temporary name. The file is opened with the MPI-IO driver on comm. */
+er_err er_h5_create(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path);
+/* Collective. Close fid and atomically rename tmp_path to path (rank 0 renames after all ranks
+ * closed). Frees *tmp_path. */
+er_err er_h5_commit(MPI_Comm comm, hid_t fid, const char *path, char **tmp_path);
+/* Collective-safe cleanup after a failure: close fid (if >= 0), rank 0 unlinks tmp_path.
+ * Frees *tmp_path. Never fails. */
+void er_h5_abort(MPI_Comm comm, hid_t fid, char **tmp_path);
+
+/* Collective. Open an existing HDF5 file read-only (rw != 0: read-write) with MPI-IO on comm.
+ * Clear errors for a missing, unreadable, empty, truncated or non-HDF5 file. */
+er_err er_h5_open(MPI_Comm comm, const char *path, int rw, hid_t *fid);
+void er_h5_close(hid_t *fid);
+
+/* 1 if the link exists (intermediate groups checked), else 0. */
+int er_h5_exists(hid_t loc, const char *name);
+/* Create intermediate groups of a path like "/a/b/c" (the last component is not created). */
+er_err er_h5_make_parents(hid_t fid, const char *name);
+
+/* Dataset shape: rank (<= 2) and dims; missing dataset is an ER_ERR_INPUT with a clear text. */
+er_err er_h5_shape(hid_t fid, const char *name, int *ndims, int64_t dims[2]);
+
+/* Collective read of rows [row0, row0+nrows) of a 1-D or 2-D dataset (ncols = dims[1] or 1)
+ * into buf, converting to mem_type (H5T_NATIVE_INT64, _INT32, _FLOAT, _DOUBLE). Every rank of
+ * the file's communicator must call, possibly with nrows = 0. */
+er_err er_h5_read_rows(hid_t fid, const char *name, hid_t mem_type, int64_t row0,
+                       int64_t nrows, void *buf);
+/* Collective read of the whole dataset into buf on every rank. */
+er_err er_h5_read_all(hid_t fid, const char *name, hid_t mem_type, void *buf);
+
+/* Collective. Create dataset name (parents made) of global shape (nrows_total, ncols) (ncols
+ * = 0 means 1-D) with file_type, and write this rank's rows [row0, row0+nrows) from buf of
+ * mem_type. Chunked + uncompressed. */
+er_err er_h5_write_rows(hid_t fid, const char *name, hid_t file_type, hid_t mem_type,
+                        int64_t nrows_total, int64_t ncols, int64_t row0, int64_t nrows,
+                        const void *buf);
+
+/* Attributes on an object (path "/" for the root). Collective when the file is parallel:
+ * every rank must call with the same values. */
+er_err er_h5_attr_set_i64(hid_t fid, const char *obj, const char *attr, int64_t value);
+er_err er_h5_attr_set_f64(hid_t fid, const char *obj, const char *attr, double value);
+er_err er_h5_attr_set_str(hid_t fid, const char *obj, const char *attr, const char *value);
+er_err er_h5_attr_get_i64(hid_t fid, const char *obj, const char *attr, int64_t *value);
+er_err er_h5_attr_get_f64(hid_t fid, const char *obj, const char *attr, double *value);
+/* Reads a string attribute into buf (truncated to len-1, NUL terminated). */
+er_err er_h5_attr_get_str(hid_t fid, const char *obj, const char *attr, char *buf, size_t len);
+
+#endif

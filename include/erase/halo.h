@@ -1,0 +1,36 @@
+/* halo.h: the halo plan of a distributed graph, built once, and split-phase exchanges over any
+ * number of columns. Forward: owner rows -> ghost copies. Reverse: ghost contributions summed
+ * into owner rows. Patterns need not be symmetric: the plan is built by explicit requests.
+ * A plan runs one exchange at a time (begin ... end). */
+#ifndef ERASE_HALO_H
+#define ERASE_HALO_H
+
+#include "erase/core.h"
+
+typedef struct er_halo er_halo;
+
+/* Collective. own_gid (n_own, ascending) are this rank's rows; ghost_gid/ghost_owner (n_ghost)
+ * are the ghost columns, ordered by (owner, gid) and numbered n_own .. n_own+n_ghost-1. */
+er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
+                      const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo);
+void er_halo_destroy(er_halo **halo);
+
+/* x is (n_own + n_ghost, ncols) row-major of type (MPI_FLOAT or MPI_DOUBLE). */
+er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type);
+er_err er_halo_forward_end(er_halo *h);
+/* Reverse: send ghost rows of x; at end, owner rows of x += received contributions. The ghost
+ * rows of x are left unchanged. */
+er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type);
+er_err er_halo_reverse_end(er_halo *h);
+
+/* Plan facts: neighbours, rows sent and received per exchange, cumulative bytes moved and
+ * seconds spent waiting in *_end (for the communication column of the logs). */
+typedef struct {
+  int n_send_ranks, n_recv_ranks;
+  int64_t send_rows, recv_rows;
+  double bytes_sent; /* cumulative */
+  double wait_s;     /* cumulative seconds in *_end and packing */
+} er_halo_stats;
+void er_halo_get_stats(const er_halo *h, er_halo_stats *s);
+
+#endif

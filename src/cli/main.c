@@ -1,0 +1,59 @@
+/* main.c: the erase-mpi executable: MPI start-up, subcommand dispatch, collective error exit.
+ * Commands live in src/cli/cmd_*.c; this file only routes and reports. */
+#include <stdio.h>
+#include <string.h>
+
+#include "erase/cli.h"
+
+typedef struct {
+  const char *name;
+  er_err (*fn)(MPI_Comm, int, char **);
+  const char *what;
+} er_command;
+
+static const er_command commands[] = {
+    {"import", er_cmd_import, "text files (edge list / Matrix Market) -> HDF5 dataset"},
+    {"generate", er_cmd_generate, "contextual stochastic block model -> HDF5 dataset"},
+    {"partition", er_cmd_partition, "METIS or block partition stored in the dataset"},
+    {"info", er_cmd_info, "counts, splits, classes and partitions of a dataset"},
+    {"propagate", er_cmd_propagate, "distributed denoising + semantic label propagation"},
+};
+static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
+
+static void main_usage(MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank != 0) return;
+  printf("erase-mpi %s: ERASE graph representation learning with MPI\n\n"
+         "usage: [mpirun -n P | srun] erase-mpi COMMAND [options]\n\ncommands:\n",
+         ER_VERSION);
+  for (int i = 0; i < n_commands; ++i) printf("  %-10s %s\n", commands[i].name, commands[i].what);
+  printf("\n'erase-mpi COMMAND --help' describes each command.\n");
+  fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  MPI_Comm comm = MPI_COMM_WORLD;
+  er_err err = ER_OK;
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    main_usage(comm);
+    if (argc < 2) err = ER_ERROR(ER_ERR_INPUT, "no command given");
+  } else if (!strcmp(argv[1], "--version")) {
+    er_log(comm, "erase-mpi %s\n", ER_VERSION);
+  } else {
+    int found = 0;
+    for (int i = 0; i < n_commands; ++i)
+      if (!strcmp(argv[1], commands[i].name)) {
+        found = 1;
+        err = commands[i].fn(comm, argc - 1, argv + 1);
+        if (err == ER_HELP_SHOWN) err = ER_OK;
+      }
+    if (!found)
+      err = ER_ERROR(ER_ERR_INPUT, "unknown command '%s' (see erase-mpi --help)", argv[1]);
+  }
+  err = er_agree(comm, err);
+  if (err != ER_OK) er_report(comm);
+  MPI_Finalize();
+  return err == ER_OK ? 0 : 1;
+}

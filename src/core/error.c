@@ -1,0 +1,86 @@
+/* error.c: per-process error slot, collective agreement on errors, rank-0 logging.
+ * Does not exit or abort: callers decide what to do with an agreed error. */
+#include "erase/core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define ER_MSG_LEN 1024
+static char er_msg[ER_MSG_LEN];
+static er_err er_code = ER_OK;
+
+er_err er_error_set(er_err code, const char *file, int line, const char *fmt, ...) {
+  if (er_code != ER_OK) return code; /* keep the first (root-cause) message */
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(er_msg, sizeof er_msg, fmt, ap);
+  va_end(ap);
+  (void)file;
+  (void)line;
+  if (code != ER_ERR_INPUT) { /* internal failures carry their origin */
+    size_t len = strlen(er_msg);
+    snprintf(er_msg + len, sizeof er_msg - len, " [%s:%d]", file, line);
+  }
+  er_code = code;
+  return code;
+}
+
+const char *er_error_message(void) { return er_code == ER_OK ? "no error" : er_msg; }
+
+void er_error_clear(void) {
+  er_code = ER_OK;
+  er_msg[0] = '\0';
+}
+
+er_err er_agree(MPI_Comm comm, er_err err) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int in[2] = {err, err != ER_OK ? rank : size}, out[2];
+  /* max code and min failing rank in one reduction: negate the rank for MPI_MAX */
+  int pair[2] = {in[0], -in[1]};
+  MPI_Allreduce(pair, out, 2, MPI_INT, MPI_MAX, comm);
+  er_err verdict = out[0];
+  int src = -out[1];
+  if (verdict == ER_OK) return ER_OK;
+  char buf[ER_MSG_LEN];
+  if (rank == src) {
+    if (er_code == ER_OK) snprintf(er_msg, sizeof er_msg, "unknown failure (code %d)", err);
+    memcpy(buf, er_msg, sizeof buf);
+  }
+  MPI_Bcast(buf, ER_MSG_LEN, MPI_CHAR, src, comm);
+  memcpy(er_msg, buf, sizeof er_msg);
+  er_msg[ER_MSG_LEN - 1] = '\0';
+  er_code = verdict;
+  return verdict;
+}
+
+void er_report(MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    fprintf(stderr, "erase-mpi: error: %s\n", er_error_message());
+    fflush(stderr);
+  }
+}
+
+void er_log(MPI_Comm comm, const char *fmt, ...) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank != 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stdout, fmt, ap);
+  va_end(ap);
+  fflush(stdout);
+}
+
+double er_wtime(void) { return MPI_Wtime(); }
+
+void er_block_range(int64_t n, int size, int rank, int64_t *lo, int64_t *hi) {
+  int64_t q = n / size, r = n % size;
+  *lo = rank * q + (rank < r ? rank : r);
+  *hi = *lo + q + (rank < r ? 1 : 0);
+}
