@@ -26,11 +26,10 @@ typedef struct {
   float *x;           /* (n_own, F) raw features as stored */
   int32_t *labels;    /* (n_own) -1 unknown */
   uint8_t *split;     /* (n_own) ER_SPLIT_* bits */
-  int64_t *deg_ghost; /* (n_ghost) global degree of each ghost (for column-normalized P) */
   er_lidx n_interior; /* rows[0..n_interior) of row_order touch no ghost */
   er_lidx *row_order; /* (n_own) interior rows first, then boundary rows */
   er_halo *halo;
-  char partition[32]; /* "block" or the partition name used */
+  char partition[64]; /* "block" or the partition name used */
 } er_dgraph;
 
 /* Collective. partition: NULL or "auto" (use /partitions/<size> if present, else contiguous

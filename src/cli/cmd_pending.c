@@ -18,7 +18,3 @@ er_err er_cmd_info(MPI_Comm comm, int argc, char **argv) {
   (void)comm, (void)argc, (void)argv;
   return ER_ERROR(ER_ERR_INTERNAL, "info is not implemented yet");
 }
-er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
-  (void)comm, (void)argc, (void)argv;
-  return ER_ERROR(ER_ERR_INTERNAL, "propagate is not implemented yet");
-}

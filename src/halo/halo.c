@@ -1,0 +1,260 @@
+/* halo.c: halo plan (built once by explicit request exchange, no symmetry assumed) and
+ * split-phase forward (owner -> ghost copy) / reverse (ghost -> owner sum) exchanges.
+ * It does not know what the columns mean; callers compute interior rows between begin/end. */
+#include "erase/halo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct er_halo {
+  MPI_Comm comm;
+  er_lidx n_own, n_ghost;
+  /* receive side of forward (= send side of reverse): ghosts grouped by owner */
+  int n_recv;          /* neighbour ranks we hold ghosts of */
+  int *recv_rank;      /* (n_recv) */
+  er_lidx *recv_off;   /* (n_recv + 1) offsets into the ghost range */
+  /* send side of forward (= receive side of reverse) */
+  int n_send;          /* neighbour ranks holding ghosts of our rows */
+  int *send_rank;      /* (n_send) */
+  er_lidx *send_off;   /* (n_send + 1) offsets into send_idx */
+  er_lidx *send_idx;   /* (send_off[n_send]) local owned rows to send, per neighbour */
+  /* exchange state */
+  char *buf;           /* packing buffer, grown to the widest exchange seen */
+  size_t buf_cap;
+  MPI_Request *reqs;   /* (n_recv + n_send) */
+  int active;          /* 0 none, 1 forward, 2 reverse */
+  void *x;
+  int ncols;
+  MPI_Datatype type;
+  double bytes_sent, wait_s;
+};
+
+enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
+
+static int find_row(const int64_t *own_gid, er_lidx n, int64_t g) {
+  er_lidx lo = 0, hi = n;
+  while (lo < hi) {
+    er_lidx mid = lo + (hi - lo) / 2;
+    if (own_gid[mid] < g) lo = mid + 1;
+    else hi = mid;
+  }
+  return (lo < n && own_gid[lo] == g) ? lo : -1;
+}
+
+er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
+                      const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo) {
+  er_err err = ER_OK;
+  int size, rank;
+  er_halo *h = NULL;
+  int *cnt_recv = NULL, *cnt_send = NULL;
+  int64_t *req_gid = NULL;
+  MPI_Request *reqs = NULL;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  *halo = NULL;
+  ER_CALLOC(h, 1);
+  h->comm = comm;
+  h->n_own = n_own;
+  h->n_ghost = n_ghost;
+  ER_CALLOC(cnt_recv, size);
+  ER_CALLOC(cnt_send, size);
+  for (er_lidx i = 0; i < n_ghost && err == ER_OK; ++i) {
+    int o = ghost_owner[i];
+    if (o < 0 || o >= size || o == rank)
+      err = ER_ERROR(ER_ERR_INTERNAL, "ghost %lld has owner %d", (long long)ghost_gid[i], o);
+    else if (i > 0 && !(ghost_owner[i - 1] < o ||
+                        (ghost_owner[i - 1] == o && ghost_gid[i - 1] < ghost_gid[i])))
+      err = ER_ERROR(ER_ERR_INTERNAL, "ghosts not ordered by (owner, gid)");
+    else
+      cnt_recv[o]++;
+  }
+  ER_CALL(er_agree(comm, err)); /* all ranks reach the Alltoall below or none does */
+  /* ---- how many rows each neighbour will ask of us ---- */
+  ER_CALL_MPI(MPI_Alltoall(cnt_recv, 1, MPI_INT, cnt_send, 1, MPI_INT, comm));
+  for (int p = 0; p < size; ++p) {
+    h->n_recv += cnt_recv[p] > 0;
+    h->n_send += cnt_send[p] > 0;
+  }
+  ER_MALLOC(h->recv_rank, h->n_recv);
+  ER_MALLOC(h->recv_off, h->n_recv + 1);
+  ER_MALLOC(h->send_rank, h->n_send);
+  ER_MALLOC(h->send_off, h->n_send + 1);
+  h->recv_off[0] = h->send_off[0] = 0;
+  for (int p = 0, a = 0, b = 0; p < size; ++p) {
+    if (cnt_recv[p]) {
+      h->recv_rank[a] = p;
+      h->recv_off[a + 1] = h->recv_off[a] + cnt_recv[p];
+      a++;
+    }
+    if (cnt_send[p]) {
+      h->send_rank[b] = p;
+      h->send_off[b + 1] = h->send_off[b] + cnt_send[p];
+      b++;
+    }
+  }
+  /* ---- explicit requests: ghost gids go to their owners ---- */
+  er_lidx n_req = h->send_off[h->n_send];
+  ER_MALLOC(req_gid, n_req);
+  ER_MALLOC(h->send_idx, n_req);
+  ER_MALLOC(reqs, h->n_recv + h->n_send);
+  ER_MALLOC(h->reqs, h->n_recv + h->n_send);
+  for (int b = 0; b < h->n_send; ++b)
+    ER_CALL_MPI(MPI_Irecv(req_gid + h->send_off[b], h->send_off[b + 1] - h->send_off[b],
+                          MPI_INT64_T, h->send_rank[b], TAG_PLAN, comm, &reqs[b]));
+  for (int a = 0; a < h->n_recv; ++a)
+    ER_CALL_MPI(MPI_Isend(ghost_gid + h->recv_off[a], h->recv_off[a + 1] - h->recv_off[a],
+                          MPI_INT64_T, h->recv_rank[a], TAG_PLAN, comm, &reqs[h->n_send + a]));
+  ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, reqs, MPI_STATUSES_IGNORE));
+  for (er_lidx k = 0; k < n_req; ++k) {
+    int r = find_row(own_gid, n_own, req_gid[k]);
+    if (r < 0) {
+      err = ER_ERROR(ER_ERR_INTERNAL, "halo request for node %lld not owned by rank %d",
+                     (long long)req_gid[k], rank);
+      break;
+    }
+    h->send_idx[k] = r;
+  }
+  ER_CALL(er_agree(comm, err));
+  *halo = h;
+  h = NULL;
+cleanup:
+  free(cnt_recv);
+  free(cnt_send);
+  free(req_gid);
+  free(reqs);
+  er_halo_destroy(&h);
+  return err;
+}
+
+void er_halo_destroy(er_halo **halo) {
+  if (!halo || !*halo) return;
+  er_halo *h = *halo;
+  free(h->recv_rank);
+  free(h->recv_off);
+  free(h->send_rank);
+  free(h->send_off);
+  free(h->send_idx);
+  free(h->buf);
+  free(h->reqs);
+  free(h);
+  *halo = NULL;
+}
+
+static er_err halo_reserve(er_halo *h, size_t bytes) {
+  er_err err = ER_OK;
+  if (bytes <= h->buf_cap) return ER_OK;
+  char *nb = realloc(h->buf, bytes);
+  ER_CHECK(nb, ER_ERR_MEM, "out of memory for a %zu-byte halo buffer", bytes);
+  h->buf = nb;
+  h->buf_cap = bytes;
+cleanup:
+  return err;
+}
+
+static size_t type_size(MPI_Datatype t) {
+  int s;
+  MPI_Type_size(t, &s);
+  return (size_t)s;
+}
+
+er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
+  er_err err = ER_OK;
+  double t0 = er_wtime();
+  ER_CHECK(!h->active, ER_ERR_INTERNAL, "halo exchange already in flight");
+  size_t es = type_size(type), row = es * (size_t)ncols;
+  ER_CALL(halo_reserve(h, row * (size_t)h->send_off[h->n_send]));
+  char *xb = x;
+  for (int a = 0; a < h->n_recv; ++a)
+    ER_CALL_MPI(MPI_Irecv(xb + row * (size_t)(h->n_own + h->recv_off[a]),
+                          (h->recv_off[a + 1] - h->recv_off[a]) * ncols, type, h->recv_rank[a],
+                          TAG_FWD, h->comm, &h->reqs[a]));
+  for (int b = 0; b < h->n_send; ++b) {
+    char *p = h->buf + row * (size_t)h->send_off[b];
+    for (er_lidx k = h->send_off[b]; k < h->send_off[b + 1]; ++k, p += row)
+      memcpy(p, xb + row * (size_t)h->send_idx[k], row);
+    ER_CALL_MPI(MPI_Isend(h->buf + row * (size_t)h->send_off[b],
+                          (h->send_off[b + 1] - h->send_off[b]) * ncols, type, h->send_rank[b],
+                          TAG_FWD, h->comm, &h->reqs[h->n_recv + b]));
+  }
+  h->bytes_sent += (double)row * h->send_off[h->n_send];
+  h->active = 1;
+cleanup:
+  h->wait_s += er_wtime() - t0;
+  return err;
+}
+
+er_err er_halo_forward_end(er_halo *h) {
+  er_err err = ER_OK;
+  double t0 = er_wtime();
+  ER_CHECK(h->active == 1, ER_ERR_INTERNAL, "no forward halo exchange in flight");
+  ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
+  h->active = 0;
+cleanup:
+  h->wait_s += er_wtime() - t0;
+  return err;
+}
+
+er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
+  er_err err = ER_OK;
+  double t0 = er_wtime();
+  ER_CHECK(!h->active, ER_ERR_INTERNAL, "halo exchange already in flight");
+  ER_CHECK(type == MPI_FLOAT || type == MPI_DOUBLE, ER_ERR_INTERNAL,
+           "reverse halo sums only float or double");
+  size_t es = type_size(type), row = es * (size_t)ncols;
+  ER_CALL(halo_reserve(h, row * (size_t)h->send_off[h->n_send]));
+  char *xb = x;
+  for (int b = 0; b < h->n_send; ++b)
+    ER_CALL_MPI(MPI_Irecv(h->buf + row * (size_t)h->send_off[b],
+                          (h->send_off[b + 1] - h->send_off[b]) * ncols, type, h->send_rank[b],
+                          TAG_REV, h->comm, &h->reqs[b]));
+  for (int a = 0; a < h->n_recv; ++a)
+    ER_CALL_MPI(MPI_Isend(xb + row * (size_t)(h->n_own + h->recv_off[a]),
+                          (h->recv_off[a + 1] - h->recv_off[a]) * ncols, type, h->recv_rank[a],
+                          TAG_REV, h->comm, &h->reqs[h->n_send + a]));
+  h->bytes_sent += (double)row * h->n_ghost;
+  h->active = 2;
+  h->x = x;
+  h->ncols = ncols;
+  h->type = type;
+cleanup:
+  h->wait_s += er_wtime() - t0;
+  return err;
+}
+
+er_err er_halo_reverse_end(er_halo *h) {
+  er_err err = ER_OK;
+  double t0 = er_wtime();
+  ER_CHECK(h->active == 2, ER_ERR_INTERNAL, "no reverse halo exchange in flight");
+  ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
+  h->active = 0;
+  /* sum contributions in a fixed order (neighbour rank order): deterministic */
+  size_t nc = (size_t)h->ncols;
+  er_lidx total = h->send_off[h->n_send];
+  if (h->type == MPI_FLOAT) {
+    float *x = h->x;
+    const float *r = (const float *)h->buf;
+    for (er_lidx k = 0; k < total; ++k) {
+      float *dst = x + nc * (size_t)h->send_idx[k];
+      for (size_t c = 0; c < nc; ++c) dst[c] += r[nc * (size_t)k + c];
+    }
+  } else {
+    double *x = h->x;
+    const double *r = (const double *)h->buf;
+    for (er_lidx k = 0; k < total; ++k) {
+      double *dst = x + nc * (size_t)h->send_idx[k];
+      for (size_t c = 0; c < nc; ++c) dst[c] += r[nc * (size_t)k + c];
+    }
+  }
+cleanup:
+  h->wait_s += er_wtime() - t0;
+  return err;
+}
+
+void er_halo_get_stats(const er_halo *h, er_halo_stats *s) {
+  s->n_send_ranks = h->n_send;
+  s->n_recv_ranks = h->n_recv;
+  s->send_rows = h->send_off[h->n_send];
+  s->recv_rows = h->n_ghost;
+  s->bytes_sent = h->bytes_sent;
+  s->wait_s = h->wait_s;
+}
