@@ -1,0 +1,453 @@
+/* gat_template.h: GAT attention aggregation (PyG GATConv semantics) forward and backward, the
+ * fast row-wise kernels and their literal _ref twins, written once for REAL and included by
+ * nn_float.c and nn_double.c. No include guard on purpose. No halo exchange, no linear part
+ * (h = x W is er_linear_*); single-threaded by design, so scatters to dh[j] need no atomics.
+ * The including file defines REAL, ER_NN_SUFFIX (f or d) and ER_EXP (expf or exp). */
+#ifndef REAL
+#error "gat_template.h is included by nn_float.c / nn_double.c only"
+#endif
+
+#define GAT_SLOPE ((REAL)0.2) /* PyG GATConv negative_slope */
+
+struct ER_T(er_gat_cache) {
+  int64_t n_own, n_tot, nnz, max_deg;
+  int H, C;
+  REAL *alpha;  /* (n_own + nnz, H) softmax weights; slot of row i's self loop: indptr[i] + i */
+  REAL *s_src;  /* (n_tot, H)  a_src[k] . h[j, k] */
+  REAL *s_dst;  /* (n_own, H)  a_dst[k] . h[i, k] */
+  REAL *ds_src; /* (n_tot, H)  backward: d loss / d s_src, cleared by backward_sources */
+  REAL *dal;    /* (max_deg + 1, H) backward: d loss / d alpha of one row */
+  REAL *rowk;   /* (3, H) per-row head scratch: max, sum, ds_dst */
+  double *acc;  /* (H*C) per-call double accumulator of a parameter gradient */
+};
+typedef struct ER_T(er_gat_cache) gat_cache;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small contiguous vector helpers. The dot keeps 8 independent partial sums so the compiler
+ * can vectorize it without -ffast-math. */
+
+static inline REAL vdot(const REAL *restrict a, const REAL *restrict b, int n) {
+  REAL acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int c = 0;
+  for (; c + 8 <= n; c += 8)
+    for (int l = 0; l < 8; l++) acc[l] += a[c + l] * b[c + l];
+  REAL s = 0;
+  for (; c < n; c++) s += a[c] * b[c];
+  return s + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+}
+
+/* y += a x */
+static inline void vaxpy(REAL *restrict y, REAL a, const REAL *restrict x, int n) {
+  for (int c = 0; c < n; c++) y[c] += a * x[c];
+}
+
+/* acc (double) += a x */
+static inline void vaxpy_acc(double *restrict acc, double a, const REAL *restrict x, int n) {
+  for (int c = 0; c < n; c++) acc[c] += a * (double)x[c];
+}
+
+static inline REAL gat_lrelu(REAL z) { return z > 0 ? z : GAT_SLOPE * z; }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cache                                                                                      */
+
+void ER_T(er_gat_cache_destroy)(gat_cache **cache) {
+  if (!cache || !*cache) return;
+  gat_cache *c = *cache;
+  free(c->alpha);
+  free(c->s_src);
+  free(c->s_dst);
+  free(c->ds_src);
+  free(c->dal);
+  free(c->rowk);
+  free(c->acc);
+  free(c);
+  *cache = NULL;
+}
+
+er_err ER_T(er_gat_cache_create)(const er_lgraph *g, int H, int C, gat_cache **cache) {
+  er_err err = ER_OK;
+  gat_cache *c = NULL;
+  int64_t max_deg = 0;
+  ER_CHECK(cache != NULL, ER_ERR_INPUT, "gat cache: output handle is NULL");
+  *cache = NULL;
+  ER_CHECK(H >= 1 && C >= 1 && (int64_t)H * C <= INT_MAX, ER_ERR_INPUT,
+           "gat: invalid heads %d / width %d", H, C);
+  ER_CALL(er_nn_lgraph_check(g, &max_deg));
+  ER_CALLOC(c, 1);
+  c->n_own = g->n_own;
+  c->n_tot = g->n_tot;
+  c->nnz = g->indptr[g->n_own];
+  c->max_deg = max_deg;
+  c->H = H;
+  c->C = C;
+  ER_MALLOC(c->alpha, (size_t)(c->n_own + c->nnz) * (size_t)H);
+  ER_MALLOC(c->s_src, (size_t)c->n_tot * (size_t)H);
+  ER_MALLOC(c->s_dst, (size_t)c->n_own * (size_t)H);
+  ER_CALLOC(c->ds_src, (size_t)c->n_tot * (size_t)H); /* invariant: zero between backwards */
+  ER_MALLOC(c->dal, (size_t)(max_deg + 1) * (size_t)H);
+  ER_MALLOC(c->rowk, 3 * (size_t)H);
+  ER_MALLOC(c->acc, (size_t)H * (size_t)C);
+  *cache = c;
+  c = NULL;
+cleanup:
+  ER_T(er_gat_cache_destroy)(&c);
+  return err;
+}
+
+const REAL *ER_T(er_gat_cache_alpha)(const gat_cache *cache) {
+  return cache ? cache->alpha : NULL;
+}
+
+/* Every call checks that the cache was made for this graph shape and these heads. */
+static er_err gat_check_call(const gat_cache *c, const er_lgraph *g, int H, int C) {
+  er_err err = ER_OK;
+  ER_CHECK(c != NULL && g != NULL && g->indptr != NULL, ER_ERR_INPUT,
+           "gat: NULL cache or graph");
+  /* read indptr[n_own] only once n_own is known to be the cache's (validated) one */
+  int64_t nnz = g->n_own == c->n_own ? g->indptr[g->n_own] : -1;
+  ER_CHECK(c->H == H && c->C == C && c->n_own == g->n_own && c->n_tot == g->n_tot &&
+               c->nnz == nnz,
+           ER_ERR_INPUT,
+           "gat: cache made for H %d C %d n_own %" PRId64 " n_tot %" PRId64 " nnz %" PRId64
+           ", called with H %d C %d n_own %" PRId64 " n_tot %" PRId64 " nnz %" PRId64,
+           c->H, c->C, c->n_own, c->n_tot, c->nnz, H, C, g->n_own, g->n_tot, nnz);
+cleanup:
+  return err;
+}
+
+static er_err gat_check_rows(const er_lidx *rows, int64_t n_rows, int64_t n_own) {
+  er_err err = ER_OK;
+  ER_CHECK(n_rows >= 0 && (rows != NULL || n_rows <= n_own), ER_ERR_INPUT,
+           "gat: %" PRId64 " rows requested of %" PRId64, n_rows, n_own);
+  if (rows)
+    for (int64_t r = 0; r < n_rows; r++)
+      ER_CHECK(rows[r] >= 0 && rows[r] < n_own, ER_ERR_INPUT,
+               "gat: row %d outside the owned rows [0, %" PRId64 ")", (int)rows[r], n_own);
+cleanup:
+  return err;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Forward                                                                                    */
+
+er_err ER_T(er_gat_scores)(gat_cache *c, const REAL *h, const REAL *a_src, const REAL *a_dst,
+                           int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
+  er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
+           "gat scores: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")", lo, hi,
+           g->n_tot);
+  const int64_t HC = (int64_t)H * C;
+  for (int64_t j = lo; j < hi; j++) {
+    const REAL *hj = h + j * HC;
+    for (int k = 0; k < H; k++) c->s_src[j * H + k] = vdot(a_src + k * C, hj + k * C, C);
+    if (j < g->n_own)
+      for (int k = 0; k < H; k++) c->s_dst[j * H + k] = vdot(a_dst + k * C, hj + k * C, C);
+  }
+cleanup:
+  return err;
+}
+
+er_err ER_T(er_gat_aggregate)(REAL *out, gat_cache *c, const REAL *h, const REAL *bias,
+                              const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
+                              int C) {
+  er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CALL(gat_check_rows(rows, n_rows, g->n_own));
+  const int64_t HC = (int64_t)H * C;
+  REAL *mx = c->rowk, *sum = c->rowk + H;
+  for (int64_t r = 0; r < n_rows; r++) {
+    const int64_t i = rows ? rows[r] : r;
+    const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
+    const er_lidx *nb = g->indices + p0;
+    const REAL *sd = c->s_dst + i * H;
+    REAL *al = c->alpha + (p0 + i) * H; /* (deg + 1, H), slot 0 = self loop */
+
+    //---- logits and per-head max
+    for (int k = 0; k < H; k++) {
+      REAL e = gat_lrelu(c->s_src[i * H + k] + sd[k]);
+      al[k] = e;
+      mx[k] = e;
+    }
+    for (int64_t t = 0; t < deg; t++) {
+      const REAL *ss = c->s_src + (int64_t)nb[t] * H;
+      REAL *a = al + (t + 1) * H;
+      for (int k = 0; k < H; k++) {
+        REAL e = gat_lrelu(ss[k] + sd[k]);
+        a[k] = e;
+        if (e > mx[k]) mx[k] = e;
+      }
+    }
+    //---- softmax
+    for (int k = 0; k < H; k++) sum[k] = 0;
+    for (int64_t s = 0; s <= deg; s++)
+      for (int k = 0; k < H; k++) {
+        REAL v = ER_EXP(al[s * H + k] - mx[k]);
+        al[s * H + k] = v;
+        sum[k] += v;
+      }
+    for (int k = 0; k < H; k++) sum[k] = (REAL)1 / sum[k];
+    for (int64_t s = 0; s <= deg; s++)
+      for (int k = 0; k < H; k++) al[s * H + k] *= sum[k];
+    //---- weighted sum of neighbour rows, C-wide per head
+    REAL *o = out + i * HC;
+    if (bias)
+      memcpy(o, bias, (size_t)HC * sizeof(REAL));
+    else
+      memset(o, 0, (size_t)HC * sizeof(REAL));
+    for (int64_t s = 0; s <= deg; s++) {
+      const REAL *hj = h + (s == 0 ? i : (int64_t)nb[s - 1]) * HC;
+      for (int k = 0; k < H; k++) vaxpy(o + k * C, al[s * H + k], hj + k * C, C);
+    }
+  }
+cleanup:
+  return err;
+}
+
+er_err ER_T(er_gat_forward)(REAL *out, gat_cache *c, const REAL *h, const REAL *a_src,
+                            const REAL *a_dst, const REAL *bias, const er_lgraph *g, int H,
+                            int C) {
+  er_err err = ER_OK;
+  ER_CALL(ER_T(er_gat_scores)(c, h, a_src, a_dst, 0, g ? g->n_tot : 0, g, H, C));
+  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, bias, NULL, g->n_own, g, H, C));
+cleanup:
+  return err;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Backward                                                                                   */
+
+/* Per target row i with slots s (j = i, then N(i)), per head k:
+ *   dh[j] += alpha_s dout_i;  dal_s = dout_i . h_j;  t = sum_s alpha_s dal_s;
+ *   de_s = alpha_s (dal_s - t);  dz_s = de_s * (z_s > 0 ? 1 : 0.2), z_s = s_src[j] + s_dst[i];
+ *   ds_src[j] += dz_s (applied later by backward_sources);  ds_dst[i] = sum_s dz_s, applied
+ *   here: dh[i] += ds_dst a_dst, da_dst += ds_dst h_i;  dbias += dout_i. */
+er_err ER_T(er_gat_backward_rows)(REAL *dh, REAL *da_dst, REAL *dbias, const REAL *dout,
+                                  const REAL *h, const REAL *a_dst, gat_cache *c,
+                                  const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
+                                  int C) {
+  er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CALL(gat_check_rows(rows, n_rows, g->n_own));
+  const int64_t HC = (int64_t)H * C;
+  REAL *tk = c->rowk, *dsd = c->rowk + H;
+  double *acc = c->acc;
+  //---- dbias: column sums of dout over these rows, in double
+  if (dbias) {
+    memset(acc, 0, (size_t)HC * sizeof(double));
+    for (int64_t r = 0; r < n_rows; r++) {
+      const int64_t i = rows ? rows[r] : r;
+      for (int64_t q = 0; q < HC; q++) acc[q] += dout[i * HC + q];
+    }
+    for (int64_t q = 0; q < HC; q++) dbias[q] += (REAL)acc[q];
+  }
+  //---- per target row
+  memset(acc, 0, (size_t)HC * sizeof(double)); /* da_dst */
+  for (int64_t r = 0; r < n_rows; r++) {
+    const int64_t i = rows ? rows[r] : r;
+    const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
+    const er_lidx *nb = g->indices + p0;
+    const REAL *al = c->alpha + (p0 + i) * H;
+    const REAL *go = dout + i * HC;
+    const REAL *sd = c->s_dst + i * H;
+    REAL *dal = c->dal;
+    // dalpha and the value path dh[j] += alpha dout_i
+    for (int k = 0; k < H; k++) tk[k] = 0;
+    for (int64_t s = 0; s <= deg; s++) {
+      const int64_t j = s == 0 ? i : (int64_t)nb[s - 1];
+      const REAL *hj = h + j * HC;
+      REAL *dhj = dh + j * HC;
+      for (int k = 0; k < H; k++) {
+        REAL a = al[s * H + k];
+        REAL d = vdot(go + k * C, hj + k * C, C);
+        dal[s * H + k] = d;
+        tk[k] += a * d;
+        vaxpy(dhj + k * C, a, go + k * C, C);
+      }
+    }
+    // softmax and LeakyReLU backward to the scores
+    for (int k = 0; k < H; k++) dsd[k] = 0;
+    for (int64_t s = 0; s <= deg; s++) {
+      const int64_t j = s == 0 ? i : (int64_t)nb[s - 1];
+      REAL *dss = c->ds_src + j * H;
+      const REAL *ss = c->s_src + j * H;
+      for (int k = 0; k < H; k++) {
+        REAL de = al[s * H + k] * (dal[s * H + k] - tk[k]);
+        REAL dz = ss[k] + sd[k] > 0 ? de : GAT_SLOPE * de;
+        dss[k] += dz;
+        dsd[k] += dz;
+      }
+    }
+    // destination score of row i
+    const REAL *hi = h + i * HC;
+    REAL *dhi = dh + i * HC;
+    for (int k = 0; k < H; k++) {
+      vaxpy(dhi + k * C, dsd[k], a_dst + k * C, C);
+      vaxpy_acc(acc + k * C, dsd[k], hi + k * C, C);
+    }
+  }
+  for (int64_t q = 0; q < HC; q++) da_dst[q] += (REAL)acc[q];
+cleanup:
+  return err;
+}
+
+er_err ER_T(er_gat_backward_sources)(REAL *dh, REAL *da_src, const REAL *h, const REAL *a_src,
+                                     gat_cache *c, int64_t lo, int64_t hi, const er_lgraph *g,
+                                     int H, int C) {
+  er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
+           "gat backward sources: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")",
+           lo, hi, g->n_tot);
+  const int64_t HC = (int64_t)H * C;
+  double *acc = c->acc;
+  memset(acc, 0, (size_t)HC * sizeof(double));
+  for (int64_t j = lo; j < hi; j++) {
+    REAL *ds = c->ds_src + j * H;
+    const REAL *hj = h + j * HC;
+    REAL *dhj = dh + j * HC;
+    for (int k = 0; k < H; k++) {
+      if (ds[k] == 0) continue;
+      vaxpy(dhj + k * C, ds[k], a_src + k * C, C);
+      vaxpy_acc(acc + k * C, ds[k], hj + k * C, C);
+      ds[k] = 0;
+    }
+  }
+  for (int64_t q = 0; q < HC; q++) da_src[q] += (REAL)acc[q];
+cleanup:
+  return err;
+}
+
+er_err ER_T(er_gat_backward)(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias,
+                             const REAL *dout, const REAL *h, const REAL *a_src,
+                             const REAL *a_dst, gat_cache *c, const er_lgraph *g, int H, int C) {
+  er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CALL(ER_T(er_gat_backward_rows)(dh, da_dst, dbias, dout, h, a_dst, c, NULL, g->n_own, g, H,
+                                     C));
+  ER_CALL(ER_T(er_gat_backward_sources)(dh, da_src, h, a_src, c, 0, g->n_tot, g, H, C));
+cleanup:
+  return err;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reference twins: one edge at a time, straight from the formulas, double accumulation.      */
+
+/* Raw score z = a_src[k] . h_j + a_dst[k] . h_i of edge j -> i, head k (before LeakyReLU). */
+static double gat_ref_z(const REAL *h, const REAL *a_src, const REAL *a_dst, int64_t i,
+                        int64_t j, int k, int H, int C) {
+  const int64_t HC = (int64_t)H * C;
+  double s = 0;
+  for (int c = 0; c < C; c++) s += (double)a_src[k * C + c] * h[j * HC + k * C + c];
+  for (int c = 0; c < C; c++) s += (double)a_dst[k * C + c] * h[i * HC + k * C + c];
+  return s;
+}
+
+/* alpha[s] for the deg + 1 edges into row i (s = 0 is the self loop), head k. */
+static void gat_ref_alpha(double *alpha, const REAL *h, const REAL *a_src, const REAL *a_dst,
+                          const er_lgraph *g, int64_t i, int k, int H, int C) {
+  const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
+  double m = -INFINITY, Z = 0;
+  for (int64_t s = 0; s <= deg; s++) {
+    int64_t j = s == 0 ? i : g->indices[p0 + s - 1];
+    double z = gat_ref_z(h, a_src, a_dst, i, j, k, H, C);
+    alpha[s] = z > 0 ? z : 0.2 * z;
+    if (alpha[s] > m) m = alpha[s];
+  }
+  for (int64_t s = 0; s <= deg; s++) Z += exp(alpha[s] - m);
+  for (int64_t s = 0; s <= deg; s++) alpha[s] = exp(alpha[s] - m) / Z;
+}
+
+er_err ER_T(er_gat_forward_ref)(REAL *out, const REAL *h, const REAL *a_src, const REAL *a_dst,
+                                const REAL *bias, const er_lgraph *g, int H, int C) {
+  er_err err = ER_OK;
+  int64_t max_deg = 0;
+  double *alpha = NULL;
+  ER_CHECK(H >= 1 && C >= 1, ER_ERR_INPUT, "gat ref: invalid heads %d / width %d", H, C);
+  ER_CALL(er_nn_lgraph_check(g, &max_deg));
+  ER_MALLOC(alpha, max_deg + 1);
+  const int64_t HC = (int64_t)H * C;
+  for (int64_t i = 0; i < g->n_own; i++) {
+    const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
+    for (int k = 0; k < H; k++) {
+      gat_ref_alpha(alpha, h, a_src, a_dst, g, i, k, H, C);
+      for (int c = 0; c < C; c++) {
+        double o = bias ? bias[k * C + c] : 0.0;
+        for (int64_t s = 0; s <= deg; s++) {
+          int64_t j = s == 0 ? i : g->indices[p0 + s - 1];
+          o += alpha[s] * h[j * HC + k * C + c];
+        }
+        out[i * HC + k * C + c] = (REAL)o;
+      }
+    }
+  }
+cleanup:
+  free(alpha);
+  return err;
+}
+
+er_err ER_T(er_gat_backward_ref)(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias,
+                                 const REAL *dout, const REAL *h, const REAL *a_src,
+                                 const REAL *a_dst, const er_lgraph *g, int H, int C) {
+  er_err err = ER_OK;
+  int64_t max_deg = 0;
+  double *alpha = NULL, *dalpha = NULL, *gh = NULL, *gas = NULL, *gad = NULL, *gb = NULL;
+  ER_CHECK(H >= 1 && C >= 1, ER_ERR_INPUT, "gat ref: invalid heads %d / width %d", H, C);
+  ER_CALL(er_nn_lgraph_check(g, &max_deg));
+  const int64_t HC = (int64_t)H * C;
+  ER_MALLOC(alpha, max_deg + 1);
+  ER_MALLOC(dalpha, max_deg + 1);
+  ER_CALLOC(gh, g->n_tot * HC);
+  ER_CALLOC(gas, HC);
+  ER_CALLOC(gad, HC);
+  ER_CALLOC(gb, HC);
+  for (int64_t i = 0; i < g->n_own; i++) {
+    const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
+    for (int k = 0; k < H; k++) {
+      gat_ref_alpha(alpha, h, a_src, a_dst, g, i, k, H, C);
+      // out_i = sum_s alpha_s h_j + bias
+      for (int c = 0; c < C; c++) gb[k * C + c] += dout[i * HC + k * C + c];
+      double S = 0;
+      for (int64_t s = 0; s <= deg; s++) {
+        int64_t j = s == 0 ? i : g->indices[p0 + s - 1];
+        double d = 0;
+        for (int c = 0; c < C; c++) {
+          d += (double)dout[i * HC + k * C + c] * h[j * HC + k * C + c];
+          gh[j * HC + k * C + c] += alpha[s] * dout[i * HC + k * C + c];
+        }
+        dalpha[s] = d;
+        S += alpha[s] * d;
+      }
+      // alpha = softmax(e), e = LeakyReLU_0.2(z), z = a_src . h_j + a_dst . h_i
+      for (int64_t s = 0; s <= deg; s++) {
+        int64_t j = s == 0 ? i : g->indices[p0 + s - 1];
+        double de = alpha[s] * (dalpha[s] - S);
+        double z = gat_ref_z(h, a_src, a_dst, i, j, k, H, C);
+        double dz = z > 0 ? de : 0.2 * de;
+        for (int c = 0; c < C; c++) {
+          gas[k * C + c] += dz * h[j * HC + k * C + c];
+          gh[j * HC + k * C + c] += dz * a_src[k * C + c];
+          gad[k * C + c] += dz * h[i * HC + k * C + c];
+          gh[i * HC + k * C + c] += dz * a_dst[k * C + c];
+        }
+      }
+    }
+  }
+  for (int64_t q = 0; q < g->n_tot * HC; q++) dh[q] += (REAL)gh[q];
+  for (int64_t q = 0; q < HC; q++) {
+    da_src[q] += (REAL)gas[q];
+    da_dst[q] += (REAL)gad[q];
+    if (dbias) dbias[q] += (REAL)gb[q];
+  }
+cleanup:
+  free(alpha);
+  free(dalpha);
+  free(gh);
+  free(gas);
+  free(gad);
+  free(gb);
+  return err;
+}
+
+#undef GAT_SLOPE

@@ -1,0 +1,76 @@
+/* bench_nn.c: timing of the GAT kernels (float, fast vs _ref) on a random local graph.
+ * Not a test (asserts nothing, not registered with ctest): build target bench_nn, run by hand:
+ *   OPENBLAS_NUM_THREADS=1 ./bench_nn [n_own=100000] [deg=10] [H=8] [C=32] [reps=3] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "erase/nn.h"
+#include "erase/rng.h"
+
+/* CPU seconds of this process: the machine is shared, wall time would measure the neighbours */
+static double cpu_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  int64_t n_own = argc > 1 ? atoll(argv[1]) : 100000;
+  int deg = argc > 2 ? atoi(argv[2]) : 10, H = argc > 3 ? atoi(argv[3]) : 8;
+  int C = argc > 4 ? atoi(argv[4]) : 32, reps = argc > 5 ? atoi(argv[5]) : 3;
+  int64_t n_tot = n_own + n_own / 10, HC = (int64_t)H * C, nnz = n_own * deg;
+  int64_t *indptr = malloc((n_own + 1) * sizeof *indptr);
+  er_lidx *indices = malloc(nnz * sizeof *indices);
+  float *h = malloc(n_tot * HC * sizeof *h), *dh = calloc(n_tot * HC, sizeof *dh);
+  float *out = malloc(n_own * HC * sizeof *out), *dout = malloc(n_own * HC * sizeof *dout);
+  float *as = malloc(HC * sizeof *as), *ad = malloc(HC * sizeof *ad), *b = calloc(HC, sizeof *b);
+  float *das = calloc(HC, sizeof *das), *dad = calloc(HC, sizeof *dad), *db = calloc(HC, sizeof *db);
+  /* rows draw deg distinct neighbours near themselves (locality like a partitioned graph), a
+   * tenth of them ghosts */
+  indptr[0] = 0;
+  for (int64_t i = 0; i < n_own; i++) {
+    int64_t p0 = i * deg;
+    for (int d = 0; d < deg; d++) {
+      uint64_t r = er_rng_u64(1, 99, (uint64_t)i, (uint64_t)d);
+      int64_t j = (r % 10 == 0) ? n_own + (int64_t)((r >> 8) % (uint64_t)(n_tot - n_own))
+                                : (i + 1 + d * 37 + (int64_t)((r >> 8) % 31)) % n_own;
+      if (j == i) j = (i + 1) % n_own;
+      indices[p0 + d] = (er_lidx)j; /* duplicates possible; harmless for timing */
+    }
+    indptr[i + 1] = p0 + deg;
+  }
+  for (int64_t e = 0; e < n_tot * HC; e++) h[e] = (float)er_rng_uniform(2, 99, 0, (uint64_t)e) - 0.5f;
+  for (int64_t e = 0; e < n_own * HC; e++) dout[e] = (float)er_rng_uniform(3, 99, 0, (uint64_t)e) - 0.5f;
+  for (int64_t e = 0; e < HC; e++) as[e] = 0.1f, ad[e] = -0.05f;
+  er_lgraph g = {n_own, n_tot, indptr, indices};
+  er_gat_cache_f *c = NULL;
+  if (er_gat_cache_create_f(&g, H, C, &c) != ER_OK) {
+    fprintf(stderr, "%s\n", er_error_message());
+    return 1;
+  }
+  double tf = 1e30, tb = 1e30, tr = 1e30;
+  for (int r = 0; r < reps; r++) {
+    double t0 = cpu_s();
+    er_gat_forward_f(out, c, h, as, ad, b, &g, H, C);
+    double t1 = cpu_s();
+    er_gat_backward_f(dh, das, dad, db, dout, h, as, ad, c, &g, H, C);
+    double t2 = cpu_s();
+    if (t1 - t0 < tf) tf = t1 - t0;
+    if (t2 - t1 < tb) tb = t2 - t1;
+  }
+  double t0 = cpu_s();
+  er_gat_forward_ref_f(out, h, as, ad, b, &g, H, C);
+  tr = cpu_s() - t0;
+  double edges = (double)(nnz + n_own);
+  printf("GAT float n_own %lld n_tot %lld deg %d H %d C %d (edges incl. self %.0f)\n",
+         (long long)n_own, (long long)n_tot, deg, H, C, edges);
+  printf("  forward  %.3f cpu s  (%.1f ns/edge, %.2f GB/s of h rows read)\n", tf, tf / edges * 1e9,
+         edges * HC * 4 / tf / 1e9);
+  printf("  backward %.3f cpu s  (%.1f ns/edge)\n", tb, tb / edges * 1e9);
+  printf("  ref forward %.3f cpu s (fast is %.1fx)\n", tr, tr / tf);
+  er_gat_cache_destroy_f(&c);
+  free(indptr); free(indices); free(h); free(dh); free(out); free(dout);
+  free(as); free(ad); free(b); free(das); free(dad); free(db);
+  return 0;
+}

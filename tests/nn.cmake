@@ -1,0 +1,6 @@
+# nn.cmake: tests of the rank-local layer kernels (src/nn). Serial kernels: one rank.
+er_add_mpi_test(test_gradcheck_nn test_gradcheck_nn.c RANKS 1 LABELS nn)
+er_add_mpi_test(test_nn_kernels test_nn_kernels.c RANKS 1 LABELS nn)
+# Timing of the GAT kernels, run by hand (asserts nothing, so not a ctest test).
+add_executable(bench_nn bench_nn.c)
+target_link_libraries(bench_nn PRIVATE erase)
