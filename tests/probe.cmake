@@ -13,3 +13,5 @@ if(EXISTS ${ER_PYTHON3})
 else()
   er_add_mpi_test(test_adam test_adam.c RANKS 1)
 endif()
+
+er_add_mpi_test(test_noise test_noise.c RANKS 1 2 4)
