@@ -15,3 +15,21 @@ else()
 endif()
 
 er_add_mpi_test(test_noise test_noise.c RANKS 1 2 4)
+
+er_add_mpi_test(test_probe test_probe.c RANKS 1 2 4)
+# scikit-learn comparison: same executable in --ref mode, registered by hand (distinct names).
+if(EXISTS ${ER_PYTHON3})
+  add_test(NAME probe_ref COMMAND ${ER_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/ref_probe.py
+           ${CMAKE_CURRENT_BINARY_DIR}/probe_ref.bin)
+  set_tests_properties(probe_ref PROPERTIES FIXTURES_SETUP probe_ref TIMEOUT 120
+                       ENVIRONMENT "OMP_NUM_THREADS=1;OPENBLAS_NUM_THREADS=1")
+  foreach(np 1 2 4)
+    add_test(NAME test_probe_ref_np${np}
+      COMMAND ${MPIEXEC_EXECUTABLE} -n ${np} --oversubscribe $<TARGET_FILE:test_probe>
+              --ref ${CMAKE_CURRENT_BINARY_DIR}/probe_ref.bin
+      WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(test_probe_ref_np${np} PROPERTIES ENVIRONMENT "${ER_TEST_ENV}"
+      SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS "mpi" PROCESSORS ${np}
+      FIXTURES_REQUIRED probe_ref)
+  endforeach()
+endif()
