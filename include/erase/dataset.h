@@ -27,9 +27,15 @@ typedef struct {
  * labels datasets exist with consistent shapes. */
 er_err er_dataset_meta(MPI_Comm comm, hid_t fid, er_meta *meta);
 
+/* Collective. Checksums of the graph (/graph/indptr + /graph/indices) and of /features that do
+ * not depend on the rank count: each row is hashed with its global id and the row hashes are
+ * summed mod 2^64. */
+er_err er_dataset_checksum(MPI_Comm comm, hid_t fid, uint64_t *graph_sum, uint64_t *feature_sum);
+
 typedef struct {
   const char *edges, *features, *labels, *train, *val, *test; /* input files */
   const char *out;                                            /* output DATA.h5 */
+  int64_t classes; /* K; 0 = max label + 1 */
 } er_import_opts;
 
 /* Collective (the text parsing runs on rank 0). Prints a summary on rank 0. */

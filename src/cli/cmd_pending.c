@@ -2,10 +2,6 @@
  * implementation has not landed yet report so. Each cmd_*.c that lands removes its entry. */
 #include "erase/cli.h"
 
-er_err er_cmd_import(MPI_Comm comm, int argc, char **argv) {
-  (void)comm, (void)argc, (void)argv;
-  return ER_ERROR(ER_ERR_INTERNAL, "import is not implemented yet");
-}
 er_err er_cmd_generate(MPI_Comm comm, int argc, char **argv) {
   (void)comm, (void)argc, (void)argv;
   return ER_ERROR(ER_ERR_INTERNAL, "generate is not implemented yet");
@@ -13,8 +9,4 @@ er_err er_cmd_generate(MPI_Comm comm, int argc, char **argv) {
 er_err er_cmd_partition(MPI_Comm comm, int argc, char **argv) {
   (void)comm, (void)argc, (void)argv;
   return ER_ERROR(ER_ERR_INTERNAL, "partition is not implemented yet");
-}
-er_err er_cmd_info(MPI_Comm comm, int argc, char **argv) {
-  (void)comm, (void)argc, (void)argv;
-  return ER_ERROR(ER_ERR_INTERNAL, "info is not implemented yet");
 }

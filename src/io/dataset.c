@@ -1,0 +1,401 @@
+/* dataset.c: reading side of the one-file dataset (docs/FORMAT.md): metadata + shape checks,
+ * rank-count independent checksums, and `erase-mpi info`. It never modifies a dataset and
+ * does not check graph content beyond what a checksum pass reads (see test_import for that). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "erase/dataset.h"
+#include "erase/h5.h"
+
+/* Per-read caps for the block loops (elements): bounded memory on large graphs. */
+#define DS_READ_CAP ((int64_t)1 << 22)
+
+static const char *ds_file_name(hid_t fid, char *buf, size_t len) {
+  if (H5Fget_name(fid, buf, len) < 0) snprintf(buf, len, "?");
+  return buf;
+}
+
+//------------------------------------------------------------------------------------------
+// Metadata
+//------------------------------------------------------------------------------------------
+
+/* Shape of a required dataset; `missing` is the message when it does not exist. */
+static er_err ds_shape(hid_t fid, const char *file, const char *name, const char *missing,
+                       int want_nd, int64_t dims[2]) {
+  er_err err = ER_OK;
+  int nd;
+  ER_CHECK(er_h5_exists(fid, name), ER_ERR_INPUT, "'%s': %s (%s is missing)", file, missing,
+           name);
+  ER_CALL(er_h5_shape(fid, name, &nd, dims));
+  ER_CHECK(nd == want_nd, ER_ERR_INPUT, "'%s': %s has rank %d, expected %d", file, name, nd,
+           want_nd);
+cleanup:
+  return err;
+}
+
+static er_err ds_meta_local(hid_t fid, er_meta *m) {
+  er_err err = ER_OK;
+  char file[1024];
+  int64_t d[2], attr[4];
+  const char *names[4] = {"num_nodes", "num_edges", "num_features", "num_classes"};
+  ds_file_name(fid, file, sizeof file);
+  for (int i = 0; i < 4; ++i) {
+    ER_CHECK(H5Aexists_by_name(fid, "/", names[i], H5P_DEFAULT) > 0, ER_ERR_INPUT,
+             "'%s': root attribute '%s' is missing (not an erase-mpi dataset?)", file, names[i]);
+    ER_CALL(er_h5_attr_get_i64(fid, "/", names[i], &attr[i]));
+    ER_CHECK(attr[i] >= (i == 1 ? 0 : 1), ER_ERR_INPUT, "'%s': root attribute %s = %lld is invalid",
+             file, names[i], (long long)attr[i]);
+  }
+  m->num_nodes = attr[0];
+  m->num_edges = attr[1];
+  m->num_features = attr[2];
+  m->num_classes = attr[3];
+  const int64_t n = m->num_nodes;
+
+  ER_CALL(ds_shape(fid, file, ER_DS_INDPTR, "dataset has no graph", 1, d));
+  ER_CHECK(d[0] == n + 1, ER_ERR_INPUT, "'%s': %s has %lld entries, expected N+1 = %lld", file,
+           ER_DS_INDPTR, (long long)d[0], (long long)(n + 1));
+  ER_CALL(ds_shape(fid, file, ER_DS_INDICES, "dataset has no graph", 1, d));
+  ER_CHECK(d[0] == 2 * m->num_edges, ER_ERR_INPUT,
+           "'%s': %s has %lld entries, expected 2 * num_edges = %lld", file, ER_DS_INDICES,
+           (long long)d[0], (long long)(2 * m->num_edges));
+  ER_CALL(ds_shape(fid, file, ER_DS_FEATURES, "dataset has no features", 2, d));
+  ER_CHECK(d[0] == n && d[1] == m->num_features, ER_ERR_INPUT,
+           "'%s': %s is %lld x %lld, expected N x F = %lld x %lld", file, ER_DS_FEATURES,
+           (long long)d[0], (long long)d[1], (long long)n, (long long)m->num_features);
+  ER_CALL(ds_shape(fid, file, ER_DS_LABELS, "dataset has no labels", 1, d));
+  ER_CHECK(d[0] == n, ER_ERR_INPUT, "'%s': %s has %lld entries, expected N = %lld", file,
+           ER_DS_LABELS, (long long)d[0], (long long)n);
+  ER_CALL(ds_shape(fid, file, ER_DS_TRAIN, "dataset has no training split", 1, d));
+  m->n_train = d[0];
+  ER_CALL(ds_shape(fid, file, ER_DS_VAL, "dataset has no validation split", 1, d));
+  m->n_val = d[0];
+  ER_CALL(ds_shape(fid, file, ER_DS_TEST, "dataset has no test split", 1, d));
+  m->n_test = d[0];
+cleanup:
+  return err;
+}
+
+er_err er_dataset_meta(MPI_Comm comm, hid_t fid, er_meta *meta) {
+  memset(meta, 0, sizeof *meta);
+  er_err err = er_agree(comm, ds_meta_local(fid, meta));
+  if (err != ER_OK) memset(meta, 0, sizeof *meta);
+  return err;
+}
+
+//------------------------------------------------------------------------------------------
+// Checksums: sum over rows of hash(global id, row bytes), mod 2^64
+//------------------------------------------------------------------------------------------
+
+#define DS_SALT_GRAPH 0x6772617068ULL   /* "graph" */
+#define DS_SALT_FEAT 0x6665617475726573ULL /* "features" */
+
+static inline uint64_t mix64(uint64_t z) { /* splitmix64 */
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static uint64_t hash_graph_row(int64_t gid, const int64_t *cols, int64_t len) {
+  uint64_t h = mix64((uint64_t)gid ^ DS_SALT_GRAPH);
+  for (int64_t j = 0; j < len; ++j) h = mix64(h ^ (uint64_t)cols[j]);
+  return mix64(h ^ (uint64_t)len);
+}
+
+static uint64_t hash_feature_row(int64_t gid, const float *x, int64_t f) {
+  uint64_t h = mix64((uint64_t)gid ^ DS_SALT_FEAT);
+  int64_t j = 0;
+  for (; j + 1 < f; j += 2) {
+    uint32_t a, b;
+    memcpy(&a, &x[j], 4);
+    memcpy(&b, &x[j + 1], 4);
+    h = mix64(h ^ ((uint64_t)a | (uint64_t)b << 32));
+  }
+  if (j < f) {
+    uint32_t a;
+    memcpy(&a, &x[j], 4);
+    h = mix64(h ^ a);
+  }
+  return mix64(h ^ (uint64_t)f);
+}
+
+/* End of the next batch of rows starting at r (at least one row, at most DS_READ_CAP entries
+ * unless a single row is longer). ptr is indexed from lo. */
+static int64_t graph_batch_end(const int64_t *ptr, int64_t lo, int64_t hi, int64_t r) {
+  int64_t e = r + 1;
+  while (e < hi && ptr[e + 1 - lo] - ptr[r - lo] <= DS_READ_CAP) ++e;
+  return e;
+}
+
+static er_err checksum_graph(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
+  er_err err = ER_OK;
+  int rank, size, nd;
+  int64_t d[2] = {1, 1}, lo = 0, hi = 0, nnz = 0, rounds = 0, max_rounds;
+  int64_t *ptr = NULL, *cols = NULL, cols_cap = 0;
+  uint64_t sum = 0;
+  char file[1024];
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  ds_file_name(fid, file, sizeof file);
+  err = er_h5_shape(fid, ER_DS_INDPTR, &nd, d);
+  if (err == ER_OK) {
+    const int64_t n = d[0] - 1;
+    err = er_h5_shape(fid, ER_DS_INDICES, &nd, d);
+    nnz = d[0];
+    er_block_range(n, size, rank, &lo, &hi);
+  }
+  ER_CALL(er_agree(comm, err));
+  ER_MALLOC(ptr, hi - lo + 1);
+  ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, lo,
+                                         hi > lo ? hi - lo + 1 : 0, ptr)));
+  for (int64_t i = 0; hi > lo && i <= hi - lo && err == ER_OK; ++i)
+    if (ptr[i] < 0 || ptr[i] > nnz || (i > 0 && ptr[i] < ptr[i - 1]))
+      err = ER_ERROR(ER_ERR_INPUT, "'%s': %s is corrupt at entry %lld (not non-decreasing in "
+                     "[0, %lld])", file, ER_DS_INDPTR, (long long)(lo + i), (long long)nnz);
+  ER_CALL(er_agree(comm, err));
+  for (int64_t r = lo; r < hi; r = graph_batch_end(ptr, lo, hi, r)) ++rounds;
+  ER_CALL_MPI(MPI_Allreduce(&rounds, &max_rounds, 1, MPI_INT64_T, MPI_MAX, comm));
+  int64_t r = lo;
+  for (int64_t round = 0; round < max_rounds; ++round) {
+    int64_t e = r < hi ? graph_batch_end(ptr, lo, hi, r) : r;
+    int64_t b0 = r < hi ? ptr[r - lo] : 0, cnt = r < hi ? ptr[e - lo] - b0 : 0;
+    if (cnt > cols_cap) {
+      free(cols);
+      cols = NULL;
+      cols_cap = cnt;
+      ER_MALLOC(cols, cols_cap);
+    }
+    static int64_t dummy;
+    ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, b0, cnt,
+                                           cols ? cols : &dummy)));
+    for (int64_t i = r; i < e; ++i)
+      sum += hash_graph_row(i, cols + (ptr[i - lo] - b0), ptr[i + 1 - lo] - ptr[i - lo]);
+    r = e;
+  }
+  ER_CALL_MPI(MPI_Allreduce(&sum, sum_out, 1, MPI_UINT64_T, MPI_SUM, comm));
+cleanup:
+  free(ptr);
+  free(cols);
+  return err;
+}
+
+static er_err checksum_features(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
+  er_err err = ER_OK;
+  int rank, size, nd;
+  int64_t d[2] = {0, 1}, lo = 0, hi = 0, rounds, max_rounds, per;
+  float *x = NULL;
+  uint64_t sum = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  ER_CALL(er_agree(comm, er_h5_shape(fid, ER_DS_FEATURES, &nd, d)));
+  const int64_t n = d[0], f = d[1];
+  er_block_range(n, size, rank, &lo, &hi);
+  per = DS_READ_CAP / (f > 0 ? f : 1);
+  if (per < 1) per = 1;
+  rounds = (hi - lo + per - 1) / per;
+  ER_CALL_MPI(MPI_Allreduce(&rounds, &max_rounds, 1, MPI_INT64_T, MPI_MAX, comm));
+  ER_MALLOC(x, (per < hi - lo ? per : hi - lo) * f);
+  for (int64_t round = 0, r = lo; round < max_rounds; ++round) {
+    int64_t cnt = hi - r < per ? hi - r : per;
+    ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_FEATURES, H5T_NATIVE_FLOAT, r, cnt, x)));
+    for (int64_t i = 0; i < cnt; ++i) sum += hash_feature_row(r + i, x + i * f, f);
+    r += cnt;
+  }
+  ER_CALL_MPI(MPI_Allreduce(&sum, sum_out, 1, MPI_UINT64_T, MPI_SUM, comm));
+cleanup:
+  free(x);
+  return err;
+}
+
+er_err er_dataset_checksum(MPI_Comm comm, hid_t fid, uint64_t *graph_sum, uint64_t *feature_sum) {
+  er_err err = ER_OK;
+  *graph_sum = *feature_sum = 0;
+  ER_CALL(checksum_graph(comm, fid, graph_sum));
+  ER_CALL(checksum_features(comm, fid, feature_sum));
+cleanup:
+  return err;
+}
+
+//------------------------------------------------------------------------------------------
+// info
+//------------------------------------------------------------------------------------------
+
+/* Class histogram: counts[0..K) per class, counts[K] unknown (-1), counts[K+1] invalid. */
+static er_err info_histogram(MPI_Comm comm, hid_t fid, const er_meta *m, int64_t *counts) {
+  er_err err = ER_OK;
+  int rank, size;
+  int64_t lo, hi, k = m->num_classes;
+  int32_t *y = NULL;
+  int64_t *local = NULL;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  er_block_range(m->num_nodes, size, rank, &lo, &hi);
+  ER_MALLOC(y, hi - lo);
+  ER_CALLOC(local, k + 2);
+  ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_LABELS, H5T_NATIVE_INT32, lo, hi - lo, y)));
+  for (int64_t i = 0; i < hi - lo; ++i) {
+    if (y[i] == -1) local[k]++;
+    else if (y[i] >= 0 && y[i] < k) local[y[i]]++;
+    else local[k + 1]++;
+  }
+  ER_CALL_MPI(MPI_Allreduce(local, counts, (int)(k + 2), MPI_INT64_T, MPI_SUM, comm));
+cleanup:
+  free(y);
+  free(local);
+  return err;
+}
+
+/* Length of a 1-D dataset, -1 if obj is not one. Sets no error message. */
+static int64_t ds_len_1d(hid_t fid, const char *obj) {
+  int64_t len = -1;
+  hsize_t d[H5S_MAX_RANK];
+  hid_t ds = H5Dopen2(fid, obj, H5P_DEFAULT);
+  if (ds < 0) return -1;
+  hid_t sp = H5Dget_space(ds);
+  if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 && H5Sget_simple_extent_dims(sp, d, NULL) == 1)
+    len = (int64_t)d[0];
+  if (sp >= 0) H5Sclose(sp);
+  H5Dclose(ds);
+  return len;
+}
+
+/* String attribute, fixed-length (er_h5_attr_set_str) or variable-length (h5py); buf keeps
+ * its content ("?" by the caller) when the attribute is missing or unreadable. Sets no error. */
+static void ds_attr_str(hid_t fid, const char *obj, const char *attr, char *buf, size_t len) {
+  hid_t a = -1, ft = -1, mt = -1, sp = -1;
+  if (H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) <= 0) return;
+  a = H5Aopen_by_name(fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) return;
+  ft = H5Aget_type(a);
+  sp = H5Aget_space(a);
+  if (ft >= 0 && sp >= 0 && H5Tget_class(ft) == H5T_STRING &&
+      H5Sget_simple_extent_npoints(sp) == 1) {
+    if (H5Tis_variable_str(ft) > 0) {
+      char *v = NULL;
+      mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, H5T_VARIABLE);
+      H5Tset_cset(mt, H5Tget_cset(ft)); /* h5py writes UTF-8; no ASCII<->UTF-8 conversion */
+      if (H5Aread(a, mt, &v) >= 0 && v) {
+        snprintf(buf, len, "%s", v);
+        H5free_memory(v);
+      }
+    } else {
+      size_t sz = H5Tget_size(ft);
+      char *v = malloc(sz + 1);
+      mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, sz + 1);
+      H5Tset_cset(mt, H5Tget_cset(ft));
+      if (v && H5Aread(a, mt, v) >= 0) {
+        v[sz] = '\0';
+        snprintf(buf, len, "%s", v);
+      }
+      free(v);
+    }
+  }
+  if (mt >= 0) H5Tclose(mt);
+  if (sp >= 0) H5Sclose(sp);
+  if (ft >= 0) H5Tclose(ft);
+  H5Aclose(a);
+}
+
+static int cmp_p(const void *a, const void *b) {
+  long x = *(const long *)a, y = *(const long *)b;
+  return (x > y) - (x < y);
+}
+
+/* Lists /partitions/<P> with their attributes (missing attributes print as '?'). Metadata
+ * only: every rank reads the same, rank 0 prints. */
+static void info_partitions(MPI_Comm comm, hid_t fid, const er_meta *m) {
+  hid_t g = -1;
+  H5G_info_t gi;
+  long ps[256];
+  int np = 0;
+  if (!er_h5_exists(fid, ER_DS_PARTITIONS) ||
+      (g = H5Gopen2(fid, ER_DS_PARTITIONS, H5P_DEFAULT)) < 0 || H5Gget_info(g, &gi) < 0) {
+    er_log(comm, "partitions  none\n");
+    if (g >= 0) H5Gclose(g);
+    return;
+  }
+  for (hsize_t i = 0; i < gi.nlinks && np < 256; ++i) {
+    char name[64];
+    char *end;
+    if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
+                           H5P_DEFAULT) < 0)
+      continue;
+    long p = strtol(name, &end, 10);
+    if (*end == '\0' && p > 0) ps[np++] = p;
+  }
+  H5Gclose(g);
+  qsort(ps, (size_t)np, sizeof *ps, cmp_p);
+  if (np) er_log(comm, "partitions  %d stored\n", np);
+  else er_log(comm, "partitions  none\n");
+  for (int i = 0; i < np; ++i) {
+    char obj[128], method[64] = "?", cut[32] = "?", maxp[32] = "?", mean[32] = "?", note[64] = "";
+    int64_t v;
+    double fv;
+    snprintf(obj, sizeof obj, "%s/%ld", ER_DS_PARTITIONS, ps[i]);
+    ds_attr_str(fid, obj, "method", method, sizeof method);
+    if (H5Aexists_by_name(fid, obj, "edge_cut", H5P_DEFAULT) > 0 &&
+        er_h5_attr_get_i64(fid, obj, "edge_cut", &v) == ER_OK) {
+      if (m->num_edges > 0)
+        snprintf(cut, sizeof cut, "%lld (%.1f%%)", (long long)v, 100.0 * v / m->num_edges);
+      else
+        snprintf(cut, sizeof cut, "%lld", (long long)v);
+    }
+    if (H5Aexists_by_name(fid, obj, "max_part_size", H5P_DEFAULT) > 0 &&
+        er_h5_attr_get_i64(fid, obj, "max_part_size", &v) == ER_OK)
+      snprintf(maxp, sizeof maxp, "%lld", (long long)v);
+    if (H5Aexists_by_name(fid, obj, "mean_part_size", H5P_DEFAULT) > 0 &&
+        er_h5_attr_get_f64(fid, obj, "mean_part_size", &fv) == ER_OK)
+      snprintf(mean, sizeof mean, "%.1f", fv);
+    if (ds_len_1d(fid, obj) != m->num_nodes)
+      snprintf(note, sizeof note, "  [malformed: not an (N) dataset]");
+    er_log(comm, "  P=%-4ld method %s, edge cut %s, max part %s, mean part %s%s\n", ps[i], method,
+           cut, maxp, mean, note);
+  }
+}
+
+er_err er_info(MPI_Comm comm, const char *path) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  er_meta m;
+  int64_t *counts = NULL;
+  uint64_t gsum = 0, fsum = 0;
+  char source[4096] = "?";
+  ER_CALL(er_h5_open(comm, path, 0, &fid));
+  ER_CALL(er_dataset_meta(comm, fid, &m));
+  ds_attr_str(fid, "/", "source", source, sizeof source);
+  ER_CALLOC(counts, m.num_classes + 2);
+  ER_CALL(info_histogram(comm, fid, &m, counts));
+  ER_CALL(er_dataset_checksum(comm, fid, &gsum, &fsum));
+
+  const int64_t n = m.num_nodes, k = m.num_classes;
+  er_log(comm,
+         "dataset     %s\n"
+         "source      %s\n"
+         "nodes       %lld\n"
+         "edges       %lld undirected (%lld CSR entries, mean degree %.2f)\n"
+         "features    %lld\n"
+         "classes     %lld\n"
+         "splits      train %lld, val %lld, test %lld (%.1f%% of nodes)\n"
+         "labels      %lld known, %lld unknown\n",
+         path, source, (long long)n, (long long)m.num_edges, (long long)(2 * m.num_edges),
+         2.0 * m.num_edges / n, (long long)m.num_features, (long long)k, (long long)m.n_train,
+         (long long)m.n_val, (long long)m.n_test,
+         100.0 * (m.n_train + m.n_val + m.n_test) / n, (long long)(n - counts[k] - counts[k + 1]),
+         (long long)counts[k]);
+  if (counts[k + 1])
+    er_log(comm, "            %lld labels outside [-1, K) (invalid)\n", (long long)counts[k + 1]);
+  for (int64_t c = 0; c < k; ++c)
+    er_log(comm, "  class %-4lld %8lld  (%5.1f%%)\n", (long long)c, (long long)counts[c],
+           100.0 * counts[c] / n);
+  info_partitions(comm, fid, &m);
+  er_log(comm, "checksums   graph %016" PRIx64 ", features %016" PRIx64 "\n", gsum, fsum);
+cleanup:
+  free(counts);
+  er_h5_close(&fid);
+  return err;
+}
