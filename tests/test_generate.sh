@@ -154,19 +154,32 @@ errors)
     "noout|--out|NOOUT"
     "unwritable|cannot create|--out /nonexistent-dir-$$/sub/x.h5"
   )
+  # launch (four at a time: mostly MPI start-up), then check every case
+  run_case() { # dir argv...
+    local d=$1; shift
+    timeout 60 "$MPIEXEC" -n 2 --oversubscribe sh -c \
+      '"$@"; echo $? > '"$d"'/exit.$OMPI_COMM_WORLD_RANK' sh "$ERASE_BIN" generate "$@" \
+      >"$d/stdout" 2>"$d/stderr"
+    echo $? >"$d/rc"
+  }
+  i=0
   for c in "${cases[@]}"; do
     IFS='|' read -r name want opts <<<"$c"
     d="$T/$name"; mkdir -p "$d/out"
-    # shellcheck disable=SC2206
     opts=${opts//@OUT@/$d/out/x.h5}
+    # shellcheck disable=SC2206
     argv=(--nodes 200 --features 4 --train-per-class 2 --val 10 --test 10 $opts)
     if [[ "$opts" == NOOUT ]]; then argv=(--nodes 200 --features 4 --val 10 --test 10)
     elif [[ "$opts" != *--out* ]]; then argv+=(--out "$d/out/x.h5"); fi
-    timeout 60 "$MPIEXEC" -n 2 --oversubscribe sh -c \
-      '"$@"; echo $? > '"$d"'/exit.$OMPI_COMM_WORLD_RANK' sh "$ERASE_BIN" generate "${argv[@]}" \
-      >"$d/stdout" 2>"$d/stderr"
-    rc=$?
-    [ $rc -eq 0 ] || fail "$name: mpirun/timeout returned $rc (hang?)"
+    run_case "$d" "${argv[@]}" &
+    i=$((i + 1)); [ $((i % 4)) -eq 0 ] && wait
+  done
+  wait
+  for c in "${cases[@]}"; do
+    IFS='|' read -r name want opts <<<"$c"
+    d="$T/$name"
+    rc=$(cat "$d/rc" 2>/dev/null || echo missing)
+    [ "$rc" = 0 ] || fail "$name: mpirun/timeout returned $rc (hang?)"
     for r in 0 1; do
       e=$(cat "$d/exit.$r" 2>/dev/null || echo missing)
       [[ "$e" =~ ^[1-9][0-9]*$ ]] || fail "$name: rank $r exit status '$e' (want non-zero)"

@@ -14,8 +14,8 @@
  *    below(EDGE, u, 3+3k, n_c) of that class. The graph is the symmetrized set of all draws
  *    without self loops and duplicates: mean degree ~D, fraction of same-class edges ~H.
  *  - Features: mu_c[f] = S / sqrt(F) * Normal(MEAN, c, f) and
- *    x_i[f] = mu_class(i)[f] + z_i[f], z_i[2q], z_i[2q+1] the Box-Muller pair of
- *    er_rng_u64(FEAT, i, q). So E||mu_c||^2 = S^2 and
+ *    x_i[f] = mu_class(i)[f] + z_i[f], (z_i[2q], z_i[2q+1]) a polar-method normal pair
+ *    from er_rng_u64(FEAT, i, q + attempt 2^32). So E||mu_c||^2 = S^2 and
  *    E||mu_c - mu_c'||^2 = 2 S^2 against unit noise per dimension. With the default S = 1 one
  *    node's features tell two classes apart with ~76% accuracy (Phi(S / sqrt 2)) and ten
  *    classes ~37% even with the true means (K=10, F=128): the features alone are weak, one
@@ -296,15 +296,22 @@ cleanup:
   return err;
 }
 
-/* Two independent standard normals (Box-Muller, cos and sin) from the 64 bits at
- * (seed, GEN_FEAT, id, q): half the Philox calls and logarithms of er_rng_normal per value. */
+/* Two independent standard normals by Marsaglia's polar method (no trigonometry): attempt a
+ * takes u, v in [-1, 1) from the two 32-bit halves of er_rng_u64(seed, GEN_FEAT, id,
+ * q + a 2^32) and is accepted when 0 < u^2 + v^2 < 1 (probability pi/4). */
 static inline void gen_normal2(uint64_t seed, uint64_t id, uint64_t q, double z[2]) {
-  uint64_t b = er_rng_u64(seed, ER_STREAM_GEN_FEAT, id, q);
-  double u1 = ((double)(b >> 32) + 1.0) * 0x1.0p-32; /* (0, 1] */
-  double th = 6.283185307179586 * (double)(uint32_t)b * 0x1.0p-32;
-  double r = sqrt(-2.0 * log(u1));
-  z[0] = r * cos(th);
-  z[1] = r * sin(th);
+  for (uint64_t a = 0;; ++a) {
+    uint64_t b = er_rng_u64(seed, ER_STREAM_GEN_FEAT, id, q + (a << 32));
+    double u = ((double)(b >> 32) - 0x1.0p31) * 0x1.0p-31; /* [-1, 1) */
+    double v = ((double)(uint32_t)b - 0x1.0p31) * 0x1.0p-31;
+    double w = u * u + v * v;
+    if (w > 0 && w < 1) {
+      double m = sqrt(-2.0 * log(w) / w);
+      z[0] = u * m;
+      z[1] = v * m;
+      return;
+    }
+  }
 }
 
 /* Labels and features (x = class mean + unit Gaussian noise) of the block. */
