@@ -32,6 +32,7 @@ for run in $(seq 1 "$RUNS"); do
   sed -n 's/.*, \([0-9.]*\) s$/\1/p' "$T/log.$run" | tail -1 >>"$T/inner"
   for r in $(seq 0 $((P - 1))); do
     awk -F': ' '/Maximum resident set size/ {print $2 / 1024}' "$T/time.$run.$r" >>"$T/rss.$r"
+    awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$T/time.$run.$r" >>"$T/cpu.$r"
   done
   edges=$(sed -n 's/.* nodes, \([0-9]*\) edges.*/\1/p' "$T/log.$run")
   size=$(du -m "$T/out.h5" | cut -f1)
@@ -40,8 +41,12 @@ cat "$T/log.1" >&2
 wall=$(median <"$T/wall")
 inner=$(median <"$T/inner")
 rss=""
-for r in $(seq 0 $((P - 1))); do rss="$rss$(median <"$T/rss.$r" | xargs printf '%.0f') / "; done
-echo "| ranks | nodes | avg degree | features | edges | file MB | wall s (median of $RUNS) | generate s (internal) | peak RSS per rank MB |"
-echo "|---|---|---|---|---|---|---|---|---|"
-printf '| %d | %d | %d | %d | %d | %d | %.2f | %.2f | %s |\n' "$P" "$N" $D $F "$edges" "$size" \
-  "$wall" "$inner" "${rss% / }"
+cpu=""
+for r in $(seq 0 $((P - 1))); do
+  rss="$rss$(median <"$T/rss.$r" | xargs printf '%.0f') / "
+  cpu="$cpu$(median <"$T/cpu.$r" | xargs printf '%.1f') / "
+done
+echo "| ranks | nodes | avg degree | features | edges | file MB | wall s (median of $RUNS) | generate s (internal) | CPU s per rank (user+sys) | peak RSS per rank MB | load avg |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+printf '| %d | %d | %d | %d | %d | %d | %.2f | %.2f | %s | %s | %s |\n' "$P" "$N" $D $F "$edges" \
+  "$size" "$wall" "$inner" "${cpu% / }" "${rss% / }" "$(cut -d' ' -f1 /proc/loadavg)"
