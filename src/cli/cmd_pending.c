@@ -2,10 +2,6 @@
  * implementation has not landed yet report so. Each cmd_*.c that lands removes its entry. */
 #include "erase/cli.h"
 
-er_err er_cmd_generate(MPI_Comm comm, int argc, char **argv) {
-  (void)comm, (void)argc, (void)argv;
-  return ER_ERROR(ER_ERR_INTERNAL, "generate is not implemented yet");
-}
 er_err er_cmd_partition(MPI_Comm comm, int argc, char **argv) {
   (void)comm, (void)argc, (void)argv;
   return ER_ERROR(ER_ERR_INTERNAL, "partition is not implemented yet");

@@ -250,7 +250,8 @@ er_err er_h5_write_rows(hid_t fid, const char *name, hid_t file_type, hid_t mem_
     H5Sselect_none(msp);
   }
   dxpl = h5_dxpl();
-  ER_CHECK(H5Dwrite(ds, mem_type, msp, fsp, dxpl, buf) >= 0, ER_ERR_IO,
+  /* an empty contiguous dataset has no file address: writing nothing to it fails, skip it */
+  ER_CHECK(nrows_total == 0 || H5Dwrite(ds, mem_type, msp, fsp, dxpl, buf) >= 0, ER_ERR_IO,
            "writing dataset '%s' failed (disk full?)", name);
 cleanup:
   if (dcpl >= 0) H5Pclose(dcpl);
