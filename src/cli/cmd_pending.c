@@ -10,10 +10,6 @@ er_err er_cmd_generate(MPI_Comm comm, int argc, char **argv) {
   (void)comm, (void)argc, (void)argv;
   return ER_ERROR(ER_ERR_INTERNAL, "generate is not implemented yet");
 }
-er_err er_cmd_partition(MPI_Comm comm, int argc, char **argv) {
-  (void)comm, (void)argc, (void)argv;
-  return ER_ERROR(ER_ERR_INTERNAL, "partition is not implemented yet");
-}
 er_err er_cmd_info(MPI_Comm comm, int argc, char **argv) {
   (void)comm, (void)argc, (void)argv;
   return ER_ERROR(ER_ERR_INTERNAL, "info is not implemented yet");
