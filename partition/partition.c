@@ -46,7 +46,8 @@ static const char *part_metis_status(int rc) {
   }
 }
 
-/* METIS k-way, edge-cut objective. The caller has checked that n and nnz fit idx_t. */
+/* METIS k-way, edge-cut objective. The caller has checked that n and nnz fit idx_t. METIS
+ * takes an idx_t seed, so it receives seed mod (2^31 - 1). */
 static er_err part_metis(const er_csr *g, int parts, uint64_t seed, int32_t *owner) {
   er_err err = ER_OK;
   idx_t *xadj = NULL, *adjncy = NULL, *where = NULL;

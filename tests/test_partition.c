@@ -304,14 +304,54 @@ static void check_bad_input(const char *dir, const char *grid_path, int64_t n) {
     TEST_CHECK(!er_h5_exists(fid, ER_DS_PARTITIONS), "no partition written on failure");
     er_h5_close(&fid);
   }
-  /* an asymmetric graph is refused by er_csr_read (and hence by partition) */
+  /* broken CSRs are refused by er_csr_read (and hence by partition), nothing is written */
   {
-    int64_t ptr[4] = {0, 1, 2, 2}, idx[2] = {1, 2};
-    graph asym = {"asym", 3, ptr, idx};
-    snprintf(path, sizeof path, "%s/asym.h5", dir);
-    write_graph(path, &asym);
-    expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_METIS, 0, &st), "asym",
-                       "not symmetric");
+    static const struct {
+      const char *what, *needle;
+      int64_t ptr[4], idx[4];
+    } bad[] = {
+        {"asymmetric", "not symmetric", {0, 1, 2, 2}, {1, 2}},
+        {"self loop", "self loop", {0, 2, 3, 4}, {0, 1, 0, 0}},
+        {"unsorted", "not strictly ascending", {0, 2, 3, 4}, {2, 1, 0, 0}},
+        {"duplicate", "not strictly ascending", {0, 2, 4, 4}, {1, 1, 0, 0}},
+        {"out of range", "outside [0, 3)", {0, 1, 2, 2}, {7, 0}},
+        {"indptr decreasing", "not non-decreasing", {0, 2, 1, 2}, {1, 0}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+      graph g = {bad[i].what, 3, (int64_t *)bad[i].ptr, (int64_t *)bad[i].idx};
+      snprintf(path, sizeof path, "%s/broken.h5", dir);
+      write_graph(path, &g);
+      expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_BLOCK, 0, &st),
+                         bad[i].what, bad[i].needle);
+      hid_t fid = -1;
+      TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
+      TEST_CHECK(!er_h5_exists(fid, ER_DS_PARTITIONS), "%s: partition written", bad[i].what);
+      er_h5_close(&fid);
+    }
+  }
+}
+
+/* Degenerate but valid graphs: P == N on a path, an edgeless graph. Every part must be
+ * non-empty even where METIS leaves parts empty. */
+static void check_edge_cases(const char *dir) {
+  char path[512];
+  er_part_stats st;
+  int64_t pptr[6] = {0, 1, 3, 5, 7, 8}, pidx[8] = {1, 0, 2, 1, 3, 2, 4, 3};
+  int64_t eptr[11] = {0};
+  graph cases[2] = {{"path5", 5, pptr, pidx}, {"edgeless10", 10, eptr, pidx}};
+  const int parts[2][3] = {{5, 4, 2}, {3, 10, 1}};
+  for (int c = 0; c < 2; ++c) {
+    snprintf(path, sizeof path, "%s/edge.h5", dir);
+    write_graph(path, &cases[c]);
+    for (int i = 0; i < 3; ++i)
+      for (int m = 0; m < 2; ++m) {
+        er_part_method method = m ? ER_PART_BLOCK : ER_PART_METIS;
+        er_err e = er_partition(MPI_COMM_WORLD, path, parts[c][i], method, 3, &st);
+        TEST_CHECK(e == ER_OK, "%s P=%d %s: %s", cases[c].name, parts[c][i],
+                   m ? "block" : "metis", er_error_message());
+        if (e == ER_OK) free(check_partition(path, &cases[c], parts[c][i], method, &st));
+        er_error_clear();
+      }
   }
 }
 
@@ -370,6 +410,7 @@ int main(int argc, char **argv) {
   }
 
   check_bad_input(dir, grid_path, grid.n);
+  check_edge_cases(dir);
 
   free(grid.indptr);
   free(grid.indices);
@@ -381,9 +422,9 @@ int main(int argc, char **argv) {
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0) {
-    const char *names[] = {"grid.h5", "random.h5", "cora.h5", "huge.h5", "nograph.h5",
-                           "asym.h5"};
-    for (int i = 0; i < 6; ++i) {
+    const char *names[] = {"grid.h5",    "random.h5", "cora.h5", "huge.h5",
+                           "nograph.h5", "broken.h5", "edge.h5"};
+    for (int i = 0; i < 7; ++i) {
       snprintf(path, sizeof path, "%s/%s", dir, names[i]);
       remove(path);
     }
