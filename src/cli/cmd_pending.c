@@ -1,8 +1,0 @@
-/* cmd_pending.c: TEMPORARY during parallel development of the foundation: commands whose
- * implementation has not landed yet report so. Each cmd_*.c that lands removes its entry. */
-#include "erase/cli.h"
-
-er_err er_cmd_partition(MPI_Comm comm, int argc, char **argv) {
-  (void)comm, (void)argc, (void)argv;
-  return ER_ERROR(ER_ERR_INTERNAL, "partition is not implemented yet");
-}

@@ -1,0 +1,10 @@
+# partition.cmake: er_partition / er_csr_read tests and the `erase-mpi partition` bad-input test.
+er_add_mpi_test(test_partition test_partition.c RANKS 1 2 4)
+
+# mkfixture: writes grid / random datasets for shell tests and benchmarks (see mkfixture.c).
+add_executable(mkfixture mkfixture.c)
+target_link_libraries(mkfixture PRIVATE er_testutil)
+
+er_add_sh_test(bad_input_partition bad_input_partition.sh)
+set_property(TEST bad_input_partition APPEND PROPERTY ENVIRONMENT
+  "ER_MKFIXTURE=$<TARGET_FILE:mkfixture>")
