@@ -1,0 +1,400 @@
+/* mcr2.c: distributed coding-rate-reduction loss (ERASE.md section 5): per-class Gram matrices
+ * accumulated in double, one Allreduce, Cholesky logdets/inverses, and the backward
+ * dZ_i = gamma1 d/(m eps) Z_i (M_j - gamma2 M0). It does not own Z, L or dZ and keeps no
+ * autograd state beyond the inverses of the last forward. */
+#include "erase/loss.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mcr2_solve.h"
+
+/* AUTO picks ScaLAPACK from this d on (and only with >= 2 ranks). Measured by
+ * benchmarks/bench_loss_crossover.sh, see benchmarks/RESULTS.md ("MCR² solver crossover"). */
+const int er_mcr2_scalapack_min_d = 1024;
+
+/* Rows per gathered chunk: float Grams of at most this many rows are formed with one ssyrk and
+ * then added into the double accumulators (bounds float rounding growth, keeps BLAS-3 speed). */
+#define ER_MCR2_CHUNK 256
+
+struct er_mcr2 {
+  MPI_Comm comm;
+  int d, K;
+  double gamma1, gamma2, eps;
+  int solver;        /* resolved: ER_MCR2_LAPACK or ER_MCR2_SCALAPACK */
+  int nmat;          /* K+1, or K+2 when gamma1 != 1 (R_th needs its own logdet) */
+  double *mats;      /* (nmat, d, d): [0] = I + gamma1 d/(m eps) G, [1+j] = I + d/(m_j eps) G_j,
+                        [K+1] = I + d/(m eps) G; after forward [0] = M0, [1+j] = B_j (double) */
+  float *Bf;         /* (K, d, d) B_j = gamma1 d/(m eps) (M_j - gamma2 M0) in float */
+  double *logdet;    /* (nmat) */
+  double *red;       /* (K * d(d+1)/2 + K + 2) Allreduce buffer: packed Grams, counts, flags */
+  double *cnt;       /* (K) global m_j (with the 1e-8) of the last forward */
+  float *tmpf;       /* (d, d) float Gram of one chunk */
+  float *chunkf;     /* (CHUNK, d) gathered rows, float */
+  float *outf;       /* (CHUNK, d) */
+  double *chunkd;    /* (CHUNK, d) gathered rows, double */
+  double *outd;      /* (CHUNK, d) */
+  int64_t *perm;     /* (cap) row indices sorted by class */
+  int64_t *start;    /* (K + 1) class offsets into perm */
+  int64_t cap;
+  int64_t n_fwd;     /* n_local of the last successful forward, -1 if none */
+  er_mcr2_grid grid;
+  int have_grid;
+};
+
+er_err er_mcr2_create(MPI_Comm comm, int d, int K, double gamma1, double gamma2, double eps,
+                      int solver, er_mcr2 **out) {
+  er_err err = ER_OK;
+  er_mcr2 *h = NULL;
+  int size;
+  *out = NULL;
+  ER_CHECK(d >= 1 && K >= 1, ER_ERR_INPUT, "mcr2: need d >= 1 and K >= 1 (got d=%d, K=%d)", d,
+           K);
+  ER_CHECK(eps > 0.0 && isfinite(eps) && isfinite(gamma1) && isfinite(gamma2) && gamma1 > 0.0,
+           ER_ERR_INPUT, "mcr2: need eps > 0 and gamma1 > 0 (got eps=%g, gamma1=%g, gamma2=%g)",
+           eps, gamma1, gamma2);
+  ER_CHECK(solver == ER_MCR2_AUTO || solver == ER_MCR2_LAPACK || solver == ER_MCR2_SCALAPACK,
+           ER_ERR_INPUT, "mcr2: unknown solver %d", solver);
+  MPI_Comm_size(comm, &size);
+  ER_CALLOC(h, 1);
+  h->comm = comm;
+  h->d = d;
+  h->K = K;
+  h->gamma1 = gamma1;
+  h->gamma2 = gamma2;
+  h->eps = eps;
+  h->n_fwd = -1;
+  if (solver == ER_MCR2_AUTO)
+    solver = (size > 1 && d >= er_mcr2_scalapack_min_d) ? ER_MCR2_SCALAPACK : ER_MCR2_LAPACK;
+  h->solver = solver;
+  h->nmat = K + 1 + (gamma1 != 1.0);
+  size_t dd = (size_t)d * d;
+  ER_MALLOC(h->mats, (size_t)h->nmat * dd);
+  ER_MALLOC(h->Bf, (size_t)K * dd);
+  ER_MALLOC(h->logdet, h->nmat);
+  ER_MALLOC(h->red, (size_t)K * er_mcr2_packlen(d) + K + 2);
+  ER_MALLOC(h->cnt, K);
+  ER_MALLOC(h->tmpf, dd);
+  ER_MALLOC(h->chunkf, (size_t)ER_MCR2_CHUNK * d);
+  ER_MALLOC(h->outf, (size_t)ER_MCR2_CHUNK * d);
+  ER_MALLOC(h->chunkd, (size_t)ER_MCR2_CHUNK * d);
+  ER_MALLOC(h->outd, (size_t)ER_MCR2_CHUNK * d);
+  ER_MALLOC(h->start, K + 1);
+cleanup:
+  /* agree before the grid (itself collective) so that no rank enters gridinit alone */
+  err = er_agree(comm, err);
+  if (err == ER_OK && h->solver == ER_MCR2_SCALAPACK) {
+    err = er_mcr2_grid_create(comm, d, h->nmat, K + 1, &h->grid);
+    h->have_grid = 1;
+    err = er_agree(comm, err);
+  }
+  if (err != ER_OK) {
+    er_mcr2_destroy(&h);
+    return err;
+  }
+  *out = h;
+  return ER_OK;
+}
+
+void er_mcr2_destroy(er_mcr2 **hp) {
+  if (!hp || !*hp) return;
+  er_mcr2 *h = *hp;
+  if (h->have_grid) er_mcr2_grid_destroy(&h->grid);
+  free(h->mats);
+  free(h->Bf);
+  free(h->logdet);
+  free(h->red);
+  free(h->cnt);
+  free(h->tmpf);
+  free(h->chunkf);
+  free(h->outf);
+  free(h->chunkd);
+  free(h->outd);
+  free(h->perm);
+  free(h->start);
+  free(h);
+  *hp = NULL;
+}
+
+//---------------------------------------------------------------------------------------------
+// helpers
+//---------------------------------------------------------------------------------------------
+
+/* Counting sort of the local rows by class into h->perm / h->start. Local check of the labels:
+ * returns ER_ERR_INPUT (message set) on a label outside [0, K), leaving perm unusable. */
+static er_err sort_by_class(er_mcr2 *h, const int32_t *L, int64_t n) {
+  er_err err = ER_OK;
+  int K = h->K, rank;
+  MPI_Comm_rank(h->comm, &rank);
+  if (n > h->cap) {
+    int64_t *p = realloc(h->perm, (size_t)n * sizeof *p);
+    ER_CHECK(p, ER_ERR_MEM, "out of memory sorting %lld rows by class", (long long)n);
+    h->perm = p;
+    h->cap = n;
+  }
+  memset(h->start, 0, (size_t)(K + 1) * sizeof *h->start);
+  for (int64_t i = 0; i < n; i++) {
+    ER_CHECK(L[i] >= 0 && L[i] < K, ER_ERR_INPUT,
+             "mcr2: label %d of local row %lld on rank %d is outside [0, %d)", (int)L[i],
+             (long long)i, rank, K);
+    h->start[L[i] + 1]++;
+  }
+  for (int j = 0; j < K; j++) h->start[j + 1] += h->start[j];
+  /* use start[j] as the fill cursor, then shift back */
+  for (int64_t i = 0; i < n; i++) h->perm[h->start[L[i]]++] = i;
+  for (int j = K; j > 0; j--) h->start[j] = h->start[j - 1];
+  h->start[0] = 0;
+cleanup:
+  return err;
+}
+
+/* Add the upper triangle of the float (d, d) Gram tmp into the double G (row-major upper). */
+static void add_upper_f(int d, const float *tmp, double *G) {
+  for (int i = 0; i < d; i++)
+    for (int j = i; j < d; j++) G[(size_t)i * d + j] += (double)tmp[(size_t)i * d + j];
+}
+
+/* Per-class partial Grams (upper triangles) into mats[1+j]; zeroed first. */
+static void gram_local_f(er_mcr2 *h, const float *Z) {
+  int d = h->d;
+  size_t dd = (size_t)d * d;
+  for (int j = 0; j < h->K; j++) {
+    double *G = h->mats + (size_t)(1 + j) * dd;
+    memset(G, 0, dd * sizeof *G);
+    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
+      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
+      for (int r = 0; r < rows; r++)
+        memcpy(h->chunkf + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(float));
+      cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, d, rows, 1.0f, h->chunkf, d, 0.0f,
+                  h->tmpf, d);
+      add_upper_f(d, h->tmpf, G);
+    }
+  }
+}
+
+static void gram_local_d(er_mcr2 *h, const double *Z) {
+  int d = h->d;
+  size_t dd = (size_t)d * d;
+  for (int j = 0; j < h->K; j++) {
+    double *G = h->mats + (size_t)(1 + j) * dd;
+    memset(G, 0, dd * sizeof *G);
+    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
+      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
+      for (int r = 0; r < rows; r++)
+        memcpy(h->chunkd + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(double));
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, rows, 1.0, h->chunkd, d, 1.0, G, d);
+    }
+  }
+}
+
+//---------------------------------------------------------------------------------------------
+// forward (shared by both precisions after the local Grams)
+//---------------------------------------------------------------------------------------------
+
+static er_err forward_common(er_mcr2 *h, const void *Z, int is_double, const int32_t *L,
+                             int64_t n, er_mcr2_result *res) {
+  er_err err = ER_OK;
+  int d = h->d, K = h->K;
+  size_t dd = (size_t)d * d, plen = er_mcr2_packlen(d);
+  double t_start = MPI_Wtime(), comm_s = 0.0;
+  double *red = h->red, *rcnt = red + (size_t)K * plen, *rflag = rcnt + K;
+  h->n_fwd = -1;
+  memset(res, 0, sizeof *res);
+
+  //---- local: labels, per-class Grams (a bad label is remembered, Grams left zero) ----
+  er_err local = (n < 0 || (n > 0 && (!Z || !L)))
+                     ? ER_ERROR(ER_ERR_INPUT, "mcr2: bad local input (n_local=%lld)", (long long)n)
+                     : sort_by_class(h, L, n);
+  int bad_input = local != ER_OK;
+  if (bad_input) {
+    memset(h->start, 0, (size_t)(K + 1) * sizeof *h->start);
+  } else if (is_double) {
+    gram_local_d(h, (const double *)Z);
+  } else {
+    gram_local_f(h, (const float *)Z);
+  }
+  for (int j = 0; j < K; j++) {
+    const double *G = h->mats + (size_t)(1 + j) * dd;
+    double *pk = red + (size_t)j * plen;
+    for (int i = 0; i < d; i++)
+      for (int c = i; c < d; c++) {
+        double v = bad_input ? 0.0 : G[(size_t)i * d + c];
+        *pk++ = v;
+      }
+    rcnt[j] = (double)(h->start[j + 1] - h->start[j]);
+  }
+  int nonfinite = 0;
+  if (!bad_input)
+    for (size_t q = 0; q < (size_t)K * plen; q++)
+      if (!isfinite(red[q])) {
+        int rank;
+        MPI_Comm_rank(h->comm, &rank);
+        nonfinite = 1;
+        local = ER_ERROR(ER_ERR_NUM, "mcr2: non-finite entries (NaN/Inf) in the rows of Z on rank %d",
+                         rank);
+        break;
+      }
+  rflag[0] = bad_input;
+  rflag[1] = nonfinite;
+
+  //---- one Allreduce: K packed Grams, K counts, 2 flags ----
+  double t0 = MPI_Wtime();
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, red, (int)((size_t)K * plen + K + 2), MPI_DOUBLE,
+                            MPI_SUM, h->comm));
+  comm_s += MPI_Wtime() - t0;
+  /* flags are exact sums of 0/1: the same on every rank, so branching on them is collective */
+  if (rflag[0] > 0 || rflag[1] > 0) {
+    err = er_agree(h->comm, local);
+    if (err == ER_OK) err = ER_ERROR(ER_ERR_INTERNAL, "mcr2: inconsistent error flags");
+    goto cleanup;
+  }
+  double m = 0.0;
+  for (int j = 0; j < K; j++) m += rcnt[j];
+  if (m <= 0.0) {
+    err = ER_ERROR(ER_ERR_INPUT, "mcr2: no rows at all (N = 0)");
+    goto cleanup; /* same verdict everywhere: m is an exact sum */
+  }
+
+  //---- build I + c G matrices ----
+  double c0 = d / (m * h->eps);
+  double *A0 = h->mats;
+  memset(A0, 0, dd * sizeof *A0);
+  for (int j = 0; j < K; j++) {
+    double *G = h->mats + (size_t)(1 + j) * dd;
+    const double *pk = red + (size_t)j * plen;
+    h->cnt[j] = rcnt[j] + 1e-8;
+    for (int i = 0; i < d; i++)
+      for (int c = i; c < d; c++) G[(size_t)i * d + c] = G[(size_t)c * d + i] = *pk++;
+    for (size_t q = 0; q < dd; q++) A0[q] += G[q]; /* total Gram = sum of class Grams */
+    double cj = d / (h->cnt[j] * h->eps);
+    for (size_t q = 0; q < dd; q++) G[q] *= cj;
+    for (int i = 0; i < d; i++) G[(size_t)i * d + i] += 1.0;
+  }
+  if (h->nmat > K + 1) {
+    double *Ath = h->mats + (size_t)(K + 1) * dd;
+    for (size_t q = 0; q < dd; q++) Ath[q] = c0 * A0[q];
+    for (int i = 0; i < d; i++) Ath[(size_t)i * d + i] += 1.0;
+  }
+  for (size_t q = 0; q < dd; q++) A0[q] *= h->gamma1 * c0;
+  for (int i = 0; i < d; i++) A0[(size_t)i * d + i] += 1.0;
+
+  //---- logdets and inverses ----
+  double t_solve = MPI_Wtime();
+  if (h->solver == ER_MCR2_SCALAPACK) {
+    local = er_mcr2_solve_scalapack(&h->grid, h->comm, d, h->nmat, K + 1, h->mats, h->logdet,
+                                    &comm_s);
+  } else {
+    local = er_mcr2_solve_lapack(d, h->nmat, K + 1, h->mats, h->logdet);
+  }
+  if (local == ER_OK)
+    for (int k = 0; k < h->nmat; k++)
+      if (!isfinite(h->logdet[k]))
+        local = ER_ERROR(ER_ERR_NUM, "mcr2: log-determinant %d is not finite (d=%d)", k, d);
+  ER_CALL(er_agree(h->comm, local));
+  res->solve_s = MPI_Wtime() - t_solve;
+
+  //---- scalars (rank 0's values broadcast, so they are bitwise identical everywhere) ----
+  double sc[4];
+  sc[0] = 0.5 * h->logdet[0];
+  sc[1] = 0.0;
+  for (int j = 0; j < K; j++) sc[1] += h->cnt[j] / (2.0 * m) * h->logdet[1 + j];
+  sc[2] = h->nmat > K + 1 ? 0.5 * h->logdet[K + 1] : sc[0];
+  sc[3] = -h->gamma2 * sc[0] + h->gamma1 * sc[1];
+  t0 = MPI_Wtime();
+  ER_CALL_MPI(MPI_Bcast(sc, 4, MPI_DOUBLE, 0, h->comm));
+  comm_s += MPI_Wtime() - t0;
+  res->R = sc[0];
+  res->Rc = sc[1];
+  res->R_th = sc[2];
+  res->loss = sc[3];
+  res->delta_R = res->R_th - res->Rc;
+  res->N = m;
+  res->solver = h->solver;
+
+  //---- keep B_j = gamma1 d/(m eps) (M_j - gamma2 M0) for the backward ----
+  double cb = h->gamma1 * c0;
+  const double *M0 = h->mats;
+  for (int j = 0; j < K; j++) {
+    double *B = h->mats + (size_t)(1 + j) * dd;
+    float *Bf = h->Bf + (size_t)j * dd;
+    for (size_t q = 0; q < dd; q++) {
+      B[q] = cb * (B[q] - h->gamma2 * M0[q]);
+      Bf[q] = (float)B[q];
+    }
+  }
+  h->n_fwd = n;
+  res->comm_s = comm_s;
+  res->compute_s = MPI_Wtime() - t_start - comm_s;
+cleanup:
+  return err;
+}
+
+er_err er_mcr2_forward(er_mcr2 *h, const float *Z, const int32_t *L, int64_t n_local,
+                       er_mcr2_result *res) {
+  return forward_common(h, Z, 0, L, n_local, res);
+}
+
+er_err er_mcr2_forward_d(er_mcr2 *h, const double *Z, const int32_t *L, int64_t n_local,
+                         er_mcr2_result *res) {
+  return forward_common(h, Z, 1, L, n_local, res);
+}
+
+//---------------------------------------------------------------------------------------------
+// backward: per class, gather rows, one GEMM with B_j, scatter
+//---------------------------------------------------------------------------------------------
+
+static er_err backward_check(er_mcr2 *h, const int32_t *L, int64_t n) {
+  er_err err = ER_OK;
+  ER_CHECK(h->n_fwd >= 0, ER_ERR_INTERNAL, "mcr2: backward without a successful forward");
+  ER_CHECK(n == h->n_fwd, ER_ERR_INTERNAL, "mcr2: backward n_local=%lld but forward had %lld",
+           (long long)n, (long long)h->n_fwd);
+  ER_CALL(sort_by_class(h, L, n));
+cleanup:
+  return err;
+}
+
+er_err er_mcr2_backward(er_mcr2 *h, float *dZ, const float *Z, const int32_t *L,
+                        int64_t n_local) {
+  er_err err = ER_OK;
+  int d = h->d;
+  size_t dd = (size_t)d * d;
+  ER_CALL(backward_check(h, L, n_local));
+  for (int j = 0; j < h->K; j++) {
+    const float *B = h->Bf + (size_t)j * dd;
+    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
+      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
+      for (int r = 0; r < rows; r++)
+        memcpy(h->chunkf + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(float));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, d, 1.0f, h->chunkf, d, B,
+                  d, 0.0f, h->outf, d);
+      for (int r = 0; r < rows; r++)
+        memcpy(dZ + (size_t)h->perm[s + r] * d, h->outf + (size_t)r * d, (size_t)d * sizeof(float));
+    }
+  }
+cleanup:
+  return err;
+}
+
+er_err er_mcr2_backward_d(er_mcr2 *h, double *dZ, const double *Z, const int32_t *L,
+                          int64_t n_local) {
+  er_err err = ER_OK;
+  int d = h->d;
+  size_t dd = (size_t)d * d;
+  ER_CALL(backward_check(h, L, n_local));
+  for (int j = 0; j < h->K; j++) {
+    const double *B = h->mats + (size_t)(1 + j) * dd;
+    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
+      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
+      for (int r = 0; r < rows; r++)
+        memcpy(h->chunkd + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(double));
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, d, 1.0, h->chunkd, d, B, d,
+                  0.0, h->outd, d);
+      for (int r = 0; r < rows; r++)
+        memcpy(dZ + (size_t)h->perm[s + r] * d, h->outd + (size_t)r * d, (size_t)d * sizeof(double));
+    }
+  }
+cleanup:
+  return err;
+}

@@ -1,0 +1,209 @@
+/* mcr2_solve.c: Cholesky log-determinants and inverses of a batch of d x d SPD matrices, either
+ * replicated with LAPACK (dpotrf/dpotri on every rank) or distributed with ScaLAPACK
+ * (pdpotrf/pdpotri on a BLACS grid). It does not form the matrices nor agree on errors. */
+#include "mcr2_solve.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* No C header exists for BLACS / ScaLAPACK (PLATFORM.md): declare what we use. Fortran character
+ * arguments carry a hidden trailing length. */
+extern void Cblacs_pinfo(int *mypnum, int *nprocs);
+extern int Csys2blacs_handle(MPI_Comm comm);
+extern void Cfree_blacs_system_handle(int handle);
+extern void Cblacs_gridinit(int *ctxt, const char *order, int nprow, int npcol);
+extern void Cblacs_gridinfo(int ctxt, int *nprow, int *npcol, int *myrow, int *mycol);
+extern void Cblacs_gridexit(int ctxt);
+extern int numroc_(const int *n, const int *nb, const int *iproc, const int *isrcproc,
+                   const int *nprocs);
+extern void descinit_(int *desc, const int *m, const int *n, const int *mb, const int *nb,
+                      const int *irsrc, const int *icsrc, const int *ictxt, const int *lld,
+                      int *info);
+extern void pdpotrf_(const char *uplo, const int *n, double *a, const int *ia, const int *ja,
+                     const int *desca, int *info, size_t uplo_len);
+extern void pdpotri_(const char *uplo, const int *n, double *a, const int *ia, const int *ja,
+                     const int *desca, int *info, size_t uplo_len);
+
+/* Block size of the block-cyclic layout: 64 is ScaLAPACK's usual choice for this matrix size
+ * range; smaller d get a smaller block so that every grid column still owns something. */
+#define ER_MCR2_NB 64
+
+//---------------------------------------------------------------------------------------------
+// LAPACK, replicated
+//---------------------------------------------------------------------------------------------
+
+/* Copy the upper triangle (column-major i <= j) to the lower one. */
+static void symmetrize_upper(int d, double *a) {
+  for (int j = 0; j < d; j++)
+    for (int i = 0; i < j; i++) a[j + (size_t)i * d] = a[i + (size_t)j * d];
+}
+
+er_err er_mcr2_solve_lapack(int d, int nmat, int n_inv, double *mats, double *logdet) {
+  er_err err = ER_OK;
+  size_t dd = (size_t)d * d;
+  for (int k = 0; k < nmat; k++) {
+    double *a = mats + (size_t)k * dd;
+    /* a is symmetric, so row-major and column-major views are the same matrix */
+    lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', d, a, d);
+    ER_CHECK(info == 0, ER_ERR_NUM,
+             "Cholesky of coding-rate matrix %d (d=%d) failed: dpotrf info=%d (matrix not "
+             "positive definite: non-finite or huge Z?)",
+             k, d, (int)info);
+    double s = 0.0;
+    for (int i = 0; i < d; i++) s += log(a[i + (size_t)i * d]);
+    logdet[k] = 2.0 * s;
+    if (k < n_inv) {
+      info = LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'U', d, a, d);
+      ER_CHECK(info == 0, ER_ERR_NUM, "inverse of coding-rate matrix %d failed: dpotri info=%d",
+               k, (int)info);
+      symmetrize_upper(d, a);
+    }
+  }
+cleanup:
+  return err;
+}
+
+//---------------------------------------------------------------------------------------------
+// ScaLAPACK grid
+//---------------------------------------------------------------------------------------------
+
+er_err er_mcr2_grid_create(MPI_Comm comm, int d, int nmat, int n_inv, er_mcr2_grid *g) {
+  er_err err = ER_OK;
+  memset(g, 0, sizeof *g);
+  g->sys = -1;
+  g->ctxt = -1;
+  g->myrow = g->mycol = -1;
+  int size, me, np;
+  MPI_Comm_size(comm, &size);
+  int nprow = 1;
+  while ((nprow + 1) * (nprow + 1) <= size) nprow++;
+  int npcol = size / nprow; /* nprow <= npcol; size - nprow*npcol ranks stay outside */
+  Cblacs_pinfo(&me, &np);   /* initializes BLACS if nobody did */
+  g->sys = Csys2blacs_handle(comm);
+  g->ctxt = g->sys;
+  Cblacs_gridinit(&g->ctxt, "Row", nprow, npcol); /* collective over comm */
+  g->nprow = nprow;
+  g->npcol = npcol;
+  if (g->ctxt >= 0) {
+    int r, c;
+    Cblacs_gridinfo(g->ctxt, &r, &c, &g->myrow, &g->mycol);
+  } else {
+    g->myrow = g->mycol = -1;
+  }
+  int maxp = nprow > npcol ? nprow : npcol;
+  g->nb = (d + maxp - 1) / maxp;
+  if (g->nb > ER_MCR2_NB) g->nb = ER_MCR2_NB;
+  if (g->nb < 1) g->nb = 1;
+  if (g->myrow >= 0) {
+    int zero = 0;
+    g->locr = numroc_(&d, &g->nb, &g->myrow, &zero, &g->nprow);
+    g->locc = numroc_(&d, &g->nb, &g->mycol, &zero, &g->npcol);
+    ER_MALLOC(g->loc, (size_t)(g->locr > 0 ? g->locr : 1) * (size_t)g->locc);
+  }
+  g->pack_len = (size_t)n_inv * er_mcr2_packlen(d) + (size_t)nmat + 1;
+  ER_MALLOC(g->pack, g->pack_len);
+cleanup:
+  return err;
+}
+
+void er_mcr2_grid_destroy(er_mcr2_grid *g) {
+  if (!g) return;
+  if (g->ctxt >= 0) Cblacs_gridexit(g->ctxt);
+  if (g->sys >= 0) Cfree_blacs_system_handle(g->sys);
+  free(g->loc);
+  free(g->pack);
+  memset(g, 0, sizeof *g);
+  g->sys = g->ctxt = g->myrow = g->mycol = -1;
+}
+
+/* Global index of local index l in a block-cyclic dimension (source process 0). */
+static inline int glob_index(int l, int nb, int me, int np) {
+  return ((l / nb) * np + me) * nb + l % nb;
+}
+
+//---------------------------------------------------------------------------------------------
+// ScaLAPACK solve
+//---------------------------------------------------------------------------------------------
+
+/* Every rank already holds the full matrices (they come out of an Allreduce), so the grid ranks
+ * copy their block-cyclic pieces without communication. After pdpotri, each grid rank writes its
+ * pieces of the upper triangle into a zeroed packed buffer and one MPI_Allreduce (sum) returns
+ * all inverses and the log-determinants to every rank, including ranks outside the grid. */
+er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, int n_inv,
+                               double *mats, double *logdet, double *comm_s) {
+  er_err err = ER_OK;
+  size_t dd = (size_t)d * d, plen = er_mcr2_packlen(d);
+  double *buf = g->pack, *bld = g->pack + (size_t)n_inv * plen, *bfail = bld + nmat;
+  int first_fail = -1;
+  memset(buf, 0, g->pack_len * sizeof *buf);
+
+  if (g->myrow >= 0) {
+    int desc[9], info = 0, one = 1, zero = 0, lld = g->locr > 0 ? g->locr : 1;
+    descinit_(desc, &d, &d, &g->nb, &g->nb, &zero, &zero, &g->ctxt, &lld, &info);
+    if (info != 0) *bfail += 1.0; /* cannot happen with our lld; never skip the Allreduce */
+    for (int k = 0; k < nmat && info == 0; k++) {
+      const double *a = mats + (size_t)k * dd;
+      for (int lj = 0; lj < g->locc; lj++) {
+        int gj = glob_index(lj, g->nb, g->mycol, g->npcol);
+        for (int li = 0; li < g->locr; li++) {
+          int gi = glob_index(li, g->nb, g->myrow, g->nprow);
+          g->loc[li + (size_t)lj * lld] = a[(size_t)gi * d + gj];
+        }
+      }
+      /* info of pdpotrf/pdpotri is broadcast over the grid by ScaLAPACK, so every grid rank
+       * takes the same branch below. */
+      pdpotrf_("U", &d, g->loc, &one, &one, desc, &info, 1);
+      if (info != 0) {
+        if (first_fail < 0) first_fail = k;
+        if (g->myrow == 0 && g->mycol == 0) *bfail += 1.0;
+        continue;
+      }
+      double s = 0.0;
+      for (int lj = 0; lj < g->locc; lj++) {
+        int gj = glob_index(lj, g->nb, g->mycol, g->npcol);
+        for (int li = 0; li < g->locr; li++)
+          if (glob_index(li, g->nb, g->myrow, g->nprow) == gj) s += log(g->loc[li + (size_t)lj * lld]);
+      }
+      bld[k] = 2.0 * s;
+      if (k >= n_inv) continue;
+      pdpotri_("U", &d, g->loc, &one, &one, desc, &info, 1);
+      if (info != 0) {
+        if (first_fail < 0) first_fail = k;
+        if (g->myrow == 0 && g->mycol == 0) *bfail += 1.0;
+        continue;
+      }
+      double *pk = buf + (size_t)k * plen;
+      for (int lj = 0; lj < g->locc; lj++) {
+        int gj = glob_index(lj, g->nb, g->mycol, g->npcol);
+        for (int li = 0; li < g->locr; li++) {
+          int gi = glob_index(li, g->nb, g->myrow, g->nprow);
+          if (gi <= gj) pk[er_mcr2_packidx(d, gi, gj)] = g->loc[li + (size_t)lj * lld];
+        }
+      }
+    }
+  }
+
+  double t0 = MPI_Wtime();
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)g->pack_len, MPI_DOUBLE, MPI_SUM, comm));
+  *comm_s += MPI_Wtime() - t0;
+
+  /* *bfail is now the same on every rank: a collective verdict */
+  if (*bfail > 0.0) {
+    err = ER_ERROR(ER_ERR_NUM,
+                   "ScaLAPACK Cholesky/inverse failed for %d coding-rate matrix(es) (first: %d, "
+                   "d=%d): matrix not positive definite (non-finite or huge Z?)",
+                   (int)*bfail, first_fail, d);
+    goto cleanup;
+  }
+  for (int k = 0; k < nmat; k++) logdet[k] = bld[k];
+  for (int k = 0; k < n_inv; k++) {
+    double *a = mats + (size_t)k * dd;
+    const double *pk = buf + (size_t)k * plen;
+    for (int i = 0; i < d; i++)
+      for (int j = i; j < d; j++) a[(size_t)i * d + j] = a[(size_t)j * d + i] = pk[er_mcr2_packidx(d, i, j)];
+  }
+cleanup:
+  return err;
+}
