@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh: install the Debian 12 packages ERASE-MPI needs (build, tests, benchmarks).
 # Idempotent: only missing packages are installed. Run as root (or via sudo).
-# Usage: scripts/install-deps.sh [--build-only] [--with-slurm] [--with-torch]
+# Usage: scripts/install-deps.sh [--build-only]   (default: also test/benchmark tools, Slurm, PyTorch)
 set -euo pipefail
 build=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
        libmetis-dev libscalapack-openmpi-dev libopenblas-dev liblapacke-dev
@@ -10,8 +10,7 @@ extra=(python3-h5py-mpi python3-numpy python3-matplotlib python3-sklearn hyperfi
 slurm=(slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge)
 torch=(python3-torch)
 want=("${build[@]}")
-case " $* " in *" --build-only "*) ;; *) want+=("${extra[@]}" "${slurm[@]}");; esac
-case " $* " in *" --with-torch "*) want+=("${torch[@]}");; esac
+case " $* " in *" --build-only "*) ;; *) want+=("${extra[@]}" "${slurm[@]}" "${torch[@]}");; esac
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,55 @@
+/* train.h: `erase-mpi train`: configuration (options and INI keys from one table), the
+ * distributed ERASE training loop and its results. Collective on comm. */
+#ifndef ERASE_TRAIN_H
+#define ERASE_TRAIN_H
+
+#include "erase/core.h"
+
+typedef struct {
+  /* data */
+  char data[4096];
+  char partition[64];     /* auto | block | P */
+  /* label noise and denoising */
+  char noise[16];         /* none | asymm | symm */
+  double noise_ratio;
+  int64_t noise_seed;
+  char denoise[32];       /* train-subgraph | global */
+  /* model */
+  int64_t hidden, heads, embed;
+  double dropout;
+  /* loss */
+  double gamma1, gamma2, eps;
+  char solver[16];        /* auto | lapack | scalapack */
+  /* label propagation */
+  double alpha, beta;
+  int64_t T;
+  /* optimisation */
+  int64_t epochs, patience, runs, seed;
+  double lr, weight_decay;
+  /* probe */
+  double probe_C;
+  int64_t probe_iters;
+  /* outputs */
+  char log_json[4096];
+  int64_t quiet;
+} er_train_config;
+
+/* Defaults: the reference hyperparameters for Cora (ERASE.md section 8). */
+void er_train_config_defaults(er_train_config *cfg);
+/* Apply an INI file (keys as the long option names, in any or no section), then the command
+ * line (which wins). Validates every value. Returns ER_HELP_SHOWN after printing --help. */
+er_err er_train_config_parse(MPI_Comm comm, int argc, char **argv, er_train_config *cfg);
+/* One line per key: for logs and output attributes. Caller frees. */
+char *er_train_config_string(const er_train_config *cfg);
+
+typedef struct {
+  int runs;
+  double test_mean, test_std;
+  double *best_test, *best_val; /* (runs), percent */
+  int *best_epoch;
+} er_train_result;
+
+er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res);
+void er_train_result_free(er_train_result *res);
+
+#endif

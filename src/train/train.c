@@ -1,0 +1,299 @@
+/* train.c: the distributed ERASE training loop (ERASE.md sections 1-7): load the graph, corrupt
+ * and denoise the training labels, then per run and epoch: encoder forward with dropout,
+ * semantic labels, MCR2 loss and gradient, encoder backward, one gradient Allreduce, Adam;
+ * evaluation by a linear probe on the dropout-free embeddings. Rank 0 logs. It does not write
+ * outputs or checkpoints (see io/). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "erase/cli.h"
+#include "erase/dataset.h"
+#include "erase/encoder.h"
+#include "erase/h5.h"
+#include "erase/loss.h"
+#include "erase/noise.h"
+#include "erase/nn.h"
+#include "erase/optim.h"
+#include "erase/probe.h"
+#include "erase/prop.h"
+#include "erase/semantic.h"
+#include "erase/train.h"
+
+typedef struct {
+  double loss, R, Rc, delta_R, acc[3], compute_s, comm_s;
+} epoch_stats;
+
+static void json_line(FILE *f, cJSON *o) {
+  char *s = cJSON_PrintUnformatted(o);
+  if (s) {
+    fprintf(f, "%s\n", s);
+    fflush(f);
+    free(s);
+  }
+  cJSON_Delete(o);
+}
+
+/* Probe on dropout-free embeddings: fit on training rows with labels L, accuracy vs clean
+ * labels on train/val/test (percent). */
+static er_err evaluate(MPI_Comm comm, const er_dgraph *g, const float *Z, int d, int K,
+                       const int32_t *L, const er_train_config *cfg, float *Zn, float *Xtr,
+                       int32_t *ytr, double *W, int32_t *pred, double acc[3]) {
+  er_err err = ER_OK;
+  ER_CALL(er_rows_l2_normalize(Zn, Z, g->n_own, d));
+  int64_t nt = 0;
+  for (er_lidx i = 0; i < g->n_own; ++i)
+    if (g->split[i] & ER_SPLIT_TRAIN) {
+      memcpy(Xtr + nt * d, Zn + (size_t)i * d, (size_t)d * sizeof(float));
+      ytr[nt++] = L[i];
+    }
+  er_probe_info info;
+  ER_CALL(er_probe_fit(comm, Xtr, ytr, nt, d, K, cfg->probe_C, (int)cfg->probe_iters, W, &info));
+  ER_CALL(er_probe_predict(W, Zn, g->n_own, d, K, pred));
+  int64_t cnt[6] = {0};
+  for (er_lidx i = 0; i < g->n_own; ++i)
+    for (int s = 0; s < 3; ++s)
+      if ((g->split[i] & (1 << s)) && g->labels[i] >= 0) {
+        cnt[2 * s]++;
+        cnt[2 * s + 1] += pred[i] == g->labels[i];
+      }
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 6, MPI_INT64_T, MPI_SUM, comm));
+  for (int s = 0; s < 3; ++s) acc[s] = cnt[2 * s] ? 100.0 * cnt[2 * s + 1] / cnt[2 * s] : 0.0;
+cleanup:
+  return err;
+}
+
+er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res) {
+  er_err err = ER_OK;
+  int rank, size;
+  hid_t fid = -1;
+  er_dgraph *g = NULL;
+  er_encoder *enc = NULL;
+  er_semantic *sem = NULL;
+  er_mcr2 *mcr = NULL;
+  er_adam *adam = NULL;
+  float *xn = NULL, *dZ = NULL, *Zn = NULL, *Xtr = NULL;
+  double *Yden = NULL, *W = NULL;
+  int32_t *noisy = NULL, *L = NULL, *ytr = NULL, *pred = NULL;
+  FILE *jf = NULL;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  memset(res, 0, sizeof *res);
+
+  //---- data ------------------------------------------------------------------------------------
+  double t_setup = er_wtime();
+  er_meta meta;
+  ER_CALL(er_h5_open(comm, cfg->data, 0, &fid));
+  ER_CALL(er_dataset_meta(comm, fid, &meta));
+  ER_CHECK(meta.n_train > 0, ER_ERR_INPUT, "dataset '%s' has no training split", cfg->data);
+  ER_CALL(er_dgraph_create(comm, fid, cfg->partition, 1, &g));
+  er_h5_close(&fid);
+  int K = g->K, d = (int)cfg->embed;
+  int64_t labeled = 0;
+  for (er_lidx i = 0; i < g->n_own; ++i) labeled += g->labels[i] >= 0;
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &labeled, 1, MPI_INT64_T, MPI_SUM, comm));
+  ER_CHECK(labeled > 0, ER_ERR_INPUT, "dataset '%s' has no labels (all -1)", cfg->data);
+  size_t no = (size_t)g->n_own, nt = no + (size_t)g->n_ghost;
+
+  /* normalized features: global minimum, then row sums */
+  ER_MALLOC(xn, no * g->F);
+  double gmin = er_features_min_f(g->x, g->n_own, g->F);
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &gmin, 1, MPI_DOUBLE, MPI_MIN, comm));
+  er_normalize_features_f(xn, g->x, gmin, g->n_own, g->F);
+  free(g->x); /* raw features are not needed any more */
+  g->x = NULL;
+
+  /* label noise on training rows, then every class must keep a training node */
+  er_noise_type nt_type = !strcmp(cfg->noise, "asymm") ? ER_NOISE_ASYMM
+                          : !strcmp(cfg->noise, "symm") ? ER_NOISE_SYMM : ER_NOISE_NONE;
+  ER_MALLOC(noisy, no);
+  {
+    uint8_t *is_train = NULL;
+    ER_MALLOC(is_train, no);
+    for (size_t i = 0; i < no; ++i) is_train[i] = (g->split[i] & ER_SPLIT_TRAIN) != 0;
+    err = er_noise_apply(g->labels, g->gid, is_train, g->n_own, K, nt_type, cfg->noise_ratio,
+                         (uint64_t)cfg->noise_seed, noisy);
+    free(is_train);
+    ER_CALL(er_agree(comm, err));
+  }
+  {
+    int64_t *per = NULL;
+    ER_CALLOC(per, K);
+    for (size_t i = 0; i < no; ++i)
+      if ((g->split[i] & ER_SPLIT_TRAIN) && noisy[i] >= 0 && noisy[i] < K) per[noisy[i]]++;
+    err = MPI_Allreduce(MPI_IN_PLACE, per, K, MPI_INT64_T, MPI_SUM, comm) == MPI_SUCCESS
+              ? ER_OK : ER_ERROR(ER_ERR_MPI, "Allreduce of class counts failed");
+    for (int c = 0; c < K && err == ER_OK; ++c)
+      if (per[c] == 0)
+        err = ER_ERROR(ER_ERR_INPUT, "class %d has no training node (after label noise): the "
+                       "prototype of an empty class is undefined", c);
+    free(per);
+    ER_CALL(err);
+  }
+
+  /* denoising propagation, once */
+  ER_MALLOC(Yden, nt * K);
+  ER_CALL(er_denoise(g, noisy, K, !strcmp(cfg->denoise, "global") ? ER_DENOISE_GLOBAL
+                                                                   : ER_DENOISE_TRAIN_SUBGRAPH,
+                     cfg->alpha, (int)cfg->T, Yden));
+
+  //---- model, loss, probe buffers ---------------------------------------------------------------
+  ER_CALL(er_encoder_create(g, xn, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout, &enc));
+  ER_CALL(er_semantic_create(g, K, d, Yden, cfg->alpha, cfg->beta, (int)cfg->T, &sem));
+  int solver = !strcmp(cfg->solver, "lapack") ? ER_MCR2_LAPACK
+               : !strcmp(cfg->solver, "scalapack") ? ER_MCR2_SCALAPACK : ER_MCR2_AUTO;
+  ER_CALL(er_mcr2_create(comm, d, K, cfg->gamma1, cfg->gamma2, cfg->eps, solver, &mcr));
+  const er_encoder_layout *lay = er_encoder_get_layout(enc);
+  ER_MALLOC(dZ, no * d);
+  ER_MALLOC(Zn, no * d);
+  ER_MALLOC(Xtr, no * d);
+  ER_MALLOC(L, no);
+  ER_MALLOC(ytr, no);
+  ER_MALLOC(pred, no);
+  ER_MALLOC(W, (size_t)K * (d + 1));
+  res->runs = (int)cfg->runs;
+  ER_CALLOC(res->best_test, cfg->runs);
+  ER_CALLOC(res->best_val, cfg->runs);
+  ER_CALLOC(res->best_epoch, cfg->runs);
+  if (rank == 0 && cfg->log_json[0]) {
+    jf = fopen(cfg->log_json, "w");
+    if (!jf) err = ER_ERROR(ER_ERR_IO, "cannot write --log-json file '%s'", cfg->log_json);
+  }
+  ER_CALL(er_agree(comm, err));
+  t_setup = er_wtime() - t_setup;
+  er_log(comm, "train: %s N=%lld E=%lld F=%lld K=%d on %d ranks (partition %s), %lld params, "
+               "setup %.2f s\n", cfg->data, (long long)g->n_global, (long long)g->e_global,
+         (long long)lay->F, K, size, g->partition, (long long)lay->n_params, t_setup);
+  if (!cfg->quiet)
+    er_log(comm, "%4s %5s %11s %9s %9s %9s %7s %7s %7s %8s %8s\n", "run", "epoch", "loss", "R",
+           "Rc", "deltaR", "train", "val", "test", "comp_s", "comm_s");
+
+  //---- runs ---------------------------------------------------------------------------------------
+  for (int run = 0; run < cfg->runs; ++run) {
+    uint64_t seed = (uint64_t)cfg->seed + 100u * (uint64_t)run;
+    er_encoder_init(enc, seed);
+    er_adam_destroy(&adam);
+    ER_CALL(er_adam_create(lay->n_params, cfg->lr, 0.9, 0.999, 1e-8, cfg->weight_decay, 1, &adam));
+    double best_val = -1, best_test = 0;
+    int best_epoch = 0;
+    for (int epoch = 1; epoch <= cfg->epochs; ++epoch) {
+      epoch_stats st = {0};
+      er_halo_stats h0, h1;
+      er_halo_get_stats(g->halo, &h0);
+      double t0 = er_wtime(), comm_s = 0;
+      const float *Z;
+      er_encoder_zero_grads(enc);
+      ER_CALL(er_encoder_forward(enc, 1, seed, epoch, &Z));
+      ER_CALL(er_semantic_labels(sem, Z, L, &comm_s));
+      er_mcr2_result mr;
+      ER_CALL(er_mcr2_forward(mcr, Z, L, g->n_own, &mr));
+      comm_s += mr.comm_s;
+      ER_CALL(er_mcr2_backward(mcr, dZ, Z, L, g->n_own));
+      ER_CALL(er_encoder_backward(enc, dZ));
+      double ta = er_wtime();
+      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, er_encoder_grads(enc), (int)lay->n_params,
+                                MPI_FLOAT, MPI_SUM, comm));
+      comm_s += er_wtime() - ta;
+      ER_CALL(er_adam_step(adam, er_encoder_params(enc), er_encoder_grads(enc)));
+      /* evaluation on dropout-free embeddings; probe labels are this epoch's L */
+      const float *Ze;
+      ER_CALL(er_encoder_forward(enc, 0, seed, epoch, &Ze));
+      ta = er_wtime();
+      ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, ytr, W, pred, st.acc));
+      double t_eval = er_wtime() - ta;
+      er_halo_get_stats(g->halo, &h1);
+      comm_s += h1.wait_s - h0.wait_s;
+      double total = er_wtime() - t0;
+      /* rank 0 reports the slowest rank's split */
+      double tt[2] = {total - comm_s, comm_s};
+      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, tt, 2, MPI_DOUBLE, MPI_MAX, comm));
+      st.loss = mr.loss, st.R = mr.R, st.Rc = mr.Rc, st.delta_R = mr.delta_R;
+      st.compute_s = tt[0], st.comm_s = tt[1];
+      (void)t_eval;
+      if (!cfg->quiet)
+        er_log(comm, "%4d %5d %11.6f %9.5f %9.5f %9.5f %7.2f %7.2f %7.2f %8.4f %8.4f\n", run,
+               epoch, st.loss, st.R, st.Rc, st.delta_R, st.acc[0], st.acc[1], st.acc[2],
+               st.compute_s, st.comm_s);
+      if (jf) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "run", run);
+        cJSON_AddNumberToObject(o, "epoch", epoch);
+        cJSON_AddNumberToObject(o, "loss", st.loss);
+        cJSON_AddNumberToObject(o, "R", st.R);
+        cJSON_AddNumberToObject(o, "Rc", st.Rc);
+        cJSON_AddNumberToObject(o, "delta_R", st.delta_R);
+        cJSON_AddNumberToObject(o, "train_acc", st.acc[0]);
+        cJSON_AddNumberToObject(o, "val_acc", st.acc[1]);
+        cJSON_AddNumberToObject(o, "test_acc", st.acc[2]);
+        cJSON_AddNumberToObject(o, "compute_s", st.compute_s);
+        cJSON_AddNumberToObject(o, "comm_s", st.comm_s);
+        json_line(jf, o);
+      }
+      if (st.acc[1] > best_val) {
+        best_val = st.acc[1];
+        best_test = st.acc[2];
+        best_epoch = epoch;
+      }
+      if (epoch - best_epoch > cfg->patience) break;
+    }
+    res->best_test[run] = best_test;
+    res->best_val[run] = best_val;
+    res->best_epoch[run] = best_epoch;
+    er_log(comm, "run %d: best epoch %d, val %.2f%%, test %.2f%%\n", run, best_epoch, best_val,
+           best_test);
+    if (jf) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddNumberToObject(o, "run", run);
+      cJSON_AddNumberToObject(o, "best_epoch", best_epoch);
+      cJSON_AddNumberToObject(o, "val_acc", best_val);
+      cJSON_AddNumberToObject(o, "test_acc", best_test);
+      json_line(jf, o);
+    }
+  }
+  double mean = 0, var = 0;
+  for (int r = 0; r < cfg->runs; ++r) mean += res->best_test[r] / cfg->runs;
+  for (int r = 0; r < cfg->runs; ++r) var += pow(res->best_test[r] - mean, 2) / cfg->runs;
+  res->test_mean = mean;
+  res->test_std = sqrt(var);
+  er_log(comm, "summary: test accuracy %.2f +- %.2f over %lld runs\n", mean, sqrt(var),
+         (long long)cfg->runs);
+  if (jf) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "test_mean", mean);
+    cJSON_AddNumberToObject(o, "test_std", sqrt(var));
+    cJSON_AddNumberToObject(o, "runs", (double)cfg->runs);
+    json_line(jf, o);
+  }
+cleanup:
+  if (jf) fclose(jf);
+  er_h5_close(&fid);
+  er_adam_destroy(&adam);
+  er_mcr2_destroy(&mcr);
+  er_semantic_destroy(&sem);
+  er_encoder_destroy(&enc);
+  er_dgraph_destroy(&g);
+  free(xn), free(dZ), free(Zn), free(Xtr), free(Yden), free(W);
+  free(noisy), free(L), free(ytr), free(pred);
+  return err;
+}
+
+void er_train_result_free(er_train_result *res) {
+  free(res->best_test), free(res->best_val), free(res->best_epoch);
+  memset(res, 0, sizeof *res);
+}
+
+er_err er_cmd_train(MPI_Comm comm, int argc, char **argv) {
+  er_err err = ER_OK;
+  er_train_config cfg;
+  er_train_result res = {0};
+  er_train_config_defaults(&cfg);
+  err = er_train_config_parse(comm, argc, argv, &cfg);
+  if (err == ER_HELP_SHOWN) return err;
+  ER_CALL(err);
+  ER_CALL(er_train(comm, &cfg, &res));
+cleanup:
+  er_train_result_free(&res);
+  return err;
+}
