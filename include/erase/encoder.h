@@ -14,28 +14,40 @@ typedef struct {
   int64_t W1, as1, ad1, b1, W2, as2, ad2, b2, n_params;
 } er_encoder_layout;
 
-typedef struct er_encoder er_encoder;
+typedef struct er_encoder_f er_encoder_f;
+typedef struct er_encoder_d er_encoder_d;
 
-/* Collective. x_norm (n_own, F) are the normalized input features (owned, copied? no: kept as a
- * pointer, caller keeps it alive). */
-er_err er_encoder_create(er_dgraph *g, const float *x_norm, int64_t hidden, int64_t heads,
-                         int64_t embed, double dropout, er_encoder **enc);
-void er_encoder_destroy(er_encoder **enc);
-
-const er_encoder_layout *er_encoder_get_layout(const er_encoder *enc);
-float *er_encoder_params(er_encoder *enc); /* (n_params) */
-float *er_encoder_grads(er_encoder *enc);  /* (n_params) */
-
+/* Collective (builds the GAT caches). x_norm (n_own, F) are the normalized input features,
+ * kept as a pointer (the caller keeps them alive). The float encoder runs the first layer
+ * sparse x dense when the features are sparse (density < 25%); the double one (gradient
+ * checks) is always dense. */
+er_err er_encoder_create_f(er_dgraph *g, const float *x_norm, int64_t hidden, int64_t heads,
+                           int64_t embed, double dropout, er_encoder_f **enc);
+void er_encoder_destroy_f(er_encoder_f **enc);
+const er_encoder_layout *er_encoder_layout_f(const er_encoder_f *enc);
+float *er_encoder_params_f(er_encoder_f *enc); /* (n_params) */
+float *er_encoder_grads_f(er_encoder_f *enc);  /* (n_params) */
+void er_encoder_zero_grads_f(er_encoder_f *enc);
 /* Glorot weights, zero biases, from (seed, tensor id): independent of the rank count. */
-void er_encoder_init(er_encoder *enc, uint64_t seed);
+void er_encoder_init_f(er_encoder_f *enc, uint64_t seed);
+/* Collective. train != 0 applies dropout with mask (seed, step). *Z (n_own, embed) is a buffer
+ * of the encoder, valid until the next forward. */
+er_err er_encoder_forward_f(er_encoder_f *enc, int train, uint64_t seed, int64_t step,
+                            const float **Z);
+/* Collective. dZ (n_own, embed); accumulates rank-local parameter gradients (the caller sums
+ * them over ranks). Uses the activations of the last forward. */
+er_err er_encoder_backward_f(er_encoder_f *enc, const float *dZ);
 
-/* Collective. train != 0 applies dropout with mask (seed, step). Returns Z (n_own, embed), a
- * buffer owned by the encoder valid until the next forward. */
-er_err er_encoder_forward(er_encoder *enc, int train, uint64_t seed, int64_t step,
-                          const float **Z);
-/* Collective. dZ (n_own, embed). Accumulates into the gradient slab (zero it first with
- * er_encoder_zero_grads). Uses the activations of the last forward. */
-er_err er_encoder_backward(er_encoder *enc, const float *dZ);
-void er_encoder_zero_grads(er_encoder *enc);
+er_err er_encoder_create_d(er_dgraph *g, const double *x_norm, int64_t hidden, int64_t heads,
+                           int64_t embed, double dropout, er_encoder_d **enc);
+void er_encoder_destroy_d(er_encoder_d **enc);
+const er_encoder_layout *er_encoder_layout_d(const er_encoder_d *enc);
+double *er_encoder_params_d(er_encoder_d *enc);
+double *er_encoder_grads_d(er_encoder_d *enc);
+void er_encoder_zero_grads_d(er_encoder_d *enc);
+void er_encoder_init_d(er_encoder_d *enc, uint64_t seed);
+er_err er_encoder_forward_d(er_encoder_d *enc, int train, uint64_t seed, int64_t step,
+                            const double **Z);
+er_err er_encoder_backward_d(er_encoder_d *enc, const double *dZ);
 
 #endif

@@ -1,5 +1,6 @@
 /* main.c: the erase-mpi executable: MPI start-up, subcommand dispatch, collective error exit.
  * Commands live in src/cli/cmd_*.c; this file only routes and reports. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,10 @@ static void main_usage(MPI_Comm comm) {
 }
 
 int main(int argc, char **argv) {
+  /* keep freed buffers in the heap: libraries that allocate per call (L-BFGS, LAPACK work)
+   * would otherwise pay mmap + page faults every epoch */
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   MPI_Init(&argc, &argv);
   MPI_Comm comm = MPI_COMM_WORLD;
   er_err err = ER_OK;

@@ -70,7 +70,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   int rank, size;
   hid_t fid = -1;
   er_dgraph *g = NULL;
-  er_encoder *enc = NULL;
+  er_encoder_f *enc = NULL;
   er_semantic *sem = NULL;
   er_mcr2 *mcr = NULL;
   er_adam *adam = NULL;
@@ -140,12 +140,12 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
                      cfg->alpha, (int)cfg->T, Yden));
 
   //---- model, loss, probe buffers ---------------------------------------------------------------
-  ER_CALL(er_encoder_create(g, xn, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout, &enc));
+  ER_CALL(er_encoder_create_f(g, xn, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout, &enc));
   ER_CALL(er_semantic_create(g, K, d, Yden, cfg->alpha, cfg->beta, (int)cfg->T, &sem));
   int solver = !strcmp(cfg->solver, "lapack") ? ER_MCR2_LAPACK
                : !strcmp(cfg->solver, "scalapack") ? ER_MCR2_SCALAPACK : ER_MCR2_AUTO;
   ER_CALL(er_mcr2_create(comm, d, K, cfg->gamma1, cfg->gamma2, cfg->eps, solver, &mcr));
-  const er_encoder_layout *lay = er_encoder_get_layout(enc);
+  const er_encoder_layout *lay = er_encoder_layout_f(enc);
   ER_MALLOC(dZ, no * d);
   ER_MALLOC(Zn, no * d);
   ER_MALLOC(Xtr, no * d);
@@ -173,7 +173,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   //---- runs ---------------------------------------------------------------------------------------
   for (int run = 0; run < cfg->runs; ++run) {
     uint64_t seed = (uint64_t)cfg->seed + 100u * (uint64_t)run;
-    er_encoder_init(enc, seed);
+    er_encoder_init_f(enc, seed);
     er_adam_destroy(&adam);
     ER_CALL(er_adam_create(lay->n_params, cfg->lr, 0.9, 0.999, 1e-8, cfg->weight_decay, 1, &adam));
     double best_val = -1, best_test = 0;
@@ -184,22 +184,22 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       er_halo_get_stats(g->halo, &h0);
       double t0 = er_wtime(), comm_s = 0;
       const float *Z;
-      er_encoder_zero_grads(enc);
-      ER_CALL(er_encoder_forward(enc, 1, seed, epoch, &Z));
+      er_encoder_zero_grads_f(enc);
+      ER_CALL(er_encoder_forward_f(enc, 1, seed, epoch, &Z));
       ER_CALL(er_semantic_labels(sem, Z, L, &comm_s));
       er_mcr2_result mr;
       ER_CALL(er_mcr2_forward(mcr, Z, L, g->n_own, &mr));
       comm_s += mr.comm_s;
       ER_CALL(er_mcr2_backward(mcr, dZ, Z, L, g->n_own));
-      ER_CALL(er_encoder_backward(enc, dZ));
+      ER_CALL(er_encoder_backward_f(enc, dZ));
       double ta = er_wtime();
-      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, er_encoder_grads(enc), (int)lay->n_params,
+      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, er_encoder_grads_f(enc), (int)lay->n_params,
                                 MPI_FLOAT, MPI_SUM, comm));
       comm_s += er_wtime() - ta;
-      ER_CALL(er_adam_step(adam, er_encoder_params(enc), er_encoder_grads(enc)));
+      ER_CALL(er_adam_step(adam, er_encoder_params_f(enc), er_encoder_grads_f(enc)));
       /* evaluation on dropout-free embeddings; probe labels are this epoch's L */
       const float *Ze;
-      ER_CALL(er_encoder_forward(enc, 0, seed, epoch, &Ze));
+      ER_CALL(er_encoder_forward_f(enc, 0, seed, epoch, &Ze));
       ta = er_wtime();
       ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, ytr, W, pred, st.acc));
       double t_eval = er_wtime() - ta;
@@ -272,7 +272,7 @@ cleanup:
   er_adam_destroy(&adam);
   er_mcr2_destroy(&mcr);
   er_semantic_destroy(&sem);
-  er_encoder_destroy(&enc);
+  er_encoder_destroy_f(&enc);
   er_dgraph_destroy(&g);
   free(xn), free(dZ), free(Zn), free(Xtr), free(Yden), free(W);
   free(noisy), free(L), free(ytr), free(pred);

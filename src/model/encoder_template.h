@@ -1,0 +1,236 @@
+/* encoder_template.h: the distributed GAT encoder, written once for float (training) and
+ * double (gradient checks): dropout -> GAT(H heads) -> LeakyReLU(0.01) -> L1 -> GAT(1 head, d)
+ * -> L1 -> ReLU, wiring the rank-local kernels of nn.h to the halo. Owns the parameter and
+ * gradient slabs and every activation buffer; allocates nothing per step. Included by
+ * encoder_f.c / encoder_d.c with REAL, ER_NN_SUFFIX, ER_MPI_REAL and ER_ENC_SPARSE defined. */
+
+struct ER_T(er_encoder) {
+  er_dgraph *g;
+  er_lgraph lg;
+  er_encoder_layout L;
+  double dropout;
+  const REAL *x0; /* (n_own, F) normalized features, not owned */
+  int sparse;      /* 1: layer 1 input kept as CSR (xs0, with dropout xs) */
+#if ER_ENC_SPARSE
+  er_spmat xs0, xs;
+  const er_spmat *xsin; /* xs0 or xs: the sparse input of the last forward */
+#endif
+  REAL *params, *grads;
+  int64_t n_own, n_tot;
+  /* activations */
+  REAL *xd;            /* (n_own, F) dropout output */
+  const REAL *xin;     /* xd or x0: input of layer 1 in the last forward */
+  REAL *h1, *o1, *a1;  /* (n_tot, hidden), (n_own, hidden) x2 */
+  REAL *n1;            /* (n_own) L1 norms */
+  REAL *h2, *o2, *zl;  /* (n_tot, embed), (n_own, embed) x2 */
+  REAL *n2;            /* (n_own) */
+  REAL *z;             /* (n_own, embed) output */
+  /* backward scratch */
+  REAL *dh1, *d1;      /* (n_tot, hidden), (n_own, hidden) */
+  REAL *dh2, *d2;      /* (n_tot, embed), (n_own, embed) */
+  ER_T(er_gat_cache) *c1, *c2;
+};
+
+const er_encoder_layout *ER_T(er_encoder_layout)(const ER_T(er_encoder) *e) { return &e->L; }
+REAL *ER_T(er_encoder_params)(ER_T(er_encoder) *e) { return e->params; }
+REAL *ER_T(er_encoder_grads)(ER_T(er_encoder) *e) { return e->grads; }
+void ER_T(er_encoder_zero_grads)(ER_T(er_encoder) *e) {
+  memset(e->grads, 0, (size_t)e->L.n_params * sizeof(REAL));
+}
+
+er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden, int64_t heads,
+                         int64_t embed, double dropout, ER_T(er_encoder) **out) {
+  er_err err = ER_OK;
+  ER_T(er_encoder) *e = NULL;
+  *out = NULL;
+  ER_CHECK(hidden % heads == 0, ER_ERR_INPUT, "heads %lld do not divide hidden %lld",
+           (long long)heads, (long long)hidden);
+  ER_CALLOC(e, 1);
+  e->g = g;
+  e->x0 = x_norm;
+  e->dropout = dropout;
+  e->n_own = g->n_own;
+  e->n_tot = (int64_t)g->n_own + g->n_ghost;
+  e->lg = (er_lgraph){e->n_own, e->n_tot, g->indptr, g->indices};
+  er_encoder_layout *L = &e->L;
+  L->F = g->F, L->hidden = hidden, L->heads = heads, L->embed = embed;
+  int64_t C1 = hidden / heads, o = 0;
+  L->W1 = o, o += L->F * hidden;
+  L->as1 = o, o += hidden; /* (heads, C1) */
+  L->ad1 = o, o += hidden;
+  L->b1 = o, o += hidden;
+  L->W2 = o, o += hidden * embed;
+  L->as2 = o, o += embed;
+  L->ad2 = o, o += embed;
+  L->b2 = o, o += embed;
+  L->n_params = o;
+  (void)C1;
+  size_t no = (size_t)e->n_own, nt = (size_t)e->n_tot;
+  ER_CALLOC(e->params, o);
+  ER_CALLOC(e->grads, o);
+#if ER_ENC_SPARSE
+  e->sparse = er_dense_density(x_norm, e->n_own, L->F) < ER_SPARSE_INPUT_DENSITY;
+  if (e->sparse) {
+    ER_CALL(er_spmat_from_dense(&e->xs0, x_norm, e->n_own, L->F));
+    ER_CALL(er_spmat_from_dense(&e->xs, x_norm, e->n_own, L->F));
+  }
+#endif
+  if (!e->sparse) ER_MALLOC(e->xd, no * L->F);
+  ER_CALLOC(e->h1, nt * hidden);
+  ER_MALLOC(e->o1, no * hidden);
+  ER_MALLOC(e->a1, no * hidden);
+  ER_MALLOC(e->n1, no);
+  ER_CALLOC(e->h2, nt * embed);
+  ER_MALLOC(e->o2, no * embed);
+  ER_MALLOC(e->zl, no * embed);
+  ER_MALLOC(e->n2, no);
+  ER_MALLOC(e->z, no * embed);
+  ER_MALLOC(e->dh1, nt * hidden);
+  ER_MALLOC(e->d1, no * hidden);
+  ER_MALLOC(e->dh2, nt * embed);
+  ER_MALLOC(e->d2, no * embed);
+  ER_CALL(ER_T(er_gat_cache_create)(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
+  ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)embed, &e->c2));
+  *out = e;
+  e = NULL;
+cleanup:
+  ER_T(er_encoder_destroy)(&e);
+  return err;
+}
+
+void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
+  if (!pe || !*pe) return;
+  ER_T(er_encoder) *e = *pe;
+  free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->o1), free(e->a1);
+  free(e->n1), free(e->h2), free(e->o2), free(e->zl), free(e->n2), free(e->z);
+  free(e->dh1), free(e->d1), free(e->dh2), free(e->d2);
+#if ER_ENC_SPARSE
+  er_spmat_free(&e->xs0);
+  er_spmat_free(&e->xs);
+#endif
+  ER_T(er_gat_cache_destroy)(&e->c1);
+  ER_T(er_gat_cache_destroy)(&e->c2);
+  free(e);
+  *pe = NULL;
+}
+
+void ER_T(er_encoder_init)(ER_T(er_encoder) *e, uint64_t seed) {
+  er_encoder_layout *L = &e->L;
+  REAL *p = e->params;
+  int64_t H = L->heads, C1 = L->hidden / L->heads;
+  ER_T(er_glorot_init)(p + L->W1, seed, 1, L->F, L->hidden);
+  ER_T(er_glorot_init)(p + L->as1, seed, 2, H, C1);
+  ER_T(er_glorot_init)(p + L->ad1, seed, 3, H, C1);
+  memset(p + L->b1, 0, (size_t)L->hidden * sizeof(REAL));
+  ER_T(er_glorot_init)(p + L->W2, seed, 4, L->hidden, L->embed);
+  ER_T(er_glorot_init)(p + L->as2, seed, 5, 1, L->embed);
+  ER_T(er_glorot_init)(p + L->ad2, seed, 6, 1, L->embed);
+  memset(p + L->b2, 0, (size_t)L->embed * sizeof(REAL));
+}
+
+/* GAT forward with the halo of h overlapped with interior rows. h's owned rows are filled. */
+static er_err ER_T(gat_forward)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat_cache) *c, REAL *h,
+                          const REAL *as, const REAL *ad, const REAL *b, int H, int C) {
+  er_err err = ER_OK;
+  er_dgraph *g = e->g;
+  ER_CALL(er_halo_forward_begin(g->halo, h, H * C, ER_MPI_REAL));
+  ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, g->row_order, g->n_interior, &e->lg, H, C));
+  ER_CALL(er_halo_forward_end(g->halo));
+  ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, g->row_order + g->n_interior,
+                             g->n_own - g->n_interior, &e->lg, H, C));
+cleanup:
+  return err;
+}
+
+/* GAT backward: dh (n_tot, H*C) zeroed here; ghost rows go back to owners by reverse halo
+ * while the interior rows are processed. */
+static er_err ER_T(gat_backward)(ER_T(er_encoder) *e, REAL *dh, REAL *das, REAL *dad, REAL *db,
+                           const REAL *dout, const REAL *h, const REAL *as, const REAL *ad,
+                           ER_T(er_gat_cache) *c, int H, int C) {
+  er_err err = ER_OK;
+  er_dgraph *g = e->g;
+  memset(dh, 0, (size_t)e->n_tot * H * C * sizeof(REAL));
+  ER_CALL(ER_T(er_gat_backward_rows)(dh, dad, db, dout, h, ad, c, g->row_order + g->n_interior,
+                                 g->n_own - g->n_interior, &e->lg, H, C));
+  ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_halo_reverse_begin(g->halo, dh, H * C, ER_MPI_REAL));
+  ER_CALL(ER_T(er_gat_backward_rows)(dh, dad, db, dout, h, ad, c, g->row_order, g->n_interior,
+                                 &e->lg, H, C));
+  ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_halo_reverse_end(g->halo));
+cleanup:
+  return err;
+}
+
+er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, int64_t step,
+                          const REAL **Z) {
+  er_err err = ER_OK;
+  er_encoder_layout *L = &e->L;
+  const REAL *p = e->params;
+  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads;
+  //---- layer 1: dropout on the input, then h1 = x W1 (sparse or dense) ----
+#if ER_ENC_SPARSE
+  if (e->sparse) {
+    e->xsin = &e->xs0;
+    if (train && e->dropout > 0) {
+      ER_CALL(er_spmat_dropout(&e->xs, &e->xs0, seed, step, e->g->gid, e->dropout));
+      e->xsin = &e->xs;
+    }
+    er_spmm_forward(e->h1, e->xsin, p + L->W1, L->hidden);
+  }
+#endif
+  if (!e->sparse) {
+    e->xin = e->x0;
+    if (train && e->dropout > 0) {
+      ER_CALL(ER_T(er_dropout_forward)(e->xd, e->x0, seed, step, e->g->gid, e->dropout, n, L->F));
+      e->xin = e->xd;
+    }
+    ER_CALL(ER_T(er_linear_forward)(e->h1, e->xin, p + L->W1, n, L->F, L->hidden));
+  }
+  ER_CALL(ER_T(gat_forward)(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1, (int)H, (int)C1));
+  ER_T(er_leakyrelu_forward)(e->a1, e->o1, (REAL)0.01, n * L->hidden);
+  ER_T(er_l1norm_forward)(e->a1, e->n1, e->a1, n, L->hidden);
+  //---- layer 2 ----
+  ER_CALL(ER_T(er_linear_forward)(e->h2, e->a1, p + L->W2, n, L->hidden, L->embed));
+  ER_CALL(ER_T(gat_forward)(e, e->o2, e->c2, e->h2, p + L->as2, p + L->ad2, p + L->b2, 1, (int)L->embed));
+  ER_T(er_l1norm_forward)(e->zl, e->n2, e->o2, n, L->embed);
+  ER_T(er_relu_forward)(e->z, e->zl, n * L->embed);
+  *Z = e->z;
+cleanup:
+  return err;
+}
+
+er_err ER_T(er_encoder_backward)(ER_T(er_encoder) *e, const REAL *dZ) {
+  er_err err = ER_OK;
+  er_encoder_layout *L = &e->L;
+  const REAL *p = e->params;
+  REAL *gr = e->grads;
+  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads, d = L->embed;
+  //---- layer 2 ----
+  memset(e->d2, 0, (size_t)n * d * sizeof(REAL));
+  ER_T(er_relu_backward)(e->d2, dZ, e->zl, n * d); /* d2 = dL/dzl */
+  /* l1norm backward accumulates: reuse the output buffer o2 as dL/do2 */
+  memset(e->o2, 0, (size_t)n * d * sizeof(REAL));
+  ER_T(er_l1norm_backward)(e->o2, e->d2, e->zl, e->n2, n, d);
+  ER_CALL(ER_T(gat_backward)(e, e->dh2, gr + L->as2, gr + L->ad2, gr + L->b2, e->o2, e->h2,
+                       p + L->as2, p + L->ad2, e->c2, 1, (int)d));
+  memset(e->d1, 0, (size_t)n * L->hidden * sizeof(REAL));
+  ER_CALL(ER_T(er_linear_backward)(e->d1, gr + L->W2, e->dh2, e->a1, p + L->W2, n, L->hidden, d));
+  //---- layer 1 ----
+  /* d1 = dL/da1 -> dL/d(leaky out) into scratch, then through LeakyReLU into o1's gradient */
+  REAL *dl = e->dh1; /* (n_own, hidden) fits in dh1 (n_tot, hidden) before its own use */
+  memset(dl, 0, (size_t)n * L->hidden * sizeof(REAL));
+  ER_T(er_l1norm_backward)(dl, e->d1, e->a1, e->n1, n, L->hidden);
+  memset(e->d1, 0, (size_t)n * L->hidden * sizeof(REAL));
+  ER_T(er_leakyrelu_backward)(e->d1, dl, e->o1, (REAL)0.01, n * L->hidden);
+  ER_CALL(ER_T(gat_backward)(e, e->dh1, gr + L->as1, gr + L->ad1, gr + L->b1, e->d1, e->h1,
+                       p + L->as1, p + L->ad1, e->c1, (int)H, (int)C1));
+#if ER_ENC_SPARSE
+  if (e->sparse) er_spmm_backward_w(gr + L->W1, e->xsin, e->dh1, L->hidden);
+#endif
+  if (!e->sparse) ER_CALL(ER_T(er_linear_backward)(NULL, gr + L->W1, e->dh1, e->xin, p + L->W1, n, L->F, L->hidden));
+cleanup:
+  return err;
+}
