@@ -1,6 +1,8 @@
 /* mkfixture.c: writes a small dataset for the shell tests and benchmarks via the test fixture.
  *   mkfixture OUT.h5 ROWS COLS              4-neighbour grid, ROWS*COLS nodes
  *   mkfixture --random OUT.h5 N EDGES SEED  random graph from EDGES seeded draws
+ * Environment MKFIXTURE_VARIANT makes a broken dataset for bad-input tests: nolabels (all -1),
+ * notrain (empty training split), missingclass (no training node of class 2).
  * Features are 4 zeros per node, labels id % 3, splits id % 10 == 0 / 1 / 2. Not a generator
  * of realistic data: use `erase-mpi generate` for that. */
 #include <stdio.h>
@@ -38,6 +40,12 @@ static er_err mkfixture_run(MPI_Comm comm, int argc, char **argv) {
     labels[i] = (int32_t)(i % 3);
     if (i % 10 < 3) split[i % 10][nsplit[i % 10]++] = i;
   }
+  const char *variant = getenv("MKFIXTURE_VARIANT");
+  if (variant && !strcmp(variant, "nolabels"))
+    for (int64_t i = 0; i < n; ++i) labels[i] = -1;
+  if (variant && !strcmp(variant, "notrain")) nsplit[0] = 0;
+  if (variant && !strcmp(variant, "missingclass"))
+    for (int64_t k = 0; k < nsplit[0]; ++k) labels[split[0][k]] = (int32_t)(k % 2);
   ER_CALL(er_test_write_dataset(comm, out, n, indptr, indices, 4, NULL, labels, 3, split[0],
                                 nsplit[0], split[1], nsplit[1], split[2], nsplit[2]));
   er_log(comm, "mkfixture: wrote %s: N=%lld, E=%lld\n", out, (long long)n,

@@ -19,6 +19,7 @@ typedef struct {
   const char *help;
 } opt_def;
 
+#define ER_POSITIVE 1e-300 /* lower bound meaning "> 0" */
 #define F64(n, f, lo, hi, h) {n, OPT_F64, offsetof(er_train_config, f), 0, lo, hi, h}
 #define I64(n, f, lo, hi, h) {n, OPT_I64, offsetof(er_train_config, f), 0, lo, hi, h}
 #define STR(n, f, h) {n, OPT_STR, offsetof(er_train_config, f), sizeof(((er_train_config *)0)->f), 0, 0, h}
@@ -34,20 +35,20 @@ static const opt_def defs[] = {
     I64("heads", heads, 1, 1024, "attention heads of layer 1 (must divide hidden)"),
     I64("embed", embed, 1, 1 << 16, "embedding width d"),
     F64("dropout", dropout, 0, 0.999999, "dropout on the input features"),
-    F64("gamma1", gamma1, 1e-12, 1e12, "MCR2 gamma1"),
+    F64("gamma1", gamma1, ER_POSITIVE, 1e12, "MCR2 gamma1"),
     F64("gamma2", gamma2, 0, 1e12, "MCR2 gamma2"),
-    F64("eps", eps, 1e-300, 1e12, "MCR2 eps (> 0)"),
+    F64("eps", eps, ER_POSITIVE, 1e12, "MCR2 eps (> 0)"),
     STR("solver", solver, "log-determinant solver: auto | lapack | scalapack"),
     F64("alpha", alpha, 0, 1, "propagation alpha in [0,1]"),
     F64("beta", beta, 0, 1, "semantic label mix beta in [0,1]"),
     I64("T", T, 0, 1000, "propagation steps"),
     I64("epochs", epochs, 1, 1e9, "epochs per run"),
-    F64("lr", lr, 1e-300, 10, "Adam learning rate (> 0)"),
+    F64("lr", lr, ER_POSITIVE, 10, "Adam learning rate (> 0)"),
     F64("weight-decay", weight_decay, 0, 10, "Adam weight decay (added to the gradient)"),
     I64("patience", patience, 0, 1e9, "stop when validation has not improved this many epochs"),
     I64("runs", runs, 1, 10000, "runs with seeds seed, seed+100, ..."),
     I64("seed", seed, 0, 9.2e18, "seed of weights and dropout of the first run"),
-    F64("probe-C", probe_C, 1e-12, 1e12, "inverse L2 strength of the linear probe"),
+    F64("probe-C", probe_C, ER_POSITIVE, 1e12, "inverse L2 strength of the linear probe"),
     I64("probe-iters", probe_iters, 1, 1e6, "L-BFGS iteration limit of the probe"),
     STR("log-json", log_json, "write one JSON object per line to this file"),
     I64("quiet", quiet, 0, 1, "1: no per-epoch lines on stdout"),
@@ -99,7 +100,17 @@ static er_err set_value(er_train_config *c, const opt_def *d, const char *val, c
   char name[96];
   snprintf(name, sizeof name, "%s%s", where, d->name);
   char *p = (char *)c + d->off;
-  if (d->type == OPT_F64) return er_parse_f64(val, name, d->lo, d->hi, (double *)p);
+  if (d->type == OPT_F64) {
+    if (d->lo == ER_POSITIVE) { /* strictly positive: say so rather than quote a tiny bound */
+      double v;
+      er_err err = er_parse_f64(val, name, -HUGE_VAL, d->hi, &v);
+      if (err) return err;
+      if (!(v > 0)) return ER_ERROR(ER_ERR_INPUT, "%s must be > 0 (got %g)", name, v);
+      *(double *)p = v;
+      return ER_OK;
+    }
+    return er_parse_f64(val, name, d->lo, d->hi, (double *)p);
+  }
   if (d->type == OPT_I64) return er_parse_i64(val, name, (int64_t)d->lo, (int64_t)d->hi, (int64_t *)p);
   if (strlen(val) >= d->len) return ER_ERROR(ER_ERR_INPUT, "%s: value too long", name);
   snprintf(p, d->len, "%s", val);

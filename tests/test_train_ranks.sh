@@ -1,0 +1,33 @@
+#!/bin/bash
+# test_train_ranks.sh: one ERASE training run on Cora (asymmetric noise 0.3) at 1, 2 and 4
+# ranks (METIS partitions): every epoch's loss within 1e-4 relative of the 1-rank run for the
+# first 20 epochs, and the best-validation test accuracy within 0.5 points.
+set -u
+: "${ERASE_BIN:?}" "${MPIEXEC:?}"
+[ -f "${ER_CORA_DIR:-}/graph.edges" ] || { echo "SKIP: Cora not found"; exit 77; }
+T=$(mktemp -d /tmp/er_ranks.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+"$ERASE_BIN" import --dir "$ER_CORA_DIR" --out "$T/cora.h5" > /dev/null || exit 1
+for p in 2 4; do "$MPIEXEC" -n $p "$ERASE_BIN" partition --data "$T/cora.h5" --parts $p > /dev/null || exit 1; done
+for p in 1 2 4; do
+  "$MPIEXEC" -n $p "$ERASE_BIN" train --data "$T/cora.h5" --epochs ${EPOCHS:-40} --noise asymm \
+    --noise-ratio 0.3 --quiet 1 --log-json "$T/r$p.jsonl" > "$T/out$p" || { cat "$T/out$p"; exit 1; }
+  grep -q "partition $( [ $p -eq 1 ] && echo block || echo $p ))" "$T/out$p" || { echo "np$p did not use its METIS partition"; exit 1; }
+done
+/usr/bin/python3 - "$T" <<'PY'
+import json, sys
+T = sys.argv[1]
+runs = {p: [json.loads(l) for l in open(f"{T}/r{p}.jsonl")] for p in (1, 2, 4)}
+ok = True
+for p in (2, 4):
+    e1 = [o for o in runs[1] if "epoch" in o and "loss" in o][:20]
+    ep = [o for o in runs[p] if "epoch" in o and "loss" in o][:20]
+    worst = max(abs(a["loss"] - b["loss"]) / abs(a["loss"]) for a, b in zip(e1, ep))
+    t1 = [o for o in runs[1] if "best_epoch" in o][0]["test_acc"]
+    tp = [o for o in runs[p] if "best_epoch" in o][0]["test_acc"]
+    print(f"P={p}: max relative loss difference over 20 epochs {worst:.2e} (bound 1e-4); "
+          f"best-val test accuracy {tp:.2f} vs {t1:.2f} at P=1 (bound 0.5)")
+    ok &= len(ep) == 20 and worst < 1e-4 and abs(tp - t1) <= 0.5
+print("test_train_ranks:", "PASS" if ok else "FAIL")
+sys.exit(0 if ok else 1)
+PY
