@@ -37,6 +37,8 @@ er_err er_encoder_forward_f(er_encoder_f *enc, int train, uint64_t seed, int64_t
 /* Collective. dZ (n_own, embed); accumulates rank-local parameter gradients (the caller sums
  * them over ranks). Uses the activations of the last forward. */
 er_err er_encoder_backward_f(er_encoder_f *enc, const float *dZ);
+/* The layer-1 input of the last forward (after dropout) as a dense (n_own, F) matrix. */
+void er_encoder_input_f(const er_encoder_f *enc, float *x);
 
 er_err er_encoder_create_d(er_dgraph *g, const double *x_norm, int64_t hidden, int64_t heads,
                            int64_t embed, double dropout, er_encoder_d **enc);

@@ -31,6 +31,7 @@ typedef struct {
   int64_t probe_iters;
   /* outputs */
   char log_json[4096];
+  char dump_step[4096];   /* first step's inputs/gradients for the PyTorch twin (1 rank) */
   int64_t quiet;
 } er_train_config;
 

@@ -52,6 +52,7 @@ static const opt_def defs[] = {
     I64("probe-iters", probe_iters, 1, 1e6, "L-BFGS iteration limit of the probe"),
     STR("log-json", log_json, "write one JSON object per line to this file"),
     I64("quiet", quiet, 0, 1, "1: no per-epoch lines on stdout"),
+    STR("dump-step", dump_step, "write the first step's input, weights, labels, gradients (1 rank)"),
 };
 static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 

@@ -22,6 +22,11 @@
 #include "erase/semantic.h"
 #include "erase/train.h"
 
+/* wall seconds of each part of an epoch (slowest rank), reported in the JSON log */
+#define ER_NPHASE 8
+static const char *phase_names[ER_NPHASE] = {"encoder_fwd", "labels", "loss", "encoder_bwd",
+                                              "grad_allreduce", "adam", "eval_fwd", "probe"};
+
 typedef struct {
   double loss, R, Rc, delta_R, acc[3], compute_s, comm_s;
 } epoch_stats;
@@ -62,6 +67,42 @@ static er_err evaluate(MPI_Comm comm, const er_dgraph *g, const float *Z, int d,
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 6, MPI_INT64_T, MPI_SUM, comm));
   for (int s = 0; s < 3; ++s) acc[s] = cnt[2 * s] ? 100.0 * cnt[2 * s + 1] / cnt[2 * s] : 0.0;
 cleanup:
+  return err;
+}
+
+/* --dump-step: the first training step's inputs and results for the PyTorch twin
+ * (benchmarks/torch_twin.py). One rank only: rows are written in local order = global order. */
+static er_err dump_step(MPI_Comm comm, const char *path, const er_dgraph *g, er_encoder_f *enc,
+                        const int32_t *L, const er_mcr2_result *mr) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  char *tmp = NULL;
+  float *xd = NULL;
+  int size;
+  MPI_Comm_size(comm, &size);
+  ER_CHECK(size == 1, ER_ERR_INPUT, "--dump-step needs a 1-rank run");
+  const er_encoder_layout *lay = er_encoder_layout_f(enc);
+  int64_t n = g->n_own;
+  ER_MALLOC(xd, n * lay->F);
+  er_encoder_input_f(enc, xd);
+  ER_CALL(er_h5_create(comm, path, &fid, &tmp));
+  ER_CALL(er_h5_write_rows(fid, "/x_dropped", H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, n, lay->F, 0, n, xd));
+  ER_CALL(er_h5_write_rows(fid, "/params", H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, lay->n_params, 0, 0,
+                           lay->n_params, er_encoder_params_f(enc)));
+  ER_CALL(er_h5_write_rows(fid, "/grads", H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, lay->n_params, 0, 0,
+                           lay->n_params, er_encoder_grads_f(enc)));
+  ER_CALL(er_h5_write_rows(fid, "/L", H5T_NATIVE_INT32, H5T_NATIVE_INT32, n, 0, 0, n, L));
+  const char *an[] = {"F", "hidden", "heads", "embed"};
+  const int64_t av[] = {lay->F, lay->hidden, lay->heads, lay->embed};
+  for (int k = 0; k < 4; ++k) ER_CALL(er_h5_attr_set_i64(fid, "/", an[k], av[k]));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "loss", mr->loss));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "R", mr->R));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "Rc", mr->Rc));
+  ER_CALL(er_h5_commit(comm, fid, path, &tmp));
+  fid = -1;
+cleanup:
+  if (err) er_h5_abort(comm, fid, &tmp);
+  free(xd);
   return err;
 }
 
@@ -182,36 +223,47 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       epoch_stats st = {0};
       er_halo_stats h0, h1;
       er_halo_get_stats(g->halo, &h0);
-      double t0 = er_wtime(), comm_s = 0;
+      double t0 = er_wtime(), comm_s = 0, ph[ER_NPHASE + 2], tp = t0;
+#define PHASE(k) (ph[k] = er_wtime() - tp, tp += ph[k])
       const float *Z;
       er_encoder_zero_grads_f(enc);
       ER_CALL(er_encoder_forward_f(enc, 1, seed, epoch, &Z));
+      PHASE(0);
       ER_CALL(er_semantic_labels(sem, Z, L, &comm_s));
+      PHASE(1);
       er_mcr2_result mr;
       ER_CALL(er_mcr2_forward(mcr, Z, L, g->n_own, &mr));
       comm_s += mr.comm_s;
       ER_CALL(er_mcr2_backward(mcr, dZ, Z, L, g->n_own));
+      PHASE(2);
       ER_CALL(er_encoder_backward_f(enc, dZ));
-      double ta = er_wtime();
+      PHASE(3);
+      if (run == 0 && epoch == 1 && cfg->dump_step[0])
+        ER_CALL(dump_step(comm, cfg->dump_step, g, enc, L, &mr));
+      tp = er_wtime();
       ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, er_encoder_grads_f(enc), (int)lay->n_params,
                                 MPI_FLOAT, MPI_SUM, comm));
-      comm_s += er_wtime() - ta;
+      PHASE(4);
+      comm_s += ph[4];
       ER_CALL(er_adam_step(adam, er_encoder_params_f(enc), er_encoder_grads_f(enc)));
+      PHASE(5);
       /* evaluation on dropout-free embeddings; probe labels are this epoch's L */
       const float *Ze;
       ER_CALL(er_encoder_forward_f(enc, 0, seed, epoch, &Ze));
-      ta = er_wtime();
+      PHASE(6);
       ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, ytr, W, pred, st.acc));
-      double t_eval = er_wtime() - ta;
+      PHASE(7);
+#undef PHASE
       er_halo_get_stats(g->halo, &h1);
       comm_s += h1.wait_s - h0.wait_s;
       double total = er_wtime() - t0;
-      /* rank 0 reports the slowest rank's split */
-      double tt[2] = {total - comm_s, comm_s};
-      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, tt, 2, MPI_DOUBLE, MPI_MAX, comm));
+      /* rank 0 reports the slowest rank's split and phases */
+      ph[ER_NPHASE] = total - comm_s;
+      ph[ER_NPHASE + 1] = comm_s;
+      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, ph, ER_NPHASE + 2, MPI_DOUBLE, MPI_MAX, comm));
+      double tt[2] = {ph[ER_NPHASE], ph[ER_NPHASE + 1]};
       st.loss = mr.loss, st.R = mr.R, st.Rc = mr.Rc, st.delta_R = mr.delta_R;
       st.compute_s = tt[0], st.comm_s = tt[1];
-      (void)t_eval;
       if (!cfg->quiet)
         er_log(comm, "%4d %5d %11.6f %9.5f %9.5f %9.5f %7.2f %7.2f %7.2f %8.4f %8.4f\n", run,
                epoch, st.loss, st.R, st.Rc, st.delta_R, st.acc[0], st.acc[1], st.acc[2],
@@ -229,6 +281,8 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
         cJSON_AddNumberToObject(o, "test_acc", st.acc[2]);
         cJSON_AddNumberToObject(o, "compute_s", st.compute_s);
         cJSON_AddNumberToObject(o, "comm_s", st.comm_s);
+        cJSON *phs = cJSON_AddObjectToObject(o, "phases");
+        for (int k = 0; k < ER_NPHASE; ++k) cJSON_AddNumberToObject(phs, phase_names[k], ph[k]);
         json_line(jf, o);
       }
       if (st.acc[1] > best_val) {
