@@ -14,6 +14,7 @@ typedef struct {
   double noise_ratio;
   int64_t noise_seed;
   char denoise[32];       /* train-subgraph | global */
+  char feature_norm[16];  /* pyg (NormalizeFeatures, the reference) | none */
   /* model */
   int64_t hidden, heads, embed;
   double dropout;

@@ -31,6 +31,7 @@ static const opt_def defs[] = {
     F64("noise-ratio", noise_ratio, 0, 0.999999, "noise ratio r in [0,1)"),
     I64("noise-seed", noise_seed, 0, 9.2e18, "seed of the label noise"),
     STR("denoise", denoise, "denoising propagation: train-subgraph | global"),
+    STR("feature-norm", feature_norm, "input features: pyg (shift by the global min, row sums to 1; the reference) | none"),
     I64("hidden", hidden, 1, 1 << 20, "hidden width of GAT layer 1 (heads x width)"),
     I64("heads", heads, 1, 1024, "attention heads of layer 1 (must divide hidden)"),
     I64("embed", embed, 1, 1 << 16, "embedding width d"),
@@ -67,6 +68,7 @@ void er_train_config_defaults(er_train_config *c) {
   c->noise_ratio = 0.3;
   c->noise_seed = 123;
   snprintf(c->denoise, sizeof c->denoise, "train-subgraph");
+  snprintf(c->feature_norm, sizeof c->feature_norm, "pyg");
   c->hidden = 256;
   c->heads = 8;
   c->embed = 512;
@@ -211,6 +213,8 @@ er_err er_train_config_parse(MPI_Comm comm, int argc, char **argv, er_train_conf
            "--heads %lld does not divide --hidden %lld", (long long)c->heads, (long long)c->hidden);
   ER_CHECK(!strcmp(c->noise, "none") || !strcmp(c->noise, "asymm") || !strcmp(c->noise, "symm"),
            ER_ERR_INPUT, "--noise: '%s' is not none, asymm or symm", c->noise);
+  ER_CHECK(!strcmp(c->feature_norm, "pyg") || !strcmp(c->feature_norm, "none"), ER_ERR_INPUT,
+           "--feature-norm: '%s' is not pyg or none", c->feature_norm);
   ER_CHECK(!strcmp(c->denoise, "train-subgraph") || !strcmp(c->denoise, "global"), ER_ERR_INPUT,
            "--denoise: '%s' is not train-subgraph or global", c->denoise);
   ER_CHECK(!strcmp(c->solver, "auto") || !strcmp(c->solver, "lapack") ||

@@ -163,9 +163,13 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
 
   /* normalized features: global minimum, then row sums */
   ER_MALLOC(xn, no * g->F);
-  double gmin = er_features_min_f(g->x, g->n_own, g->F);
-  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &gmin, 1, MPI_DOUBLE, MPI_MIN, comm));
-  er_normalize_features_f(xn, g->x, gmin, g->n_own, g->F);
+  if (!strcmp(cfg->feature_norm, "pyg")) {
+    double gmin = er_features_min_f(g->x, g->n_own, g->F);
+    ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &gmin, 1, MPI_DOUBLE, MPI_MIN, comm));
+    er_normalize_features_f(xn, g->x, gmin, g->n_own, g->F);
+  } else {
+    memcpy(xn, g->x, no * (size_t)g->F * sizeof(float));
+  }
   free(g->x); /* raw features are not needed any more */
   g->x = NULL;
 
