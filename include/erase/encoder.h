@@ -27,6 +27,9 @@ void er_encoder_destroy_f(er_encoder_f **enc);
 const er_encoder_layout *er_encoder_layout_f(const er_encoder_f *enc);
 float *er_encoder_params_f(er_encoder_f *enc); /* (n_params) */
 float *er_encoder_grads_f(er_encoder_f *enc);  /* (n_params) */
+/* An (n_own, embed) scratch the caller may fill with dZ between a forward and the backward
+ * (the backward reads it before reusing the memory): saves one N x d buffer. */
+float *er_encoder_dz_buffer_f(er_encoder_f *enc);
 void er_encoder_zero_grads_f(er_encoder_f *enc);
 /* Glorot weights, zero biases, from (seed, tensor id): independent of the rank count. */
 void er_encoder_init_f(er_encoder_f *enc, uint64_t seed);
@@ -46,6 +49,7 @@ void er_encoder_destroy_d(er_encoder_d **enc);
 const er_encoder_layout *er_encoder_layout_d(const er_encoder_d *enc);
 double *er_encoder_params_d(er_encoder_d *enc);
 double *er_encoder_grads_d(er_encoder_d *enc);
+double *er_encoder_dz_buffer_d(er_encoder_d *enc);
 void er_encoder_zero_grads_d(er_encoder_d *enc);
 void er_encoder_init_d(er_encoder_d *enc, uint64_t seed);
 er_err er_encoder_forward_d(er_encoder_d *enc, int train, uint64_t seed, int64_t step,

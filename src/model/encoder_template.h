@@ -34,6 +34,7 @@ struct ER_T(er_encoder) {
 const er_encoder_layout *ER_T(er_encoder_layout)(const ER_T(er_encoder) *e) { return &e->L; }
 REAL *ER_T(er_encoder_params)(ER_T(er_encoder) *e) { return e->params; }
 REAL *ER_T(er_encoder_grads)(ER_T(er_encoder) *e) { return e->grads; }
+REAL *ER_T(er_encoder_dz_buffer)(ER_T(er_encoder) *e) { return e->o2; }
 void ER_T(er_encoder_zero_grads)(ER_T(er_encoder) *e) {
   memset(e->grads, 0, (size_t)e->L.n_params * sizeof(REAL));
 }
@@ -77,7 +78,6 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
 #endif
   if (!e->sparse) ER_MALLOC(e->xd, no * L->F);
   ER_CALLOC(e->h1, nt * hidden);
-  ER_MALLOC(e->o1, no * hidden);
   ER_MALLOC(e->a1, no * hidden);
   ER_MALLOC(e->n1, no);
   ER_CALLOC(e->h2, nt * embed);
@@ -85,10 +85,11 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
   ER_MALLOC(e->zl, no * embed);
   ER_MALLOC(e->n2, no);
   ER_MALLOC(e->z, no * embed);
-  ER_MALLOC(e->dh1, nt * hidden);
   ER_MALLOC(e->d1, no * hidden);
-  ER_MALLOC(e->dh2, nt * embed);
+  e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
+  ER_MALLOC(e->dh2, nt * (embed > hidden ? embed : hidden)); /* also serves as dh1 */
   ER_MALLOC(e->d2, no * embed);
+  e->dh1 = e->dh2; /* dh2 is dead once layer 2's backward has produced d1 */
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)embed, &e->c2));
   *out = e;
@@ -101,9 +102,9 @@ cleanup:
 void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
   if (!pe || !*pe) return;
   ER_T(er_encoder) *e = *pe;
-  free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->o1), free(e->a1);
+  free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->a1);
   free(e->n1), free(e->h2), free(e->o2), free(e->zl), free(e->n2), free(e->z);
-  free(e->dh1), free(e->d1), free(e->dh2), free(e->d2);
+  free(e->d1), free(e->dh2), free(e->d2);
 #if ER_ENC_SPARSE
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
@@ -224,7 +225,8 @@ er_err ER_T(er_encoder_backward)(ER_T(er_encoder) *e, const REAL *dZ) {
   memset(dl, 0, (size_t)n * L->hidden * sizeof(REAL));
   ER_T(er_l1norm_backward)(dl, e->d1, e->a1, e->n1, n, L->hidden);
   memset(e->d1, 0, (size_t)n * L->hidden * sizeof(REAL));
-  ER_T(er_leakyrelu_backward)(e->d1, dl, e->o1, (REAL)0.01, n * L->hidden);
+  /* the LeakyReLU input o1 shares its sign with a1 = L1(LeakyReLU(o1)): a1 stands in */
+  ER_T(er_leakyrelu_backward)(e->d1, dl, e->a1, (REAL)0.01, n * L->hidden);
   ER_CALL(ER_T(gat_backward)(e, e->dh1, gr + L->as1, gr + L->ad1, gr + L->b1, e->d1, e->h1,
                        p + L->as1, p + L->ad1, e->c1, (int)H, (int)C1));
 #if ER_ENC_SPARSE

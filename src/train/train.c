@@ -44,22 +44,27 @@ static void json_line(FILE *f, cJSON *o) {
   cJSON_Delete(o);
 }
 
-/* Probe on dropout-free embeddings: fit on training rows with labels L, accuracy vs clean
- * labels on train/val/test (percent). */
+/* Probe on dropout-free embeddings: fit on the L2-normalized training rows with labels L,
+ * predict every row (normalized in chunks, no N x d copy), accuracy vs clean labels on
+ * train/val/test (percent). Xtr holds this rank's training rows (n_train_local, d), Zc a chunk. */
+#define ER_EVAL_CHUNK 4096
 static er_err evaluate(MPI_Comm comm, const er_dgraph *g, const float *Z, int d, int K,
-                       const int32_t *L, const er_train_config *cfg, float *Zn, float *Xtr,
+                       const int32_t *L, const er_train_config *cfg, float *Zc, float *Xtr,
                        int32_t *ytr, double *W, int32_t *pred, double acc[3]) {
   er_err err = ER_OK;
-  ER_CALL(er_rows_l2_normalize(Zn, Z, g->n_own, d));
   int64_t nt = 0;
   for (er_lidx i = 0; i < g->n_own; ++i)
     if (g->split[i] & ER_SPLIT_TRAIN) {
-      memcpy(Xtr + nt * d, Zn + (size_t)i * d, (size_t)d * sizeof(float));
+      ER_CALL(er_rows_l2_normalize(Xtr + nt * d, Z + (size_t)i * d, 1, d));
       ytr[nt++] = L[i];
     }
   er_probe_info info;
   ER_CALL(er_probe_fit(comm, Xtr, ytr, nt, d, K, cfg->probe_C, (int)cfg->probe_iters, W, &info));
-  ER_CALL(er_probe_predict(W, Zn, g->n_own, d, K, pred));
+  for (int64_t r0 = 0; r0 < g->n_own; r0 += ER_EVAL_CHUNK) {
+    int64_t nr = g->n_own - r0 < ER_EVAL_CHUNK ? g->n_own - r0 : ER_EVAL_CHUNK;
+    ER_CALL(er_rows_l2_normalize(Zc, Z + (size_t)r0 * d, nr, d));
+    ER_CALL(er_probe_predict(W, Zc, nr, d, K, pred + r0));
+  }
   int64_t cnt[6] = {0};
   for (er_lidx i = 0; i < g->n_own; ++i)
     for (int s = 0; s < 3; ++s)
@@ -214,9 +219,11 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
                : !strcmp(cfg->solver, "scalapack") ? ER_MCR2_SCALAPACK : ER_MCR2_AUTO;
   ER_CALL(er_mcr2_create(comm, d, K, cfg->gamma1, cfg->gamma2, cfg->eps, solver, &mcr));
   const er_encoder_layout *lay = er_encoder_layout_f(enc);
-  ER_MALLOC(dZ, no * d);
-  ER_MALLOC(Zn, no * d);
-  ER_MALLOC(Xtr, no * d);
+  int64_t n_train_local = 0;
+  for (size_t i = 0; i < no; ++i) n_train_local += (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  dZ = er_encoder_dz_buffer_f(enc);
+  ER_MALLOC(Zn, (size_t)ER_EVAL_CHUNK * d);
+  ER_MALLOC(Xtr, n_train_local * d);
   ER_MALLOC(L, no);
   ER_MALLOC(ytr, no);
   ER_MALLOC(pred, no);
@@ -427,7 +434,7 @@ cleanup:
   er_semantic_destroy(&sem);
   er_encoder_destroy_f(&enc);
   er_dgraph_destroy(&g);
-  free(xn), free(dZ), free(Zn), free(Xtr), free(Yden), free(W);
+  free(xn), free(Zn), free(Xtr), free(Yden), free(W);
   free(noisy), free(L), free(ytr), free(pred);
   return err;
 }
