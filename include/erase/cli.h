@@ -15,6 +15,7 @@ er_err er_cmd_partition(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_info(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_train(MPI_Comm comm, int argc, char **argv);
+er_err er_cmd_estimate(MPI_Comm comm, int argc, char **argv);
 
 /* Strict parsers: the whole string must be a number in [lo, hi]; name is the option for the
  * message. */

@@ -20,4 +20,12 @@ typedef struct {
 er_err er_partition(MPI_Comm comm, const char *path, int parts, er_part_method method,
                     uint64_t seed, er_part_stats *stats);
 
+/* Per-part shape of a partition, what memory and halo traffic depend on. Not collective.
+ * nodes[p]: owned rows; nnz[p]: their CSR entries; ghosts[p]: distinct off-part neighbours
+ * (rows received per forward exchange); sends[p]: distinct (owned row, other part) pairs with an
+ * edge between them (rows sent per forward exchange). Arrays (P) are caller-allocated. */
+er_err er_partition_profile(int64_t n, const int64_t *indptr, const int64_t *indices,
+                            const int32_t *owner, int P, int64_t *nodes, int64_t *nnz,
+                            int64_t *ghosts, int64_t *sends);
+
 #endif

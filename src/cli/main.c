@@ -18,6 +18,7 @@ static const er_command commands[] = {
     {"partition", er_cmd_partition, "METIS or block partition stored in the dataset"},
     {"info", er_cmd_info, "counts, splits, classes and partitions of a dataset"},
     {"propagate", er_cmd_propagate, "distributed denoising + semantic label propagation"},
+    {"estimate", er_cmd_estimate, "predict per-rank peak memory of a training run"},
     {"train", er_cmd_train, "ERASE training (GAT + MCR2) and linear-probe evaluation"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);

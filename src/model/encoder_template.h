@@ -22,12 +22,11 @@ struct ER_T(er_encoder) {
   const REAL *xin;     /* xd or x0: input of layer 1 in the last forward */
   REAL *h1, *o1, *a1;  /* (n_tot, hidden), (n_own, hidden) x2 */
   REAL *n1;            /* (n_own) L1 norms */
-  REAL *h2, *o2, *zl;  /* (n_tot, embed), (n_own, embed) x2 */
+  REAL *h2, *o2, *zl;  /* (n_tot, embed), (n_own, embed) x2; zl holds Z = ReLU(L1(o2)) */
   REAL *n2;            /* (n_own) */
-  REAL *z;             /* (n_own, embed) output */
   /* backward scratch */
   REAL *dh1, *d1;      /* (n_tot, hidden), (n_own, hidden) */
-  REAL *dh2, *d2;      /* (n_tot, embed), (n_own, embed) */
+  REAL *dh2;           /* (n_tot, max(embed, hidden)), also dh1 */
   ER_T(er_gat_cache) *c1, *c2;
 };
 
@@ -84,11 +83,9 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
   ER_MALLOC(e->o2, no * embed);
   ER_MALLOC(e->zl, no * embed);
   ER_MALLOC(e->n2, no);
-  ER_MALLOC(e->z, no * embed);
   ER_MALLOC(e->d1, no * hidden);
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
   ER_MALLOC(e->dh2, nt * (embed > hidden ? embed : hidden)); /* also serves as dh1 */
-  ER_MALLOC(e->d2, no * embed);
   e->dh1 = e->dh2; /* dh2 is dead once layer 2's backward has produced d1 */
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)embed, &e->c2));
@@ -103,8 +100,8 @@ void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
   if (!pe || !*pe) return;
   ER_T(er_encoder) *e = *pe;
   free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->a1);
-  free(e->n1), free(e->h2), free(e->o2), free(e->zl), free(e->n2), free(e->z);
-  free(e->d1), free(e->dh2), free(e->d2);
+  free(e->n1), free(e->h2), free(e->o2), free(e->zl), free(e->n2);
+  free(e->d1), free(e->dh2);
 #if ER_ENC_SPARSE
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
@@ -127,6 +124,27 @@ void ER_T(er_encoder_init)(ER_T(er_encoder) *e, uint64_t seed) {
   ER_T(er_glorot_init)(p + L->as2, seed, 5, 1, L->embed);
   ER_T(er_glorot_init)(p + L->ad2, seed, 6, 1, L->embed);
   memset(p + L->b2, 0, (size_t)L->embed * sizeof(REAL));
+}
+
+/* Fused backward of Z = ReLU(y), y = x / max(|x|_1, eps), from Z alone (y is not kept):
+ * where Z > 0, y = Z; elsewhere y <= 0 and dL/dy = 0, so dy . y = sum_{Z>0} dZ Z and
+ * sign(y) = -1 (an exact y = 0 has measure zero). out may alias dZ. Equals er_relu_backward
+ * followed by er_l1norm_backward; the whole-model gradient check covers it. */
+static void ER_T(relu_l1_backward)(REAL *out, const REAL *dZ, const REAL *Z, const REAL *norm,
+                                   int64_t n, int64_t d) {
+  for (int64_t i = 0; i < n; ++i) {
+    const REAL *z = Z + i * d, *g = dZ + i * d;
+    REAL *o = out + i * d;
+    double dot = 0;
+    for (int64_t k = 0; k < d; ++k)
+      if (z[k] > 0) dot += (double)g[k] * z[k];
+    if (norm[i] < ER_L1_EPS) {
+      for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (REAL)(g[k] / ER_L1_EPS) : 0;
+      continue;
+    }
+    REAL inv = (REAL)(1.0 / norm[i]), dt = (REAL)dot;
+    for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (g[k] - dt) * inv : dt * inv;
+  }
 }
 
 /* GAT forward with the halo of h overlapped with interior rows. h's owned rows are filled. */
@@ -197,8 +215,8 @@ er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, i
   ER_CALL(ER_T(er_linear_forward)(e->h2, e->a1, p + L->W2, n, L->hidden, L->embed));
   ER_CALL(ER_T(gat_forward)(e, e->o2, e->c2, e->h2, p + L->as2, p + L->ad2, p + L->b2, 1, (int)L->embed));
   ER_T(er_l1norm_forward)(e->zl, e->n2, e->o2, n, L->embed);
-  ER_T(er_relu_forward)(e->z, e->zl, n * L->embed);
-  *Z = e->z;
+  ER_T(er_relu_forward)(e->zl, e->zl, n * L->embed); /* Z = ReLU(zl) in place */
+  *Z = e->zl;
 cleanup:
   return err;
 }
@@ -210,11 +228,8 @@ er_err ER_T(er_encoder_backward)(ER_T(er_encoder) *e, const REAL *dZ) {
   REAL *gr = e->grads;
   int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads, d = L->embed;
   //---- layer 2 ----
-  memset(e->d2, 0, (size_t)n * d * sizeof(REAL));
-  ER_T(er_relu_backward)(e->d2, dZ, e->zl, n * d); /* d2 = dL/dzl */
-  /* l1norm backward accumulates: reuse the output buffer o2 as dL/do2 */
-  memset(e->o2, 0, (size_t)n * d * sizeof(REAL));
-  ER_T(er_l1norm_backward)(e->o2, e->d2, e->zl, e->n2, n, d);
+  /* dL/do2 into o2 (which may hold dZ itself) through ReLU and the row L1 normalization */
+  ER_T(relu_l1_backward)(e->o2, dZ, e->zl, e->n2, n, d);
   ER_CALL(ER_T(gat_backward)(e, e->dh2, gr + L->as2, gr + L->ad2, gr + L->b2, e->o2, e->h2,
                        p + L->as2, p + L->ad2, e->c2, 1, (int)d));
   memset(e->d1, 0, (size_t)n * L->hidden * sizeof(REAL));

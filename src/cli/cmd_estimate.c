@@ -1,0 +1,132 @@
+/* cmd_estimate.c: `erase-mpi estimate`: predict each rank's peak memory for a training run
+ * from the dataset, a partition and the model widths, before running it. Rank 0 computes; the
+ * partition's per-part counts come from er_partition_profile. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "erase/cli.h"
+#include "erase/dataset.h"
+#include "erase/estimate.h"
+#include "erase/graph.h"
+#include "erase/h5.h"
+#include "erase/partition.h"
+
+static const char *usage =
+    "usage: erase-mpi estimate --data DATA.h5 --ranks P [--partition auto|block]\n"
+    "                          [--hidden 256] [--heads 8] [--embed 512]\n"
+    "Predict the peak memory of each rank of `mpirun -n P erase-mpi train` from the partition\n"
+    "(/partitions/P when present, else contiguous blocks) and the model widths, and print the\n"
+    "memory model (bytes per node, row, ghost, edge, sent row). Runs on one process.\n";
+
+static er_err estimate_root(const char *data, int P, const char *partition, int64_t hidden,
+                            int64_t heads, int64_t embed) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  er_csr A = {0};
+  int32_t *owner = NULL;
+  int64_t *nodes = NULL, *nnz = NULL, *ghosts = NULL, *sends = NULL;
+  float *sample = NULL;
+  er_meta meta;
+  ER_CALL(er_h5_open(MPI_COMM_SELF, data, 0, &fid));
+  ER_CALL(er_dataset_meta(MPI_COMM_SELF, fid, &meta));
+  ER_CHECK(P >= 1 && P <= meta.num_nodes, ER_ERR_INPUT, "--ranks %d outside [1, N=%lld]", P,
+           (long long)meta.num_nodes);
+  ER_CALL(er_csr_read(MPI_COMM_SELF, fid, &A));
+  ER_MALLOC(owner, A.n);
+  char pname[64];
+  snprintf(pname, sizeof pname, "%s/%d", ER_DS_PARTITIONS, P);
+  int block = !strcmp(partition, "block") || P == 1 || !er_h5_exists(fid, pname);
+  if (block) {
+    for (int r = 0; r < P; ++r) {
+      int64_t lo, hi;
+      er_block_range(A.n, P, r, &lo, &hi);
+      for (int64_t i = lo; i < hi; ++i) owner[i] = r;
+    }
+  } else {
+    ER_CALL(er_h5_read_all(fid, pname, H5T_NATIVE_INT32, owner));
+  }
+  /* input density from the first rows (the sparse first layer switches at 25%) */
+  int64_t ns = A.n < 20000 ? A.n : 20000, nzf = 0;
+  ER_MALLOC(sample, ns * meta.num_features);
+  ER_CALL(er_h5_read_rows(fid, ER_DS_FEATURES, H5T_NATIVE_FLOAT, 0, ns, sample));
+  for (int64_t k = 0; k < ns * meta.num_features; ++k) nzf += sample[k] != 0.0f;
+  double density = (double)nzf / (double)(ns * meta.num_features);
+  ER_CALLOC(nodes, P);
+  ER_CALLOC(nnz, P);
+  ER_CALLOC(ghosts, P);
+  ER_CALLOC(sends, P);
+  ER_CALL(er_partition_profile(A.n, A.indptr, A.indices, owner, P, nodes, nnz, ghosts, sends));
+  er_mem_shape sh = {meta.num_features, meta.num_classes, hidden, heads, embed, density < 0.25,
+                     density};
+  er_mem_model m;
+  er_mem_model_make(&sh, &m);
+  printf("estimate: %s N=%lld E=%lld F=%lld K=%lld on %d ranks (partition %s)\n", data,
+         (long long)meta.num_nodes, (long long)meta.num_edges, (long long)meta.num_features,
+         (long long)meta.num_classes, P, block ? "block" : pname + 12);
+  printf("  model widths: hidden %lld (%lld heads), embed %lld; input density %.3f (%s first layer)\n",
+         (long long)hidden, (long long)heads, (long long)embed, density,
+         sh.sparse_input ? "sparse" : "dense");
+  printf("  memory model: %.0f B per owned node + %.0f B per resident row (owned + ghost) + %.0f B"
+         " per ghost + %.0f B per local edge + %.0f B per sent halo row + %.1f MiB constant\n",
+         m.per_node, m.per_row, m.per_ghost, m.per_edge, m.per_send, m.constant / 1048576.0);
+  double worst = 0, total = 0;
+  for (int p = 0; p < P; ++p) {
+    double b = er_mem_predict(&m, nodes[p], ghosts[p], nnz[p], sends[p]);
+    double feat = sh.sparse_input ? (double)nodes[p] * meta.num_features * density * 16 : 0;
+    b += feat;
+    total += b;
+    if (b > worst) worst = b;
+    if (P <= 16)
+      printf("  rank %d: %lld nodes, %lld ghosts, %lld edges, %lld sent rows -> %.1f MiB\n", p,
+             (long long)nodes[p], (long long)ghosts[p], (long long)nnz[p], (long long)sends[p],
+             b / 1048576.0);
+  }
+  printf("  peak per rank: max %.1f MiB, mean %.1f MiB; all ranks %.2f GiB\n", worst / 1048576.0,
+         total / P / 1048576.0, total / 1073741824.0);
+  fflush(stdout);
+cleanup:
+  er_h5_close(&fid);
+  er_csr_free(&A);
+  free(owner), free(nodes), free(nnz), free(ghosts), free(sends), free(sample);
+  return err;
+}
+
+er_err er_cmd_estimate(MPI_Comm comm, int argc, char **argv) {
+  er_err err = ER_OK;
+  const char *data = NULL, *partition = "auto";
+  int64_t P = 0, hidden = 256, heads = 8, embed = 512;
+  static struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                 {"ranks", required_argument, 0, 'r'},
+                                 {"partition", required_argument, 0, 'p'},
+                                 {"hidden", required_argument, 0, 'H'},
+                                 {"heads", required_argument, 0, 'a'},
+                                 {"embed", required_argument, 0, 'e'},
+                                 {"help", no_argument, 0, 'h'},
+                                 {0, 0, 0, 0}};
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd': data = optarg; break;
+    case 'r': ER_CALL(er_parse_i64(optarg, "--ranks", 1, 1 << 24, &P)); break;
+    case 'p': partition = optarg; break;
+    case 'H': ER_CALL(er_parse_i64(optarg, "--hidden", 1, 1 << 20, &hidden)); break;
+    case 'a': ER_CALL(er_parse_i64(optarg, "--heads", 1, 1024, &heads)); break;
+    case 'e': ER_CALL(er_parse_i64(optarg, "--embed", 1, 1 << 16, &embed)); break;
+    case 'h': er_usage(comm, usage); return ER_HELP_SHOWN;
+    default: ER_CALL(er_bad_option("estimate", optopt, argv[optind - 1]));
+    }
+  }
+  ER_CHECK(optind == argc, ER_ERR_INPUT, "estimate: unexpected argument '%s'", argv[optind]);
+  ER_CHECK(data && P > 0, ER_ERR_INPUT, "estimate: --data and --ranks are required (see --help)");
+  ER_CHECK(hidden % heads == 0, ER_ERR_INPUT, "--heads %lld does not divide --hidden %lld",
+           (long long)heads, (long long)hidden);
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) err = estimate_root(data, (int)P, partition, hidden, heads, embed);
+cleanup:
+  return err;
+}
