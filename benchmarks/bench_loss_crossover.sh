@@ -62,7 +62,16 @@ awk -v DS="$DS" -v KS="$KS" -v PS="$PS" '
         ks = p[b] SUBSEP d[c] SUBSEP k[a] SUBSEP "scalapack"
         if (t[ks] < t[kl]) cross = d[c]; else break
       }
-      printf "crossover K=%s P=%s: %s\n", k[a], p[b],
-             cross == "none" ? "none (LAPACK faster at every measured d <= " d[nd] ")" : "d >= " cross
+      # the same on the solve part alone: the rest (Grams, backward) is identical code in both
+      # paths, so this is less exposed to noise from other processes on a shared machine
+      crs = "none"
+      for (c = nd; c >= 1; c--) {
+        kl = p[b] SUBSEP d[c] SUBSEP k[a] SUBSEP "lapack"
+        ks = p[b] SUBSEP d[c] SUBSEP k[a] SUBSEP "scalapack"
+        if (s[ks] < s[kl]) crs = d[c]; else break
+      }
+      printf "crossover K=%s P=%s: %s; solve part only: %s\n", k[a], p[b],
+             cross == "none" ? "none (LAPACK faster at every measured d <= " d[nd] ")" : "d >= " cross,
+             crs == "none" ? "none" : "d >= " crs
     }
   }' "$raw"

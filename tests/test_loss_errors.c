@@ -79,6 +79,10 @@ static void run(int solver) {
   TEST_OK(er_mcr2_forward_d(h, Z, L, n, &res));
   TEST_OK(er_mcr2_backward_d(h, dZ, Z, L, n));
   TEST_CHECK(isfinite(res.loss) && res.N == (double)N, "loss %g N %g", res.loss, res.N);
+  int want = solver != ER_MCR2_AUTO ? solver
+             : (size > 1 && d >= er_mcr2_scalapack_min_d) ? ER_MCR2_SCALAPACK
+                                                          : ER_MCR2_LAPACK;
+  TEST_CHECK(res.solver == want, "solver %d resolved to %d, want %d", solver, res.solver, want);
   e = er_mcr2_backward_d(h, dZ, Z, L, n + 1);
   TEST_CHECK(e == ER_ERR_INTERNAL, "backward with another n_local -> %d", e);
   er_error_clear();
