@@ -33,7 +33,7 @@ run mpirun -n 1 "$BIN" train --data "$data" $TRAIN_ARGS --log-json "$OUT/ours1.j
 l1=$(load)
 run mpirun -n 2 "$BIN" train --data "$data" $TRAIN_ARGS --log-json "$OUT/ours2.jsonl" > "$OUT/ours2.out"
 l2=$(load)
-TWIN="$PY $root/benchmarks/torch_twin.py time --data $data --epochs $((EPOCHS - SKIP)) --warmup $SKIP"
+TWIN="$PY $root/benchmarks/torch_twin.py time --data $data --epochs $((EPOCHS - SKIP)) --warmup $SKIP --noise asymm --noise-ratio 0.3"
 run $TWIN --threads 1 --json "$OUT/twin1.json" > /dev/null
 l3=$(load)
 run $TWIN --threads 2 --json "$OUT/twin2.json" > /dev/null
@@ -92,6 +92,18 @@ def table(stat, key, what):
 print(f"\nCora, asymm noise 0.3, reference hyperparameters (hidden 256 = 8 heads x 32, d 512, "
       f"T 5). Load average (1 min) at the start and after each of the four runs: {loads} "
       f"(2 cores, shared with other jobs).")
+def last_acc(p):
+    ep = [json.loads(l) for l in open(f"{out}/ours{p}.jsonl")]
+    e = [o for o in ep if "phases" in o][-1]
+    return f"{e['train_acc']:.1f}/{e['val_acc']:.1f}/{e['test_acc']:.1f}"
+
+def twin_acc(t):
+    a = json.load(open(f"{out}/twin{t}.json"))["last_acc_train_val_test"]
+    return "/".join(f"{100 * v:.1f}" for v in a)
+
+print(f"Last-epoch probe accuracy train/val/test (%), a sanity check that both train the same "
+      f"model (different noise draws and dropout masks): ours {last_acc(1)} (1 rank), "
+      f"{last_acc(2)} (2 ranks); twin {twin_acc(1)} (1 thread), {twin_acc(2)} (2 threads).")
 j1 = table(np.median, "median_s", "Medians")
 table(np.min, "min_s", "Minima (best epoch, least disturbed by other jobs)")
 print(f"\nTwin: {j1['note']}; layer-1 input as {j1['x_format']} (the reference uses "

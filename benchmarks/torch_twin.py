@@ -2,13 +2,16 @@
 """torch_twin.py: a plain-PyTorch twin of the ERASE model (GAT encoder + MCR2 loss + semantic
 labels + Adam + linear probe, ERASE.md). `check` recomputes the first training step dumped by
 `erase-mpi train --dump-step` with autograd (float64 and float32) and compares loss and every
-parameter gradient; `time` runs full epochs like the reference (eraseai/erase,
-train_main_planetoid.py) and reports per-phase median seconds as JSON. It does not use PyG
-(not installed): GATConv is written with gather / index_add_ segment softmax, as PyG does.
+parameter gradient; it also redraws our label noise (Philox, as src/core/rng.c), denoises and
+recomputes the semantic labels L from its own Z. `time` runs full epochs like the reference
+(eraseai/erase, train_main_planetoid.py) and reports per-phase median seconds as JSON. It does
+not use PyG (not installed): GATConv is gather / index_add_ segment softmax, as PyG does it.
 
 usage:
-  torch_twin.py check --data D.h5 --step STEP.h5 [--gamma1 1 --gamma2 2 --eps 0.05]
+  torch_twin.py check --data D.h5 --step STEP.h5 [--noise asymm --noise-ratio 0.3 ...]
   torch_twin.py time  --data D.h5 --threads 1 [--epochs 12 --warmup 2 --json OUT.json]
+The model and loss options (--gamma1 --gamma2 --eps --dropout --alpha --beta --T --noise
+--noise-ratio --noise-seed) must be those of the train run; defaults are train's defaults.
 """
 import argparse
 import json
@@ -124,6 +127,89 @@ def normalize_features(x):
 
 
 # ---------------------------------------------------------------------------------------------
+# label noise, denoising and semantic labels (ERASE.md sections 1, 2, 4)
+# ---------------------------------------------------------------------------------------------
+
+_M32 = np.uint64(0xFFFFFFFF)
+
+
+def philox4x32(c, key):
+    """Random123 Philox4x32-10 on arrays of counters c = (c0, c1, c2, c3) (uint64 holding
+    32-bit words) with key (k0, k1). Known answer: ctr 0, key 0 -> 6627e8d5 e169c58d ..."""
+    c0, c1, c2, c3 = (np.asarray(v, dtype=np.uint64) & _M32 for v in c)
+    k0, k1 = np.uint64(key[0]) & _M32, np.uint64(key[1]) & _M32
+    for r in range(10):
+        if r:
+            k0, k1 = (k0 + np.uint64(0x9E3779B9)) & _M32, (k1 + np.uint64(0xBB67AE85)) & _M32
+        p0 = np.uint64(0xD2511F53) * c0  # 32 x 32 bits: fits in uint64
+        p1 = np.uint64(0xCD9E8D57) * c2
+        hi0, hi1 = p0 >> np.uint64(32), p1 >> np.uint64(32)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, p1 & _M32, hi0 ^ c3 ^ k1, p0 & _M32
+    return c0, c1, c2, c3
+
+
+def rng_uniform(seed, stream, ids, idx):
+    """er_rng_uniform (src/core/rng.c): 53 high bits of (v0 << 32 | v1) at (stream, id, idx)."""
+    ids = np.asarray(ids, dtype=np.uint64)
+    ctr = (ids & _M32, ids >> np.uint64(32), np.full_like(ids, idx & 0xFFFFFFFF),
+           np.full_like(ids, ((stream << 16) ^ (idx >> 32)) & 0xFFFFFFFF))
+    v = philox4x32(ctr, (seed & 0xFFFFFFFF, seed >> 32))
+    u64 = (v[0] << np.uint64(32)) | v[1]
+    return (u64 >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+
+
+def rng_below(seed, stream, ids, idx, n):
+    return (np.floor(rng_uniform(seed, stream, ids, idx) * n).astype(np.int64)) % n
+
+
+def corrupt(clean, train, K, kind, ratio, seed):
+    """er_noise_apply (src/labels/noise.c), stream 10, so the twin sees our noisy labels."""
+    noisy = clean.copy()
+    if kind == "none":
+        return noisy
+    other = lambda c, o: np.where(o < c, o, o + 1)  # noqa: E731  o-th class other than c
+    cls = np.arange(K, dtype=np.uint64) | np.uint64(1 << 63)
+    target = other(np.arange(K), rng_below(seed, 10, cls, 0, K - 1))
+    tr = train[clean[train] >= 0]
+    flip = rng_uniform(seed, 10, tr, 0) < ratio
+    c = clean[tr]
+    if kind == "asymm":
+        new = target[c]
+    else:
+        new = other(c, rng_below(seed, 10, tr, 1, K - 1))
+    noisy[tr] = np.where(flip, new, c)
+    return noisy
+
+
+def denoise(g, noisy, train, K, alpha, T, dtype):
+    """Y_den: T steps of Y <- (1-alpha) A1 D1^-1 Y + alpha Y on the train-train subgraph."""
+    N = g.n
+    is_tr = np.zeros(N, dtype=bool)
+    is_tr[train] = True
+    rows = np.repeat(np.arange(N), g.deg)
+    P1 = g.prop_matrix(is_tr[rows] & is_tr[g.indices], dtype)
+    Y = torch.zeros((N, K), dtype=dtype)
+    Y[torch.from_numpy(train), torch.from_numpy(noisy[train])] = 1
+    for _ in range(T):
+        Y = (1 - alpha) * torch.sparse.mm(P1, Y) + alpha * Y
+    return Y
+
+
+def semantic_labels(Z, Yden, den_cls, train_t, K, alpha, beta, T, P):
+    """Prototypes over training rows by argmax Y_den, |cos|, softmax mix, T propagation steps
+    with P = A D^-1, argmax. Returns L and the final Y."""
+    dt = Z.dtype
+    cnt = torch.zeros(K, dtype=dt).index_add_(0, den_cls, torch.ones(len(train_t), dtype=dt))
+    mu = torch.zeros((K, Z.shape[1]), dtype=dt).index_add_(0, den_cls, Z[train_t])
+    mu = mu / cnt.clamp(min=1)[:, None]
+    cos = (F.normalize(Z, dim=1) @ F.normalize(mu, dim=1).T).abs()
+    Y = torch.softmax(beta * Yden + (1 - beta) * cos, dim=1)
+    for _ in range(T):
+        Y = (1 - alpha) * torch.sparse.mm(P, Y) + alpha * Y
+    return Y.argmax(1), Y
+
+
+# ---------------------------------------------------------------------------------------------
 # model
 # ---------------------------------------------------------------------------------------------
 
@@ -167,7 +253,8 @@ def gat(h, a_src, a_dst, b, g, H, C):
     ex = torch.exp(e - mx[g.dst])
     den = torch.zeros((N, H), dtype=h.dtype).index_add_(0, g.dst, ex)
     alpha = ex / den[g.dst]
-    out = torch.zeros((N, H, C), dtype=h.dtype).index_add_(0, g.dst, alpha.unsqueeze(-1) * hv[g.src])
+    msg = alpha.unsqueeze(-1) * hv[g.src]  # (E, H, C), PyG's message()
+    out = torch.zeros((N, H, C), dtype=h.dtype).index_add_(0, g.dst, msg)
     return out.reshape(N, H * C) + b
 
 
@@ -216,6 +303,7 @@ def mcr2(Z, L, K, gamma1, gamma2, eps):
 # relative) does. ERASE_TWIN_GRAD_TOL / ERASE_TWIN_LOSS_TOL override them.
 TOL_LOSS_REL = float(os.environ.get("ERASE_TWIN_LOSS_TOL", "1e-5"))
 TOL_GRAD_RELL2 = float(os.environ.get("ERASE_TWIN_GRAD_TOL", "1e-4"))
+TOL_LABEL_MARGIN = 1e-6
 
 
 def run_check(a):
@@ -239,10 +327,12 @@ def run_check(a):
     kept = xd != 0
     scale = 1.0 / (1.0 - a.dropout)
     stray = int(np.count_nonzero(kept & ~nzx))
-    derr = float(np.max(np.abs(xd[kept] - xn[kept] * scale) / (xn[kept] * scale))) if kept.any() else 0.0
+    want = xn[kept] * scale
+    derr = float(np.max(np.abs(xd[kept] - want) / want)) if kept.any() else 0.0
     frac = kept.sum() / max(nzx.sum(), 1)
     dok = stray == 0 and derr < 1e-6 and abs(frac - (1 - a.dropout)) < 0.02
-    print(f"x_dropped vs normalized features: kept {frac:.4f} of nonzeros (expect {1 - a.dropout}), "
+    print(f"x_dropped vs normalized features: kept {frac:.4f} of nonzeros "
+          f"(expect {1 - a.dropout}), "
           f"max rel error of kept entries {derr:.2e}, entries outside the support {stray}: "
           f"{'ok' if dok else 'FAIL'}")
     ok &= dok
@@ -250,16 +340,39 @@ def run_check(a):
     g = Graph(ds["indptr"], ds["indices"], torch.float64)
     res = {}
     for dt in (torch.float64, torch.float32):
-        P = {k: torch.tensor(v, dtype=dt, requires_grad=True) for k, v in split_slab(slab, lay).items()}
+        P = {k: torch.tensor(v, dtype=dt, requires_grad=True)
+             for k, v in split_slab(slab, lay).items()}
         x = torch.from_numpy(xd).to(dt)
         Z = encoder(x, P, g, heads)
         loss, R, Rc = mcr2(Z, torch.from_numpy(L), K, a.gamma1, a.gamma2, a.eps)
         loss.backward()
+        if dt == torch.float64:
+            Z64 = Z.detach()
         res[dt] = {"loss": loss.item(), "R": R.item(), "Rc": Rc.item(),
                    "grads": {k: v.grad.detach().double().numpy() for k, v in P.items()}}
     ours = {"loss": float(at["loss"]), "R": float(at["R"]), "Rc": float(at["Rc"]),
             "grads": {k: v.astype(np.float64) for k, v in split_slab(grads, lay).items()}}
     t64, t32 = res[torch.float64], res[torch.float32]
+
+    # semantic labels from the float64 twin's Z with our noise, denoising and propagation: every
+    # node must get our label, except at near-ties of the twin's final Y (float32 Z moves Y by
+    # ~1e-8 here; a node whose top-2 margin is below TOL_LABEL_MARGIN may go either way)
+    noisy = corrupt(ds["labels"], ds["train"], K, a.noise, a.noise_ratio, a.noise_seed)
+    Yden = denoise(g, noisy, ds["train"], K, a.alpha, a.T, torch.float64)
+    tr_t = torch.from_numpy(ds["train"])
+    Lt, Yt = semantic_labels(Z64, Yden, Yden[tr_t].argmax(1), tr_t, K, a.alpha, a.beta, a.T, g.P)
+    top2 = torch.topk(Yt, 2, dim=1).values
+    margin = (top2[:, 0] - top2[:, 1]).numpy()
+    diff = np.nonzero(Lt.numpy() != L)[0]
+    bad = diff[margin[diff] >= TOL_LABEL_MARGIN]
+    lok = len(bad) == 0
+    print(f"semantic labels (noise {a.noise} {a.noise_ratio} seed {a.noise_seed}, alpha {a.alpha} "
+          f"beta {a.beta} T {a.T}; {int((noisy != ds['labels']).sum())} training labels "
+          f"corrupted): {N - len(diff)}/{N} equal to ours, {len(diff)} differ"
+          + (" (twin top-2 margins " + " ".join(f"{m:.1e}" for m in margin[diff][:5])
+             + (" ..." if len(diff) > 5 else "") + ")" if len(diff) else "")
+          + f": {'ok' if lok else 'FAIL'}")
+    ok &= lok
 
     def rel(a_, b_):
         return abs(a_ - b_) / abs(b_)
@@ -307,16 +420,6 @@ def run_check(a):
 # ---------------------------------------------------------------------------------------------
 
 
-def corrupt_asymm(y, train, K, ratio, rng):
-    """Asymmetric noise on training labels (a timing stand-in for our Philox noise: the phase
-    costs do not depend on which labels were flipped)."""
-    t = np.array([rng.choice([c for c in range(K) if c != i]) for i in range(K)])
-    noisy = y.copy()
-    flip = rng.random(len(train)) < ratio
-    noisy[train[flip]] = t[y[train[flip]]]
-    return noisy
-
-
 def run_time(a):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import normalize
@@ -325,25 +428,15 @@ def run_time(a):
     torch.manual_seed(a.seed)
     dt = torch.float32
     ds = load_dataset(a.data)
-    N, K = ds["x"].shape[0], ds["K"]
+    K = ds["K"]
     train, val, test = ds["train"], ds["val"], ds["test"]
     g = Graph(ds["indptr"], ds["indices"], dt)
     xn = torch.from_numpy(normalize_features(ds["x"])).to(dt)
     # COO: torch 1.13's sparse.mm forward + backward (to W1) is ~3x faster with COO than CSR
     x_sparse = xn.to_sparse().coalesce() if a.x_format == "sparse" else None
-    rng = np.random.default_rng(a.seed)
-    noisy = corrupt_asymm(ds["labels"], train, K, a.noise_ratio, rng)
-
+    noisy = corrupt(ds["labels"], train, K, a.noise, a.noise_ratio, a.noise_seed)
     # denoising propagation once (reference: preprocess(), dense N x N A1 there)
-    is_tr = np.zeros(N, dtype=bool)
-    is_tr[train] = True
-    rows_all = np.repeat(np.arange(N), g.deg)
-    P1 = g.prop_matrix(is_tr[rows_all] & is_tr[g.indices], dt)
-    Y = torch.zeros((N, K), dtype=dt)
-    Y[torch.from_numpy(train), torch.from_numpy(noisy[train])] = 1
-    for _ in range(a.T):
-        Y = (1 - a.alpha) * torch.sparse.mm(P1, Y) + a.alpha * Y
-    Yden = Y
+    Yden = denoise(g, noisy, train, K, a.alpha, a.T, dt)
     tr_t = torch.from_numpy(train)
     den_cls = Yden[tr_t].argmax(1)
 
@@ -378,20 +471,14 @@ def run_time(a):
         Z = encoder(xin, P, g, heads, sparse_x=x_sparse is not None)
         mark("encoder_fwd")
         with torch.no_grad():  # semantic labels (reference: compute_sematic_labels + loop)
-            Zd = Z.detach()
-            cnt = torch.zeros(K, dtype=dt).index_add_(0, den_cls, torch.ones(len(train), dtype=dt))
-            mu = torch.zeros((K, embed), dtype=dt).index_add_(0, den_cls, Zd[tr_t]) / cnt[:, None]
-            cos = (F.normalize(Zd, dim=1) @ F.normalize(mu, dim=1).T).abs()
-            Ys = torch.softmax(a.beta * Yden + (1 - a.beta) * cos, dim=1)
-            for _ in range(a.T):
-                Ys = (1 - a.alpha) * torch.sparse.mm(g.P, Ys) + a.alpha * Ys
-            L = Ys.argmax(1)
+            L, _ = semantic_labels(Z.detach(), Yden, den_cls, tr_t, K, a.alpha, a.beta, a.T, g.P)
         mark("labels")
         Zl = Z.detach().requires_grad_(True)
         loss, R, Rc = mcr2(Zl, L, K, a.gamma1, a.gamma2, a.eps)
-        if a.gamma1 != 1.0:  # theoretical R only differs from R when gamma1 != 1
+        if a.gamma1 != 1.0:  # R_th (for delta R) differs from R only when gamma1 != 1, as ours
             with torch.no_grad():
-                mcr2(Zl, L, K, 1.0, a.gamma2, a.eps)
+                m_, d_ = Zl.shape
+                logdet_spd(torch.eye(d_, dtype=dt) + (d_ / (m_ * a.eps)) * (Zl.T @ Zl))
         (dZ,) = torch.autograd.grad(loss, Zl)
         mark("loss")
         Z.backward(dZ)
@@ -418,7 +505,8 @@ def run_time(a):
                   + " ".join(f"{k}={v:.4f}" for k, v in ph.items()), file=sys.stderr)
     out = {
         "threads": a.threads, "torch": torch.__version__, "epochs_timed": a.epochs,
-        "warmup": a.warmup, "x_format": "sparse COO" if x_sparse is not None else "dense", "malloc_tuned": MALLOC_TUNED,
+        "warmup": a.warmup, "x_format": "sparse COO" if x_sparse is not None else "dense",
+        "malloc_tuned": MALLOC_TUNED,
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "median_s": {k: float(np.median(v)) for k, v in times.items()},
         "min_s": {k: float(np.min(v)) for k, v in times.items()},
@@ -436,7 +524,8 @@ def run_time(a):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
     for name in ("check", "time"):
         p = sub.add_parser(name)
@@ -447,6 +536,12 @@ def main():
         p.add_argument("--dropout", type=float, default=0.5)
         p.add_argument("--json", default="")
         p.add_argument("--threads", type=int, default=1)
+        p.add_argument("--alpha", type=float, default=0.6)
+        p.add_argument("--beta", type=float, default=0.6)
+        p.add_argument("--T", type=int, default=5)
+        p.add_argument("--noise", choices=("none", "asymm", "symm"), default="none")
+        p.add_argument("--noise-ratio", type=float, default=0.3)
+        p.add_argument("--noise-seed", type=int, default=123)
     c = sub.choices["check"]
     c.add_argument("--step", required=True)
     t = sub.choices["time"]
@@ -455,12 +550,8 @@ def main():
     t.add_argument("--hidden", type=int, default=256)
     t.add_argument("--heads", type=int, default=8)
     t.add_argument("--embed", type=int, default=512)
-    t.add_argument("--alpha", type=float, default=0.6)
-    t.add_argument("--beta", type=float, default=0.6)
-    t.add_argument("--T", type=int, default=5)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--weight-decay", type=float, default=5e-4)
-    t.add_argument("--noise-ratio", type=float, default=0.3)
     t.add_argument("--seed", type=int, default=123)
     t.add_argument("--x-format", choices=("dense", "sparse"), default="sparse",
                    help="layer-1 input as dense (the reference) or torch sparse COO")
