@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench_epoch.sh [EPOCHS] [SKIP]: one ERASE epoch on Cora split into phases, ours at 1 and 2 MPI
 # ranks beside the PyTorch twin (benchmarks/torch_twin.py time) at 1 and 2 threads, all in this
-# one run; prints the commands, the load average, and a markdown table of per-phase medians
-# (first SKIP epochs dropped) with ratios twin/ours. It does not check correctness (tests/test_twin.sh).
+# one run; prints the commands, the load average, markdown tables of per-phase medians and
+# minima (first SKIP epochs dropped) with ratios twin/ours, and the 1-core CPU time per epoch.
+# It does not check correctness (tests/test_twin.sh does).
 # Needs a built build/erase-mpi, ../shared/data/cora, /usr/bin/python3 with torch, h5py, sklearn.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,13 @@ run() { # print the command, run it, and on failure say which one and how it end
   "$@" || rc=$?
   [ $rc -eq 0 ] || { echo "bench_epoch: command failed with exit code $rc: $*" >&2; exit $rc; }
 }
+cpu_s() { # cpu_s FILE CMD...: run CMD, write its user+sys CPU seconds (with children) to FILE
+  "$PY" -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(f"{r.ru_utime + r.ru_stime}\n")
+sys.exit(rc)' "$@"
+}
 load() { echo "$(date +%T) loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >&2; cut -d' ' -f1 /proc/loadavg; }
 
 echo "host: $(nproc) cores, $(uname -r); $("$PY" -c 'import torch; print("torch", torch.__version__)')" >&2
@@ -29,7 +37,10 @@ l0=$(load)
 rm -f "$data"
 run "$BIN" import --dir "$CORA" --out "$data" > /dev/null
 run mpirun -n 2 "$BIN" partition --data "$data" --parts 2 > /dev/null
-run mpirun -n 1 "$BIN" train --data "$data" $TRAIN_ARGS --log-json "$OUT/ours1.jsonl" > "$OUT/ours1.out"
+# 1 rank runs as an MPI singleton so that its CPU time can be taken; the SKIP-epoch run gives
+# the CPU time of everything but the timed epochs (start-up, loading, denoising, first epochs)
+run cpu_s "$OUT/ours1.cpu" "$BIN" train --data "$data" $TRAIN_ARGS --log-json "$OUT/ours1.jsonl" > "$OUT/ours1.out"
+run cpu_s "$OUT/ours1_base.cpu" "$BIN" train --data "$data" ${TRAIN_ARGS/--epochs $EPOCHS/--epochs $SKIP} > /dev/null
 l1=$(load)
 run mpirun -n 2 "$BIN" train --data "$data" $TRAIN_ARGS --log-json "$OUT/ours2.jsonl" > "$OUT/ours2.out"
 l2=$(load)
@@ -39,10 +50,10 @@ l3=$(load)
 run $TWIN --threads 2 --json "$OUT/twin2.json" > /dev/null
 l4=$(load)
 
-"$PY" - "$OUT" "$SKIP" "$l0 $l1 $l2 $l3 $l4" <<'PY'
+"$PY" - "$OUT" "$SKIP" "$l0 $l1 $l2 $l3 $l4" "$EPOCHS" <<'PY'
 import json, sys
 import numpy as np
-out, skip, loads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out, skip, loads, epochs = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 
 def ours(p, stat):
     ep = [json.loads(l) for l in open(f"{out}/ours{p}.jsonl")]
@@ -102,10 +113,18 @@ def twin_acc(t):
     return "/".join(f"{100 * v:.1f}" for v in a)
 
 print(f"Last-epoch probe accuracy train/val/test (%), a sanity check that both train the same "
-      f"model (different noise draws and dropout masks): ours {last_acc(1)} (1 rank), "
+      f"model (same noisy labels: the twin redraws our Philox noise; different initial weights "
+      f"and dropout masks): ours {last_acc(1)} (1 rank), "
       f"{last_acc(2)} (2 ranks); twin {twin_acc(1)} (1 thread), {twin_acc(2)} (2 threads).")
 j1 = table(np.median, "median_s", "Medians")
 table(np.min, "min_s", "Minima (best epoch, least disturbed by other jobs)")
+cpu = lambda f: float(open(f"{out}/{f}").read())
+ours_cpu = (cpu("ours1.cpu") - cpu("ours1_base.cpu")) / (epochs - skip)
+twin_cpu = json.load(open(f"{out}/twin1.json"))["cpu_median_s"]
+print(f"\nCPU time (user+sys) per epoch at 1 core, which a busy machine inflates much less than "
+      f"wall time: ours {ms(ours_cpu)} ms (mean over epochs {skip + 1}..{epochs}: CPU of the "
+      f"{epochs}-epoch run minus the {skip}-epoch run), twin {ms(twin_cpu)} ms (median): "
+      f"ratio {twin_cpu / ours_cpu:.1f}x.")
 print(f"\nTwin: {j1['note']}; layer-1 input as {j1['x_format']} (the reference uses "
       f"dense x); glibc malloc tuned: {j1['malloc_tuned']}, OMP_WAIT_POLICY={j1['omp_wait_policy']}.")
 PY

@@ -450,9 +450,10 @@ def run_time(a):
 
     phases = ["encoder_fwd", "labels", "loss", "encoder_bwd", "adam", "eval_fwd", "probe"]
     times = {k: [] for k in phases + ["total"]}
-    accs = []
+    accs, cpu = [], []
     for epoch in range(1, a.warmup + a.epochs + 1):
         t0 = tp = time.perf_counter()
+        c0 = time.process_time()
         ph = {}
 
         def mark(k):
@@ -499,6 +500,7 @@ def run_time(a):
             for k in phases:
                 times[k].append(ph[k])
             times["total"].append(tot)
+            cpu.append(time.process_time() - c0)
         accs.append(acc)
         if a.verbose:
             print(f"epoch {epoch} loss {loss.item():.6f} acc {acc} total {tot:.3f}s "
@@ -510,6 +512,7 @@ def run_time(a):
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "median_s": {k: float(np.median(v)) for k, v in times.items()},
         "min_s": {k: float(np.min(v)) for k, v in times.items()},
+        "cpu_median_s": float(np.median(cpu)),  # user+sys of the process (all its threads)
         "last_acc_train_val_test": accs[-1],
         "note": ("twin uses torch.sparse for A D^-1 and A1 D1^-1 and per-class row masks for "
                  "Rc; the reference itself uses dense to_dense_adj N x N matrices and K dense "
