@@ -21,7 +21,7 @@ static const char *usage =
     "  --T T                propagation steps (default 5)\n"
     "  --noise TYPE         none (default), asymm or symm: corrupt training labels first\n"
     "  --noise-ratio R      noise ratio in [0,1) (default 0.3)\n"
-    "  --noise-seed S       noise seed (default 0)\n"
+    "  --noise-seed S       noise seed (default 123, as train)\n"
     "  -h, --help           this text\n";
 
 typedef struct {
@@ -48,7 +48,7 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   er_denoise_variant variant = ER_DENOISE_TRAIN_SUBGRAPH;
   er_noise_type noise = ER_NOISE_NONE;
   double alpha = 0.6, ratio = 0.3;
-  int64_t T = 5, nseed = 0;
+  int64_t T = 5, nseed = 123; /* same default as train */
   hid_t fid = -1;
   er_dgraph *g = NULL;
   double *Y = NULL, *W = NULL;

@@ -50,16 +50,47 @@ static void json_line(FILE *f, cJSON *o) {
 #define ER_EVAL_CHUNK 4096
 static er_err evaluate(MPI_Comm comm, const er_dgraph *g, const float *Z, int d, int K,
                        const int32_t *L, const er_train_config *cfg, float *Zc, float *Xtr,
-                       int32_t *ytr, double *W, int32_t *pred, double acc[3]) {
+                       int64_t Xtr_cap, int32_t *ytr, double *W, int32_t *pred, double acc[3]) {
   er_err err = ER_OK;
-  int64_t nt = 0;
+  int64_t nt = 0, off = 0;
+  for (er_lidx i = 0; i < g->n_own; ++i) nt += (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  ER_CALL_MPI(MPI_Exscan(&nt, &off, 1, MPI_INT64_T, MPI_SUM, comm));
+  int rank_;
+  MPI_Comm_rank(comm, &rank_);
+  if (rank_ == 0) off = 0;
+  nt = 0;
   for (er_lidx i = 0; i < g->n_own; ++i)
     if (g->split[i] & ER_SPLIT_TRAIN) {
-      ER_CALL(er_rows_l2_normalize(Xtr + nt * d, Z + (size_t)i * d, 1, d));
-      ytr[nt++] = L[i];
+      ER_CALL(er_rows_l2_normalize(Xtr + (off + nt) * d, Z + (size_t)i * d, 1, d));
+      ytr[off + nt++] = L[i];
     }
+  /* the probe's training set is small (labelled nodes): gather it on every rank once and fit
+   * there, instead of one collective per L-BFGS evaluation; every rank fits the same rows in
+   * the same (rank) order, so every rank gets the same W */
+  int size;
+  MPI_Comm_size(comm, &size);
+  if (size > 1) {
+    int cnt = (int)nt, tot = 0, *counts = NULL, *displ = NULL;
+    ER_CALLOC(counts, size);
+    ER_CALLOC(displ, size);
+    ER_CALL_MPI(MPI_Allgather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, comm));
+    for (int r = 0; r < size; ++r) displ[r] = tot, tot += counts[r];
+    err = tot <= Xtr_cap ? ER_OK : ER_ERROR(ER_ERR_INTERNAL, "probe buffer too small");
+    if (err == ER_OK)
+      err = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, ytr, counts, displ, MPI_INT32_T,
+                           comm) == MPI_SUCCESS ? ER_OK : ER_ERROR(ER_ERR_MPI, "Allgatherv failed");
+    for (int r = 0; r < size; ++r) counts[r] *= d, displ[r] *= d;
+    if (err == ER_OK)
+      err = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, Xtr, counts, displ, MPI_FLOAT,
+                           comm) == MPI_SUCCESS ? ER_OK : ER_ERROR(ER_ERR_MPI, "Allgatherv failed");
+    free(counts);
+    free(displ);
+    ER_CALL(err);
+    nt = tot;
+  }
   er_probe_info info;
-  ER_CALL(er_probe_fit(comm, Xtr, ytr, nt, d, K, cfg->probe_C, (int)cfg->probe_iters, W, &info));
+  ER_CALL(er_probe_fit(MPI_COMM_SELF, Xtr, ytr, nt, d, K, cfg->probe_C, (int)cfg->probe_iters, W,
+                       &info));
   for (int64_t r0 = 0; r0 < g->n_own; r0 += ER_EVAL_CHUNK) {
     int64_t nr = g->n_own - r0 < ER_EVAL_CHUNK ? g->n_own - r0 : ER_EVAL_CHUNK;
     ER_CALL(er_rows_l2_normalize(Zc, Z + (size_t)r0 * d, nr, d));
@@ -221,11 +252,14 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   const er_encoder_layout *lay = er_encoder_layout_f(enc);
   int64_t n_train_local = 0;
   for (size_t i = 0; i < no; ++i) n_train_local += (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  int64_t n_train_all = n_train_local; /* the probe fits all training rows on every rank */
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &n_train_all, 1, MPI_INT64_T, MPI_SUM, comm));
   dZ = er_encoder_dz_buffer_f(enc);
   ER_MALLOC(Zn, (size_t)ER_EVAL_CHUNK * d);
-  ER_MALLOC(Xtr, n_train_local * d);
+  ER_MALLOC(Xtr, n_train_all * d);
+  ytr = NULL;
+  ER_MALLOC(ytr, n_train_all > (int64_t)no ? n_train_all : (int64_t)no);
   ER_MALLOC(L, no);
-  ER_MALLOC(ytr, no);
   ER_MALLOC(pred, no);
   ER_MALLOC(W, (size_t)K * (d + 1));
   ER_CALLOC(res->best_test, cfg->runs);
@@ -299,7 +333,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       const float *Ze;
       ER_CALL(er_encoder_forward_f(enc, 0, seed, epoch, &Ze));
       PHASE(6);
-      ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, ytr, W, pred, es.acc));
+      ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, n_train_all, ytr, W, pred, es.acc));
       PHASE(7);
 #undef PHASE
       er_halo_get_stats(g->halo, &h1);
@@ -404,7 +438,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     uint64_t seed = (uint64_t)cfg->seed + 100u * (uint64_t)st.out_run;
     ER_CALL(er_encoder_forward_f(enc, 0, seed, st.out_epoch, &Ze));
     double acc[3];
-    ER_CALL(evaluate(comm, g, Ze, d, K, st.out_L, cfg, Zn, Xtr, ytr, W, pred, acc));
+    ER_CALL(evaluate(comm, g, Ze, d, K, st.out_L, cfg, Zn, Xtr, n_train_all, ytr, W, pred, acc));
     int32_t *den = NULL, *seen = NULL;
     den = malloc(no * sizeof(int32_t) + 1);
     seen = malloc(no * sizeof(int32_t) + 1);
