@@ -20,8 +20,11 @@ enum {
   ER_ERR_MPI = 4,    /* MPI call failed */
   ER_ERR_LIB = 5,    /* METIS / LAPACK / ScaLAPACK failure */
   ER_ERR_NUM = 6,    /* numerical failure: NaN, not positive definite */
-  ER_ERR_INTERNAL = 7
+  ER_ERR_INTERNAL = 7,
+  ER_INTERRUPTED = 8 /* stopped on request (signal); not a failure of the input */
 };
+/* exit status for ER_INTERRUPTED (EX_TEMPFAIL: run again to continue) */
+#define ER_EXIT_INTERRUPTED 75
 
 /* Local (per-rank) row/column index: owned rows first, then ghosts. Global ids are int64_t. */
 typedef int32_t er_lidx;

@@ -39,6 +39,15 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, const char *partition, int loa
                         er_dgraph **g);
 void er_dgraph_destroy(er_dgraph **g);
 
+/* Collective. Rows of src (n_own, ncols) of element type t move to the contiguous block
+ * distribution of global ids (er_block_range): dst receives rows [lo, hi) in global order, so
+ * one contiguous parallel-HDF5 write stores them in the dataset's node order. */
+er_err er_dgraph_rows_to_block(const er_dgraph *g, const void *src, int ncols, MPI_Datatype t,
+                               void *dst);
+/* Collective inverse: dst (n_own, ncols) receives the owned rows from block rows src. */
+er_err er_dgraph_rows_from_block(const er_dgraph *g, const void *src, int ncols,
+                                 MPI_Datatype t, void *dst);
+
 /* Whole graph on one process (tests, references): CSR over global ids. */
 typedef struct {
   int64_t n, nnz;

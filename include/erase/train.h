@@ -31,6 +31,10 @@ typedef struct {
   int64_t probe_iters;
   /* outputs */
   char log_json[4096];
+  char out[4096];         /* RUN.h5 outputs */
+  char checkpoint[4096];  /* checkpoint file (written atomically) */
+  int64_t checkpoint_every;
+  char resume[4096];      /* checkpoint to continue from */
   char dump_step[4096];   /* first step's inputs/gradients for the PyTorch twin (1 rank) */
   int64_t quiet;
 } er_train_config;

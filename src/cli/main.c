@@ -59,7 +59,14 @@ int main(int argc, char **argv) {
       err = ER_ERROR(ER_ERR_INPUT, "unknown command '%s' (see erase-mpi --help)", argv[1]);
   }
   err = er_agree(comm, err);
-  if (err != ER_OK) er_report(comm);
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (err == ER_INTERRUPTED && rank == 0) {
+    fprintf(stderr, "erase-mpi: interrupted: %s\n", er_error_message());
+    fflush(stderr);
+  } else if (err != ER_OK) {
+    er_report(comm);
+  }
   MPI_Finalize();
-  return err == ER_OK ? 0 : 1;
+  return err == ER_OK ? 0 : err == ER_INTERRUPTED ? ER_EXIT_INTERRUPTED : 1;
 }

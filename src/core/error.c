@@ -19,7 +19,7 @@ er_err er_error_set(er_err code, const char *file, int line, const char *fmt, ..
   va_end(ap);
   (void)file;
   (void)line;
-  if (code != ER_ERR_INPUT) { /* internal failures carry their origin */
+  if (code != ER_ERR_INPUT && code != ER_INTERRUPTED) { /* internal failures carry their origin */
     size_t len = strlen(er_msg);
     snprintf(er_msg + len, sizeof er_msg - len, " [%s:%d]", file, line);
   }

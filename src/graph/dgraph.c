@@ -352,3 +352,117 @@ void er_dgraph_destroy(er_dgraph **pg) {
   free(g);
   *pg = NULL;
 }
+
+//---- owned rows <-> contiguous blocks of global ids (for parallel HDF5 writes and reads) --------
+
+static int block_owner(int64_t N, int size, int64_t gid) {
+  int64_t q = N / size, r = N % size;
+  return gid < r * (q + 1) ? (int)(gid / (q + 1)) : (int)(r + (gid - r * (q + 1)) / q);
+}
+
+/* Shared plan: owned rows grouped by block owner (order[], counts), and the matching receive
+ * side (gids of incoming rows). */
+typedef struct {
+  int *scnt, *sdsp, *rcnt, *rdsp;
+  er_lidx *order;  /* (n_own) owned rows grouped by destination block owner */
+  int64_t *rgid;   /* (sum rcnt) global ids of the rows this rank's block receives/serves */
+  int64_t nrecv;
+} block_plan;
+
+static void block_plan_free(block_plan *p) {
+  free(p->scnt), free(p->sdsp), free(p->rcnt), free(p->rdsp), free(p->order), free(p->rgid);
+}
+
+static er_err block_plan_make(const er_dgraph *g, block_plan *p) {
+  er_err err = ER_OK;
+  int size;
+  int64_t *sgid = NULL;
+  MPI_Comm_size(g->comm, &size);
+  memset(p, 0, sizeof *p);
+  ER_CALLOC(p->scnt, size);
+  ER_CALLOC(p->sdsp, size);
+  ER_CALLOC(p->rcnt, size);
+  ER_CALLOC(p->rdsp, size);
+  ER_MALLOC(p->order, g->n_own);
+  ER_MALLOC(sgid, g->n_own);
+  for (er_lidx i = 0; i < g->n_own; ++i) p->scnt[block_owner(g->n_global, size, g->gid[i])]++;
+  for (int r = 1; r < size; ++r) p->sdsp[r] = p->sdsp[r - 1] + p->scnt[r - 1];
+  {
+    int *fill = NULL;
+    ER_CALLOC(fill, size);
+    for (er_lidx i = 0; i < g->n_own; ++i) {
+      int r = block_owner(g->n_global, size, g->gid[i]);
+      p->order[p->sdsp[r] + fill[r]] = i;
+      sgid[p->sdsp[r] + fill[r]++] = g->gid[i];
+    }
+    free(fill);
+  }
+  ER_CALL_MPI(MPI_Alltoall(p->scnt, 1, MPI_INT, p->rcnt, 1, MPI_INT, g->comm));
+  for (int r = 0; r < size; ++r) {
+    p->rdsp[r] = (int)p->nrecv;
+    p->nrecv += p->rcnt[r];
+  }
+  ER_MALLOC(p->rgid, p->nrecv);
+  ER_CALL_MPI(MPI_Alltoallv(sgid, p->scnt, p->sdsp, MPI_INT64_T, p->rgid, p->rcnt, p->rdsp,
+                            MPI_INT64_T, g->comm));
+cleanup:
+  free(sgid);
+  return err;
+}
+
+er_err er_dgraph_rows_to_block(const er_dgraph *g, const void *src, int ncols, MPI_Datatype t,
+                               void *dst) {
+  er_err err = ER_OK;
+  block_plan p;
+  char *sbuf = NULL, *rbuf = NULL;
+  MPI_Datatype row = MPI_DATATYPE_NULL;
+  int rank, size, es;
+  int64_t lo, hi;
+  MPI_Comm_rank(g->comm, &rank);
+  MPI_Comm_size(g->comm, &size);
+  MPI_Type_size(t, &es);
+  size_t rb = (size_t)es * ncols;
+  er_block_range(g->n_global, size, rank, &lo, &hi);
+  ER_CALL(block_plan_make(g, &p));
+  ER_MALLOC(sbuf, rb * g->n_own);
+  ER_MALLOC(rbuf, rb * p.nrecv);
+  for (er_lidx k = 0; k < g->n_own; ++k)
+    memcpy(sbuf + rb * k, (const char *)src + rb * p.order[k], rb);
+  ER_CALL_MPI(MPI_Type_contiguous(ncols, t, &row));
+  ER_CALL_MPI(MPI_Type_commit(&row));
+  ER_CALL_MPI(MPI_Alltoallv(sbuf, p.scnt, p.sdsp, row, rbuf, p.rcnt, p.rdsp, row, g->comm));
+  for (int64_t k = 0; k < p.nrecv; ++k) memcpy((char *)dst + rb * (p.rgid[k] - lo), rbuf + rb * k, rb);
+cleanup:
+  if (row != MPI_DATATYPE_NULL) MPI_Type_free(&row);
+  block_plan_free(&p);
+  free(sbuf), free(rbuf);
+  return err;
+}
+
+er_err er_dgraph_rows_from_block(const er_dgraph *g, const void *src, int ncols,
+                                 MPI_Datatype t, void *dst) {
+  er_err err = ER_OK;
+  block_plan p;
+  char *sbuf = NULL, *rbuf = NULL;
+  MPI_Datatype row = MPI_DATATYPE_NULL;
+  int rank, size, es;
+  int64_t lo, hi;
+  MPI_Comm_rank(g->comm, &rank);
+  MPI_Comm_size(g->comm, &size);
+  MPI_Type_size(t, &es);
+  size_t rb = (size_t)es * ncols;
+  er_block_range(g->n_global, size, rank, &lo, &hi);
+  ER_CALL(block_plan_make(g, &p)); /* the block side serves the gids it would have received */
+  ER_MALLOC(sbuf, rb * p.nrecv);
+  ER_MALLOC(rbuf, rb * g->n_own);
+  for (int64_t k = 0; k < p.nrecv; ++k) memcpy(sbuf + rb * k, (const char *)src + rb * (p.rgid[k] - lo), rb);
+  ER_CALL_MPI(MPI_Type_contiguous(ncols, t, &row));
+  ER_CALL_MPI(MPI_Type_commit(&row));
+  ER_CALL_MPI(MPI_Alltoallv(sbuf, p.rcnt, p.rdsp, row, rbuf, p.scnt, p.sdsp, row, g->comm));
+  for (er_lidx k = 0; k < g->n_own; ++k) memcpy((char *)dst + rb * p.order[k], rbuf + rb * k, rb);
+cleanup:
+  if (row != MPI_DATATYPE_NULL) MPI_Type_free(&row);
+  block_plan_free(&p);
+  free(sbuf), free(rbuf);
+  return err;
+}

@@ -17,6 +17,27 @@ static hid_t h5_fapl(MPI_Comm comm) {
   return fapl;
 }
 
+/* The communicator a file was opened on (MPI_COMM_NULL for a non-MPI-IO file); free it with
+ * MPI_Comm_free. Used to agree on the outcome of a transfer: MPI-IO may fail on one rank only
+ * (disk full) and the next collective call would then hang. */
+static MPI_Comm h5_file_comm(hid_t fid) {
+  MPI_Comm c = MPI_COMM_NULL;
+  MPI_Info info = MPI_INFO_NULL;
+  hid_t fapl = H5Fget_access_plist(fid);
+  if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_MPIO) H5Pget_fapl_mpio(fapl, &c, &info);
+  if (info != MPI_INFO_NULL) MPI_Info_free(&info);
+  if (fapl >= 0) H5Pclose(fapl);
+  return c;
+}
+
+static er_err h5_agree(hid_t fid, er_err err) {
+  MPI_Comm c = h5_file_comm(fid);
+  if (c == MPI_COMM_NULL) return err;
+  err = er_agree(c, err);
+  MPI_Comm_free(&c);
+  return err;
+}
+
 static hid_t h5_dxpl(void) {
   hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
   if (dxpl >= 0) H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
@@ -198,8 +219,9 @@ er_err er_h5_read_rows(hid_t fid, const char *name, hid_t mem_type, int64_t row0
   }
   dxpl = h5_dxpl();
   /* an empty dataset has no storage in HDF5 1.10: every rank sees dims[0] == 0, skip it */
-  ER_CHECK(dims[0] == 0 || H5Dread(ds, mem_type, msp, fsp, dxpl, buf) >= 0, ER_ERR_IO,
-           "reading dataset '%s' failed (truncated file?)", name);
+  err = dims[0] == 0 || H5Dread(ds, mem_type, msp, fsp, dxpl, buf) >= 0
+            ? ER_OK : ER_ERROR(ER_ERR_IO, "reading dataset '%s' failed (truncated file?)", name);
+  ER_CALL(h5_agree(fid, err));
 cleanup:
   if (dxpl >= 0) H5Pclose(dxpl);
   if (msp >= 0) H5Sclose(msp);
@@ -241,7 +263,8 @@ er_err er_h5_write_rows(hid_t fid, const char *name, hid_t file_type, hid_t mem_
     H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
   }
   ds = H5Dcreate2(fid, name, file_type, fsp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  ER_CHECK(ds >= 0, ER_ERR_IO, "cannot create dataset '%s'", name);
+  err = ds >= 0 ? ER_OK : ER_ERROR(ER_ERR_IO, "cannot create dataset '%s'", name);
+  ER_CALL(h5_agree(fid, err));
   if (nrows > 0) {
     hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)nrows, dims[1]};
     H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
@@ -253,8 +276,9 @@ er_err er_h5_write_rows(hid_t fid, const char *name, hid_t file_type, hid_t mem_
   }
   dxpl = h5_dxpl();
   /* an empty contiguous dataset has no file address: writing nothing to it fails, skip it */
-  ER_CHECK(nrows_total == 0 || H5Dwrite(ds, mem_type, msp, fsp, dxpl, buf) >= 0, ER_ERR_IO,
-           "writing dataset '%s' failed (disk full?)", name);
+  err = nrows_total == 0 || H5Dwrite(ds, mem_type, msp, fsp, dxpl, buf) >= 0
+            ? ER_OK : ER_ERROR(ER_ERR_IO, "writing dataset '%s' failed (disk full?)", name);
+  ER_CALL(h5_agree(fid, err));
 cleanup:
   if (dcpl >= 0) H5Pclose(dcpl);
   if (dxpl >= 0) H5Pclose(dxpl);

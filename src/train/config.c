@@ -51,6 +51,10 @@ static const opt_def defs[] = {
     F64("probe-C", probe_C, ER_POSITIVE, 1e12, "inverse L2 strength of the linear probe"),
     I64("probe-iters", probe_iters, 1, 1e6, "L-BFGS iteration limit of the probe"),
     STR("log-json", log_json, "write one JSON object per line to this file"),
+    STR("out", out, "write embeddings, labels and metrics to this HDF5 file"),
+    STR("checkpoint", checkpoint, "checkpoint file (also written on SIGTERM/SIGUSR1)"),
+    I64("checkpoint-every", checkpoint_every, 0, 1e9, "epochs between checkpoints (0: only on signal)"),
+    STR("resume", resume, "continue from this checkpoint"),
     I64("quiet", quiet, 0, 1, "1: no per-epoch lines on stdout"),
     STR("dump-step", dump_step, "write the first step's input, weights, labels, gradients (1 rank)"),
 };

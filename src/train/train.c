@@ -5,6 +5,7 @@
  * outputs or checkpoints (see io/). */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "erase/prop.h"
 #include "erase/semantic.h"
 #include "erase/train.h"
+#include "train_private.h"
 
 /* wall seconds of each part of an epoch (slowest rank), reported in the JSON log */
 #define ER_NPHASE 8
@@ -30,6 +32,7 @@ static const char *phase_names[ER_NPHASE] = {"encoder_fwd", "labels", "loss", "e
 typedef struct {
   double loss, R, Rc, delta_R, acc[3], compute_s, comm_s;
 } epoch_stats;
+
 
 static void json_line(FILE *f, cJSON *o) {
   char *s = cJSON_PrintUnformatted(o);
@@ -69,6 +72,22 @@ static er_err evaluate(MPI_Comm comm, const er_dgraph *g, const float *Z, int d,
 cleanup:
   return err;
 }
+
+//---- SIGTERM / SIGUSR1: finish the epoch, checkpoint, exit 75 ----------------------------------
+static volatile sig_atomic_t er_stop_flag = 0;
+static void er_on_signal(int sig) {
+  (void)sig;
+  er_stop_flag = 1;
+}
+static void er_train_signals_install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = er_on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGUSR1, &sa, NULL);
+}
+static double er_train_stop_requested(void) { return er_stop_flag ? 1.0 : 0.0; }
 
 /* --dump-step: the first training step's inputs and results for the PyTorch twin
  * (benchmarks/torch_twin.py). One rank only: rows are written in local order = global order. */
@@ -119,6 +138,9 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   double *Yden = NULL, *W = NULL;
   int32_t *noisy = NULL, *L = NULL, *ytr = NULL, *pred = NULL;
   FILE *jf = NULL;
+  er_train_state st;
+  memset(&st, 0, sizeof st);
+  uint64_t graph_sum = 0, feat_sum = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   memset(res, 0, sizeof *res);
@@ -130,6 +152,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   ER_CALL(er_dataset_meta(comm, fid, &meta));
   ER_CHECK(meta.n_train > 0, ER_ERR_INPUT, "dataset '%s' has no training split", cfg->data);
   ER_CALL(er_dgraph_create(comm, fid, cfg->partition, 1, &g));
+  ER_CALL(er_dataset_checksum(comm, fid, &graph_sum, &feat_sum));
   er_h5_close(&fid);
   int K = g->K, d = (int)cfg->embed;
   int64_t labeled = 0;
@@ -194,7 +217,6 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   ER_MALLOC(ytr, no);
   ER_MALLOC(pred, no);
   ER_MALLOC(W, (size_t)K * (d + 1));
-  res->runs = (int)cfg->runs;
   ER_CALLOC(res->best_test, cfg->runs);
   ER_CALLOC(res->best_val, cfg->runs);
   ER_CALLOC(res->best_epoch, cfg->runs);
@@ -211,19 +233,34 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     er_log(comm, "%4s %5s %11s %9s %9s %9s %7s %7s %7s %8s %8s\n", "run", "epoch", "loss", "R",
            "Rc", "deltaR", "train", "val", "test", "comp_s", "comm_s");
 
+  //---- state: fresh, or resumed from a checkpoint ----------------------------------------------
+  ER_CALL(er_train_state_init(&st, cfg, g, K, lay->n_params, graph_sum));
+  ER_CALL(er_adam_create(lay->n_params, cfg->lr, 0.9, 0.999, 1e-8, cfg->weight_decay, 1, &adam));
+  int resumed = 0;
+  if (cfg->resume[0]) {
+    ER_CALL(er_checkpoint_read(comm, cfg->resume, cfg, g, &st, enc, adam));
+    resumed = 1;
+    er_log(comm, "resumed from %s: run %lld, epoch %lld done\n", cfg->resume,
+           (long long)st.run, (long long)st.epoch);
+  }
+  er_train_signals_install();
+
   //---- runs ---------------------------------------------------------------------------------------
-  for (int run = 0; run < cfg->runs; ++run) {
+  for (int run = (int)st.run; run < cfg->runs; ++run) {
     uint64_t seed = (uint64_t)cfg->seed + 100u * (uint64_t)run;
-    er_encoder_init_f(enc, seed);
-    er_adam_destroy(&adam);
-    ER_CALL(er_adam_create(lay->n_params, cfg->lr, 0.9, 0.999, 1e-8, cfg->weight_decay, 1, &adam));
-    double best_val = -1, best_test = 0;
-    int best_epoch = 0;
-    for (int epoch = 1; epoch <= cfg->epochs; ++epoch) {
-      epoch_stats st = {0};
+    if (!resumed) { /* a new run: fresh weights and optimizer */
+      er_encoder_init_f(enc, seed);
+      er_adam_destroy(&adam);
+      ER_CALL(er_adam_create(lay->n_params, cfg->lr, 0.9, 0.999, 1e-8, cfg->weight_decay, 1, &adam));
+      st.run = run, st.epoch = 0, st.best_val = -1, st.best_test = 0, st.best_epoch = 0;
+    }
+    resumed = 0;
+    while (st.epoch < cfg->epochs && !(st.epoch - st.best_epoch > cfg->patience)) {
+      int epoch = (int)st.epoch + 1;
+      epoch_stats es = {0};
       er_halo_stats h0, h1;
       er_halo_get_stats(g->halo, &h0);
-      double t0 = er_wtime(), comm_s = 0, ph[ER_NPHASE + 2], tp = t0;
+      double t0 = er_wtime(), comm_s = 0, ph[ER_NPHASE + 3], tp = t0;
 #define PHASE(k) (ph[k] = er_wtime() - tp, tp += ph[k])
       const float *Z;
       er_encoder_zero_grads_f(enc);
@@ -251,64 +288,93 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       const float *Ze;
       ER_CALL(er_encoder_forward_f(enc, 0, seed, epoch, &Ze));
       PHASE(6);
-      ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, ytr, W, pred, st.acc));
+      ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, ytr, W, pred, es.acc));
       PHASE(7);
 #undef PHASE
       er_halo_get_stats(g->halo, &h1);
       comm_s += h1.wait_s - h0.wait_s;
       double total = er_wtime() - t0;
-      /* rank 0 reports the slowest rank's split and phases */
+      /* rank 0 reports the slowest rank's split and phases; the same reduction tells every
+       * rank whether any of them was asked to stop (SIGTERM / SIGUSR1) */
       ph[ER_NPHASE] = total - comm_s;
       ph[ER_NPHASE + 1] = comm_s;
-      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, ph, ER_NPHASE + 2, MPI_DOUBLE, MPI_MAX, comm));
-      double tt[2] = {ph[ER_NPHASE], ph[ER_NPHASE + 1]};
-      st.loss = mr.loss, st.R = mr.R, st.Rc = mr.Rc, st.delta_R = mr.delta_R;
-      st.compute_s = tt[0], st.comm_s = tt[1];
+      ph[ER_NPHASE + 2] = er_train_stop_requested();
+      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, ph, ER_NPHASE + 3, MPI_DOUBLE, MPI_MAX, comm));
+      es.loss = mr.loss, es.R = mr.R, es.Rc = mr.Rc, es.delta_R = mr.delta_R;
+      es.compute_s = ph[ER_NPHASE], es.comm_s = ph[ER_NPHASE + 1];
       if (!cfg->quiet)
         er_log(comm, "%4d %5d %11.6f %9.5f %9.5f %9.5f %7.2f %7.2f %7.2f %8.4f %8.4f\n", run,
-               epoch, st.loss, st.R, st.Rc, st.delta_R, st.acc[0], st.acc[1], st.acc[2],
-               st.compute_s, st.comm_s);
+               epoch, es.loss, es.R, es.Rc, es.delta_R, es.acc[0], es.acc[1], es.acc[2],
+               es.compute_s, es.comm_s);
       if (jf) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "run", run);
         cJSON_AddNumberToObject(o, "epoch", epoch);
-        cJSON_AddNumberToObject(o, "loss", st.loss);
-        cJSON_AddNumberToObject(o, "R", st.R);
-        cJSON_AddNumberToObject(o, "Rc", st.Rc);
-        cJSON_AddNumberToObject(o, "delta_R", st.delta_R);
-        cJSON_AddNumberToObject(o, "train_acc", st.acc[0]);
-        cJSON_AddNumberToObject(o, "val_acc", st.acc[1]);
-        cJSON_AddNumberToObject(o, "test_acc", st.acc[2]);
-        cJSON_AddNumberToObject(o, "compute_s", st.compute_s);
-        cJSON_AddNumberToObject(o, "comm_s", st.comm_s);
+        cJSON_AddNumberToObject(o, "loss", es.loss);
+        cJSON_AddNumberToObject(o, "R", es.R);
+        cJSON_AddNumberToObject(o, "Rc", es.Rc);
+        cJSON_AddNumberToObject(o, "delta_R", es.delta_R);
+        cJSON_AddNumberToObject(o, "train_acc", es.acc[0]);
+        cJSON_AddNumberToObject(o, "val_acc", es.acc[1]);
+        cJSON_AddNumberToObject(o, "test_acc", es.acc[2]);
+        cJSON_AddNumberToObject(o, "compute_s", es.compute_s);
+        cJSON_AddNumberToObject(o, "comm_s", es.comm_s);
         cJSON *phs = cJSON_AddObjectToObject(o, "phases");
         for (int k = 0; k < ER_NPHASE; ++k) cJSON_AddNumberToObject(phs, phase_names[k], ph[k]);
         json_line(jf, o);
       }
-      if (st.acc[1] > best_val) {
-        best_val = st.acc[1];
-        best_test = st.acc[2];
-        best_epoch = epoch;
+      double row[ER_HIST_COLS] = {run, epoch, es.loss, es.R, es.Rc, es.delta_R, es.acc[0],
+                                  es.acc[1], es.acc[2], es.compute_s, es.comm_s};
+      ER_CALL(er_train_state_push(&st, row));
+      st.epoch = epoch;
+      if (es.acc[1] > st.best_val) {
+        st.best_val = es.acc[1];
+        st.best_test = es.acc[2];
+        st.best_epoch = epoch;
+        if (st.best_val > st.out_val) { /* best model over all runs: kept for the outputs */
+          st.out_val = st.best_val, st.out_run = run, st.out_epoch = epoch;
+          memcpy(st.out_params, er_encoder_params_f(enc), (size_t)lay->n_params * sizeof(float));
+          memcpy(st.out_L, L, no * sizeof(int32_t));
+        }
       }
-      if (epoch - best_epoch > cfg->patience) break;
+      int stop = ph[ER_NPHASE + 2] > 0;
+      if (cfg->checkpoint[0] && (stop || (cfg->checkpoint_every > 0 && epoch % cfg->checkpoint_every == 0)))
+        ER_CALL(er_checkpoint_write(comm, cfg->checkpoint, cfg, g, &st, enc, adam));
+      if (stop) {
+        if (cfg->checkpoint[0])
+          err = ER_ERROR(ER_INTERRUPTED, "checkpoint written to %s at run %d epoch %d",
+                         cfg->checkpoint, run, epoch);
+        else
+          err = ER_ERROR(ER_INTERRUPTED, "stopped at run %d epoch %d without a checkpoint "
+                         "(give --checkpoint FILE to keep progress)", run, epoch);
+        goto cleanup;
+      }
     }
-    res->best_test[run] = best_test;
-    res->best_val[run] = best_val;
-    res->best_epoch[run] = best_epoch;
-    er_log(comm, "run %d: best epoch %d, val %.2f%%, test %.2f%%\n", run, best_epoch, best_val,
-           best_test);
+    st.run_test[run] = st.best_test;
+    st.run_val[run] = st.best_val;
+    st.run_epoch[run] = st.best_epoch;
+    st.epoch = 0;
+    st.run = run + 1;
+    er_log(comm, "run %d: best epoch %lld, val %.2f%%, test %.2f%%\n", run,
+           (long long)st.best_epoch, st.best_val, st.best_test);
     if (jf) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddNumberToObject(o, "run", run);
-      cJSON_AddNumberToObject(o, "best_epoch", best_epoch);
-      cJSON_AddNumberToObject(o, "val_acc", best_val);
-      cJSON_AddNumberToObject(o, "test_acc", best_test);
+      cJSON_AddNumberToObject(o, "best_epoch", (double)st.best_epoch);
+      cJSON_AddNumberToObject(o, "val_acc", st.best_val);
+      cJSON_AddNumberToObject(o, "test_acc", st.best_test);
       json_line(jf, o);
     }
   }
+  res->runs = (int)cfg->runs;
   double mean = 0, var = 0;
-  for (int r = 0; r < cfg->runs; ++r) mean += res->best_test[r] / cfg->runs;
-  for (int r = 0; r < cfg->runs; ++r) var += pow(res->best_test[r] - mean, 2) / cfg->runs;
+  for (int r = 0; r < cfg->runs; ++r) {
+    res->best_test[r] = st.run_test[r];
+    res->best_val[r] = st.run_val[r];
+    res->best_epoch[r] = (int)st.run_epoch[r];
+    mean += st.run_test[r] / cfg->runs;
+  }
+  for (int r = 0; r < cfg->runs; ++r) var += pow(st.run_test[r] - mean, 2) / cfg->runs;
   res->test_mean = mean;
   res->test_std = sqrt(var);
   er_log(comm, "summary: test accuracy %.2f +- %.2f over %lld runs\n", mean, sqrt(var),
@@ -320,9 +386,38 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     cJSON_AddNumberToObject(o, "runs", (double)cfg->runs);
     json_line(jf, o);
   }
+  //---- outputs: the best model's embeddings, labels and predictions ----------------------------
+  if (cfg->out[0]) {
+    memcpy(er_encoder_params_f(enc), st.out_params, (size_t)lay->n_params * sizeof(float));
+    const float *Ze;
+    uint64_t seed = (uint64_t)cfg->seed + 100u * (uint64_t)st.out_run;
+    ER_CALL(er_encoder_forward_f(enc, 0, seed, st.out_epoch, &Ze));
+    double acc[3];
+    ER_CALL(evaluate(comm, g, Ze, d, K, st.out_L, cfg, Zn, Xtr, ytr, W, pred, acc));
+    int32_t *den = NULL, *seen = NULL;
+    den = malloc(no * sizeof(int32_t) + 1);
+    seen = malloc(no * sizeof(int32_t) + 1);
+    err = den && seen ? ER_OK : ER_ERROR(ER_ERR_MEM, "out of memory");
+    for (size_t i = 0; err == ER_OK && i < no; ++i) {
+      const double *y = Yden + i * K;
+      int b = 0;
+      for (int c = 1; c < K; ++c)
+        if (y[c] > y[b]) b = c;
+      den[i] = y[b] > 0 ? b : -1;
+      seen[i] = (g->split[i] & ER_SPLIT_TRAIN) ? noisy[i] : -1;
+    }
+    if (err == ER_OK)
+      err = er_output_write(comm, cfg->out, cfg, g, &st, Ze, d, pred, seen, den, mean, sqrt(var));
+    free(den);
+    free(seen);
+    ER_CALL(err);
+    er_log(comm, "wrote %s (best run %lld epoch %lld: val %.2f%%, test %.2f%%)\n", cfg->out,
+           (long long)st.out_run, (long long)st.out_epoch, acc[1], acc[2]);
+  }
 cleanup:
   if (jf) fclose(jf);
   er_h5_close(&fid);
+  er_train_state_free(&st);
   er_adam_destroy(&adam);
   er_mcr2_destroy(&mcr);
   er_semantic_destroy(&sem);

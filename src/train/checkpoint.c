@@ -1,0 +1,225 @@
+/* checkpoint.c: training state <-> HDF5 checkpoint (parameters, Adam moments and step,
+ * run/epoch position, best-so-far state, metric history, best model), written atomically and
+ * verified on read (dataset, model shape, content checksum). The RNG position is (seed, run,
+ * epoch): every draw is addressed, so nothing else needs saving. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "erase/h5.h"
+#include "train_private.h"
+
+const char *const er_hist_names[ER_HIST_COLS] = {"run",       "epoch",   "loss",     "R",
+                                                 "Rc",        "delta_R", "train_acc", "val_acc",
+                                                 "test_acc",  "compute_s", "comm_s"};
+
+er_err er_train_state_init(er_train_state *st, const er_train_config *cfg, const er_dgraph *g,
+                           int64_t K, int64_t n_params, uint64_t graph_sum) {
+  er_err err = ER_OK;
+  memset(st, 0, sizeof *st);
+  st->best_val = -1;
+  st->out_val = -1;
+  st->num_nodes = g->n_global, st->K = K, st->n_params = n_params, st->graph_sum = graph_sum;
+  ER_CALLOC(st->run_test, cfg->runs);
+  ER_CALLOC(st->run_val, cfg->runs);
+  ER_CALLOC(st->run_epoch, cfg->runs);
+  st->hist_cap = 64;
+  ER_MALLOC(st->hist, st->hist_cap * ER_HIST_COLS);
+  ER_CALLOC(st->out_params, n_params);
+  ER_CALLOC(st->out_L, g->n_own);
+cleanup:
+  return err;
+}
+
+void er_train_state_free(er_train_state *st) {
+  free(st->run_test), free(st->run_val), free(st->run_epoch), free(st->hist);
+  free(st->out_params), free(st->out_L);
+  memset(st, 0, sizeof *st);
+}
+
+er_err er_train_state_push(er_train_state *st, const double row[ER_HIST_COLS]) {
+  er_err err = ER_OK;
+  if (st->hist_n == st->hist_cap) {
+    double *nh = realloc(st->hist, (size_t)(2 * st->hist_cap * ER_HIST_COLS) * sizeof(double));
+    ER_CHECK(nh, ER_ERR_MEM, "out of memory growing the metric history");
+    st->hist = nh;
+    st->hist_cap *= 2;
+  }
+  memcpy(st->hist + st->hist_n++ * ER_HIST_COLS, row, ER_HIST_COLS * sizeof(double));
+cleanup:
+  return err;
+}
+
+uint64_t er_hash_bytes(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= b[i];
+    h *= 0x100000001b3ULL; /* FNV-1a step */
+  }
+  h ^= h >> 31;
+  h *= 0x7fb5d329728ea185ULL;
+  return h ^ (h >> 27);
+}
+
+/* hash of everything replicated in the checkpoint (identical on every rank) */
+static uint64_t state_hash(const er_train_state *st, const float *params, const er_adam_view *a,
+                           int64_t runs) {
+  size_t np = (size_t)st->n_params * sizeof(float);
+  uint64_t h = 0xcbf29ce484222325ULL;
+  h = er_hash_bytes(h, params, np);
+  h = er_hash_bytes(h, a->m, np);
+  h = er_hash_bytes(h, a->v, np);
+  if (a->vmax) h = er_hash_bytes(h, a->vmax, np);
+  h = er_hash_bytes(h, st->out_params, np);
+  h = er_hash_bytes(h, st->hist, (size_t)(st->hist_n * ER_HIST_COLS) * sizeof(double));
+  h = er_hash_bytes(h, st->run_test, (size_t)runs * sizeof(double));
+  h = er_hash_bytes(h, st->run_val, (size_t)runs * sizeof(double));
+  int64_t pos[5] = {st->run, st->epoch, st->best_epoch, st->out_run, st->out_epoch};
+  double best[3] = {st->best_val, st->best_test, st->out_val};
+  h = er_hash_bytes(h, pos, sizeof pos);
+  return er_hash_bytes(h, best, sizeof best);
+}
+
+/* replicated 1-D array: rank 0 writes all rows, the others none */
+static er_err put(hid_t fid, int rank, const char *name, hid_t ft, hid_t mt, int64_t n,
+                  int64_t ncols, const void *buf) {
+  return er_h5_write_rows(fid, name, ft, mt, n, ncols, 0, rank == 0 ? n : 0, buf);
+}
+
+er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_config *cfg,
+                           const er_dgraph *g, const er_train_state *st, er_encoder_f *enc,
+                           er_adam *adam) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  char *tmp = NULL;
+  int32_t *blk = NULL;
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const er_encoder_layout *lay = er_encoder_layout_f(enc);
+  er_adam_view a;
+  ER_CALL(er_adam_state(adam, &a));
+  int64_t lo, hi, np = st->n_params, runs = cfg->runs;
+  er_block_range(g->n_global, size, rank, &lo, &hi);
+  ER_MALLOC(blk, hi - lo);
+  ER_CALL(er_dgraph_rows_to_block(g, st->out_L, 1, MPI_INT32_T, blk));
+  ER_CALL(er_h5_create(comm, path, &fid, &tmp));
+  hid_t F = H5T_NATIVE_FLOAT, D = H5T_NATIVE_DOUBLE, I = H5T_NATIVE_INT64, I32 = H5T_NATIVE_INT32;
+  ER_CALL(put(fid, rank, "/params", F, F, np, 0, er_encoder_params_f(enc)));
+  ER_CALL(put(fid, rank, "/adam/m", F, F, np, 0, a.m));
+  ER_CALL(put(fid, rank, "/adam/v", F, F, np, 0, a.v));
+  if (a.vmax) ER_CALL(put(fid, rank, "/adam/vmax", F, F, np, 0, a.vmax));
+  ER_CALL(put(fid, rank, "/history", D, D, st->hist_n, ER_HIST_COLS, st->hist));
+  ER_CALL(put(fid, rank, "/runs/test_acc", D, D, runs, 0, st->run_test));
+  ER_CALL(put(fid, rank, "/runs/val_acc", D, D, runs, 0, st->run_val));
+  ER_CALL(put(fid, rank, "/runs/best_epoch", I, I, runs, 0, st->run_epoch));
+  ER_CALL(put(fid, rank, "/best/params", F, F, np, 0, st->out_params));
+  ER_CALL(er_h5_write_rows(fid, "/best/semantic_labels", I32, I32, g->n_global, 0, lo, hi - lo, blk));
+  const char *ia[] = {"run", "epoch", "best_epoch", "out_run", "out_epoch", "adam_step",
+                      "num_nodes", "num_classes", "n_params", "features", "hidden", "heads",
+                      "embed", "runs", "ranks", "graph_checksum", "checksum"};
+  int64_t iv[] = {st->run, st->epoch, st->best_epoch, st->out_run, st->out_epoch, a.step,
+                  st->num_nodes, st->K, np, lay->F, lay->hidden, lay->heads, lay->embed, runs,
+                  size, (int64_t)st->graph_sum,
+                  (int64_t)state_hash(st, er_encoder_params_f(enc), &a, runs)};
+  for (size_t k = 0; k < sizeof iv / sizeof iv[0]; ++k)
+    ER_CALL(er_h5_attr_set_i64(fid, "/", ia[k], iv[k]));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "best_val", st->best_val));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "best_test", st->best_test));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "out_val", st->out_val));
+  ER_CALL(er_h5_attr_set_str(fid, "/", "kind", "erase-mpi checkpoint"));
+  ER_CALL(er_h5_attr_set_str(fid, "/", "version", ER_VERSION));
+  ER_CALL(er_h5_attr_set_str(fid, "/", "dataset", cfg->data));
+  ER_CALL(er_h5_commit(comm, fid, path, &tmp));
+  fid = -1;
+cleanup:
+  err = er_agree(comm, err);
+  if (err && tmp) er_h5_abort(comm, fid, &tmp);
+  free(blk);
+  return err;
+}
+
+er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config *cfg,
+                          const er_dgraph *g, er_train_state *st, er_encoder_f *enc,
+                          er_adam *adam) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  int32_t *blk = NULL;
+  float *params = NULL;
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const er_encoder_layout *lay = er_encoder_layout_f(enc);
+  char kind[64];
+  int64_t v[17];
+  const char *ia[] = {"run", "epoch", "best_epoch", "out_run", "out_epoch", "adam_step",
+                      "num_nodes", "num_classes", "n_params", "features", "hidden", "heads",
+                      "embed", "runs", "ranks", "graph_checksum", "checksum"};
+  ER_CALL(er_h5_open(comm, path, 0, &fid));
+  err = er_h5_attr_get_str(fid, "/", "kind", kind, sizeof kind);
+  if (err || strcmp(kind, "erase-mpi checkpoint"))
+    err = ER_ERROR(ER_ERR_INPUT, "'%s' is not an erase-mpi checkpoint", path);
+  ER_CALL(er_agree(comm, err));
+  for (int k = 0; k < 17; ++k) ER_CALL(er_h5_attr_get_i64(fid, "/", ia[k], &v[k]));
+  //---- the checkpoint must belong to this dataset and this model ----
+  ER_CHECK(v[6] == st->num_nodes && (uint64_t)v[15] == st->graph_sum && v[7] == st->K,
+           ER_ERR_INPUT, "checkpoint '%s' was written for another dataset (N=%lld, K=%lld, graph "
+           "checksum %016llx; this dataset: N=%lld, K=%lld, %016llx)", path, (long long)v[6],
+           (long long)v[7], (unsigned long long)v[15], (long long)st->num_nodes,
+           (long long)st->K, (unsigned long long)st->graph_sum);
+  ER_CHECK(v[8] == st->n_params && v[9] == lay->F && v[10] == lay->hidden && v[11] == lay->heads &&
+               v[12] == lay->embed,
+           ER_ERR_INPUT, "checkpoint '%s' holds another model shape (hidden %lld, heads %lld, "
+           "embed %lld; this run: %lld, %lld, %lld)", path, (long long)v[10], (long long)v[11],
+           (long long)v[12], (long long)lay->hidden, (long long)lay->heads, (long long)lay->embed);
+  ER_CHECK(v[13] <= cfg->runs, ER_ERR_INPUT, "checkpoint '%s' has %lld runs; --runs is %lld",
+           path, (long long)v[13], (long long)cfg->runs);
+  //---- read everything into scratch first, verify, then commit into the live state ----
+  er_train_state s = *st;
+  int64_t np = st->n_params, nd;
+  {
+    int ndim;
+    int64_t dims[2];
+    ER_CALL(er_h5_shape(fid, "/history", &ndim, dims));
+    nd = dims[0];
+  }
+  s.hist_cap = nd + 64;
+  s.hist = NULL;
+  ER_MALLOC(s.hist, s.hist_cap * ER_HIST_COLS);
+  s.hist_n = nd;
+  ER_CALL(er_h5_read_all(fid, "/history", H5T_NATIVE_DOUBLE, s.hist));
+  ER_MALLOC(params, np);
+  er_adam_view a;
+  ER_CALL(er_adam_state(adam, &a));
+  ER_CALL(er_h5_read_all(fid, "/params", H5T_NATIVE_FLOAT, params));
+  ER_CALL(er_h5_read_all(fid, "/adam/m", H5T_NATIVE_FLOAT, a.m));
+  ER_CALL(er_h5_read_all(fid, "/adam/v", H5T_NATIVE_FLOAT, a.v));
+  if (a.vmax) ER_CALL(er_h5_read_all(fid, "/adam/vmax", H5T_NATIVE_FLOAT, a.vmax));
+  ER_CALL(er_h5_read_rows(fid, "/runs/test_acc", H5T_NATIVE_DOUBLE, 0, v[13], st->run_test));
+  ER_CALL(er_h5_read_rows(fid, "/runs/val_acc", H5T_NATIVE_DOUBLE, 0, v[13], st->run_val));
+  ER_CALL(er_h5_read_rows(fid, "/runs/best_epoch", H5T_NATIVE_INT64, 0, v[13], st->run_epoch));
+  ER_CALL(er_h5_read_all(fid, "/best/params", H5T_NATIVE_FLOAT, st->out_params));
+  int64_t lo, hi;
+  er_block_range(g->n_global, size, rank, &lo, &hi);
+  ER_MALLOC(blk, hi - lo);
+  ER_CALL(er_h5_read_rows(fid, "/best/semantic_labels", H5T_NATIVE_INT32, lo, hi - lo, blk));
+  ER_CALL(er_dgraph_rows_from_block(g, blk, 1, MPI_INT32_T, st->out_L));
+  s.run = v[0], s.epoch = v[1], s.best_epoch = v[2], s.out_run = v[3], s.out_epoch = v[4];
+  ER_CALL(er_h5_attr_get_f64(fid, "/", "best_val", &s.best_val));
+  ER_CALL(er_h5_attr_get_f64(fid, "/", "best_test", &s.best_test));
+  ER_CALL(er_h5_attr_get_f64(fid, "/", "out_val", &s.out_val));
+  a.step = v[5];
+  uint64_t h = state_hash(&s, params, &a, v[13]);
+  if (h != (uint64_t)v[16]) {
+    free(s.hist);
+    ER_CHECK(0, ER_ERR_INPUT, "checkpoint '%s' is corrupted (content checksum mismatch)", path);
+  }
+  free(st->hist);
+  *st = s;
+  memcpy(er_encoder_params_f(enc), params, (size_t)np * sizeof(float));
+  ER_CALL(er_adam_set_step(adam, v[5]));
+cleanup:
+  er_h5_close(&fid);
+  free(blk);
+  free(params);
+  return er_agree(comm, err);
+}
