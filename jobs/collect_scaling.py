@@ -68,21 +68,16 @@ def read_out(path):
 
 
 def read_h5(path):
-    """Rank count and graph size from RUN.h5 root attributes (names as erase-mpi writes them)."""
+    """Rank count, graph size and partition from the RUN.h5 root attributes."""
     info = {}
     if not os.path.exists(path):
         return info
     import h5py  # only needed when RUN.h5 files exist
     with h5py.File(path, "r") as f:
-        a = f.attrs
-        for key, names in (("ranks", ("ranks",)), ("nodes", ("num_nodes", "nodes", "N")),
-                           ("edges", ("num_edges", "edges", "E")), ("partition", ("partition",))):
-            for name in names:
-                if name in a:
-                    v = a[name]
-                    info[key] = v.decode() if isinstance(v, bytes) else str(v.item()
-                                                                            if hasattr(v, "item") else v)
-                    break
+        for key, name in (("ranks", "ranks"), ("nodes", "num_nodes"), ("partition", "partition")):
+            if name in f.attrs:
+                v = f.attrs[name]
+                info[key] = v.decode() if isinstance(v, bytes) else str(v)
     return info
 
 
