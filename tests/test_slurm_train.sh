@@ -72,7 +72,7 @@ ok "prepare + train at 2 and 4 tasks: header, summary, JSON log, RUN.h5"
 # a finished run (OUT there, no checkpoint) is not trained again when resubmitted
 again=$(DATA=data/g.h5 OUT=runs/r2.h5 EPOCHS=5 EXTRA_ARGS=$small slurm_submit -n 2 "$jobs/train.sbatch")
 slurm_expect "$again" COMPLETED 30 || fail "resubmitted finished job $again did not complete"
-grep -q "done already: $PWD/runs/r2.h5 exists" "erase-train-$again.out" ||
+grep -q "done already: $PWD/runs/r2.h5 exists and is newer" "erase-train-$again.out" ||
   fail "finished run trained again: $(cat "erase-train-$again.out")"
 ok "resubmitting a finished run is a no-op"
 
