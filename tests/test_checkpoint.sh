@@ -65,7 +65,7 @@ rm -f "$T"/exit.*
 pid=$!
 for i in $(seq 1 100); do grep -q "^train:" "$T/sig.out" 2>/dev/null && break; sleep 0.2; done
 sleep 1
-pkill -USR1 -x erase-mpi
+pkill -USR1 -f "^$ERASE_BIN train --data $T/g.h5" # only this test's ranks
 wait $pid
 if [ "$(cat "$T"/exit.* 2>/dev/null | sort -u)" = 75 ] && grep -q "interrupted: checkpoint written" "$T/sig.err" &&
    h5ls "$T/sig.h5" > /dev/null 2>&1; then echo "ok   signal: $(cat "$T/sig.err")"

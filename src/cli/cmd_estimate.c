@@ -71,6 +71,19 @@ static er_err estimate_root(const char *data, int P, const char *partition, int6
   printf("  memory model: %.0f B per owned node + %.0f B per resident row (owned + ghost) + %.0f B"
          " per ghost + %.0f B per local edge + %.0f B per sent halo row + %.1f MiB constant\n",
          m.per_node, m.per_row, m.per_ghost, m.per_edge, m.per_send, m.constant / 1048576.0);
+  /* halo rows received per epoch: forward of h1 and h2 in the training and the evaluation
+   * forward, reverse of dh2 and dh1, and T semantic-propagation steps of K doubles; every ghost
+   * row crosses once per exchange, which is also the lower bound for that exchange */
+  double halo_row = 2.0 * 4 * (hidden + embed) + 4.0 * (hidden + embed) + 5.0 * 8 * meta.num_classes;
+  double hmax = 0, hsum = 0;
+  for (int p = 0; p < P; ++p) {
+    double h = halo_row * (double)ghosts[p];
+    hsum += h;
+    if (h > hmax) hmax = h;
+  }
+  printf("  halo per epoch: %.0f B per ghost row (T=5): max %.1f MB, mean %.1f MB received per rank;"
+         " total ghosts %lld\n", halo_row, hmax / 1e6, hsum / P / 1e6,
+         (long long)(hsum / halo_row));
   double worst = 0, total = 0;
   for (int p = 0; p < P; ++p) {
     double b = er_mem_predict(&m, nodes[p], ghosts[p], nnz[p], sends[p]);
