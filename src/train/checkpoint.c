@@ -12,6 +12,13 @@ const char *const er_hist_names[ER_HIST_COLS] = {"run",       "epoch",   "loss",
                                                  "Rc",        "delta_R", "train_acc", "val_acc",
                                                  "test_acc",  "compute_s", "comm_s"};
 
+/* integer root attributes of a checkpoint, in the order both the writer and the reader use */
+#define ER_CKPT_NATTR 17
+static const char *const ckpt_attrs[ER_CKPT_NATTR] = {
+    "run",      "epoch",  "best_epoch", "out_run", "out_epoch", "adam_step",
+    "num_nodes", "num_classes", "n_params", "features", "hidden", "heads",
+    "embed",    "runs",   "ranks",      "graph_checksum", "checksum"};
+
 er_err er_train_state_init(er_train_state *st, const er_train_config *cfg, const er_dgraph *g,
                            int64_t K, int64_t n_params, uint64_t graph_sum) {
   er_err err = ER_OK;
@@ -114,15 +121,11 @@ er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_confi
   ER_CALL(put(fid, rank, "/runs/best_epoch", I, I, runs, 0, st->run_epoch));
   ER_CALL(put(fid, rank, "/best/params", F, F, np, 0, st->out_params));
   ER_CALL(er_h5_write_rows(fid, "/best/semantic_labels", I32, I32, g->n_global, 0, lo, hi - lo, blk));
-  const char *ia[] = {"run", "epoch", "best_epoch", "out_run", "out_epoch", "adam_step",
-                      "num_nodes", "num_classes", "n_params", "features", "hidden", "heads",
-                      "embed", "runs", "ranks", "graph_checksum", "checksum"};
-  int64_t iv[] = {st->run, st->epoch, st->best_epoch, st->out_run, st->out_epoch, a.step,
+  int64_t iv[ER_CKPT_NATTR] = {st->run, st->epoch, st->best_epoch, st->out_run, st->out_epoch, a.step,
                   st->num_nodes, st->K, np, lay->F, lay->hidden, lay->heads, lay->embed, runs,
                   size, (int64_t)st->graph_sum,
                   (int64_t)state_hash(st, er_encoder_params_f(enc), &a, runs)};
-  for (size_t k = 0; k < sizeof iv / sizeof iv[0]; ++k)
-    ER_CALL(er_h5_attr_set_i64(fid, "/", ia[k], iv[k]));
+  for (int k = 0; k < ER_CKPT_NATTR; ++k) ER_CALL(er_h5_attr_set_i64(fid, "/", ckpt_attrs[k], iv[k]));
   ER_CALL(er_h5_attr_set_f64(fid, "/", "best_val", st->best_val));
   ER_CALL(er_h5_attr_set_f64(fid, "/", "best_test", st->best_test));
   ER_CALL(er_h5_attr_set_f64(fid, "/", "out_val", st->out_val));
@@ -150,16 +153,13 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   MPI_Comm_size(comm, &size);
   const er_encoder_layout *lay = er_encoder_layout_f(enc);
   char kind[64];
-  int64_t v[17];
-  const char *ia[] = {"run", "epoch", "best_epoch", "out_run", "out_epoch", "adam_step",
-                      "num_nodes", "num_classes", "n_params", "features", "hidden", "heads",
-                      "embed", "runs", "ranks", "graph_checksum", "checksum"};
+  int64_t v[ER_CKPT_NATTR];
   ER_CALL(er_h5_open(comm, path, 0, &fid));
   err = er_h5_attr_get_str(fid, "/", "kind", kind, sizeof kind);
   if (err || strcmp(kind, "erase-mpi checkpoint"))
     err = ER_ERROR(ER_ERR_INPUT, "'%s' is not an erase-mpi checkpoint", path);
   ER_CALL(er_agree(comm, err));
-  for (int k = 0; k < 17; ++k) ER_CALL(er_h5_attr_get_i64(fid, "/", ia[k], &v[k]));
+  for (int k = 0; k < ER_CKPT_NATTR; ++k) ER_CALL(er_h5_attr_get_i64(fid, "/", ckpt_attrs[k], &v[k]));
   //---- the checkpoint must belong to this dataset and this model ----
   ER_CHECK(v[6] == st->num_nodes && (uint64_t)v[15] == st->graph_sum && v[7] == st->K,
            ER_ERR_INPUT, "checkpoint '%s' was written for another dataset (N=%lld, K=%lld, graph "
