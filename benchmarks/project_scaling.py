@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""project_scaling.py OUT.png [EST_DIR]: project the 1M-node epoch time to 8..256 cluster nodes
+from (1) the per-phase seconds measured on this machine at 2 ranks (benchmarks/RESULTS.md,
+million-node section), (2) the halo volume per rank from real METIS partitions at P = 2..64
+(`erase-mpi estimate` logs estP<P>.log in EST_DIR; beyond 64 parts the measured P^-0.6 trend is
+extended), and (3) stated network parameters. One rank per node, one core per rank (what was
+measured); compute scales with the resident rows per rank (owned + ghosts), the replicated MCR2
+factorization does not scale. Prints a table and writes a PNG. A model, not a measurement."""
+import math, os, re, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+out = sys.argv[1]
+est_dir = sys.argv[2] if len(sys.argv) > 2 else "."
+N = 1_000_000
+# measured at P=2 on this machine (seconds per epoch, slowest rank; RESULTS.md)
+phases = {"encoder_fwd": 11.62, "encoder_bwd": 22.20, "eval_fwd": 8.86, "labels": 2.49,
+          "loss": 5.61, "probe": 1.15}
+loss_replicated = 0.08 * 11          # 11 double 512^2 Cholesky + inverse, ~0.08 s each, every rank
+ghosts_p2 = 340_701
+net_bw, net_lat = 12.5e9, 2e-6       # 100 Gb/s InfiniBand-class link, 2 us latency (stated)
+halo_row = 9616                      # bytes per ghost row per epoch (estimate.c)
+params = 166_144
+ghost = {}
+for P in (2, 4, 8, 16, 32, 64):
+    f = os.path.join(est_dir, "est1m.txt" if P == 2 else f"estP{P}.log")
+    m = re.search(r"total ghosts (\d+)", open(f).read()) if os.path.exists(f) else None
+    if m: ghost[P] = int(m.group(1)) / P
+def ghosts_per_rank(P):
+    if P in ghost: return ghost[P]
+    Pm = max(ghost)
+    return ghost[Pm] * (P / Pm) ** -0.6
+base_rows = N / 2 + ghosts_p2
+compute_p2 = sum(phases.values()) - loss_replicated
+rows = []
+for P in (2, 8, 16, 32, 64, 128, 256):
+    g = ghosts_per_rank(P)
+    comp = compute_p2 * (N / P + g) / base_rows + loss_replicated
+    halo = g * halo_row / net_bw + 16 * 6 * net_lat          # ~16 neighbours, 6 exchanges
+    allred = 2 * math.log2(P) * net_lat + 2 * params * 4 / net_bw + 3 * math.log2(P) * net_lat
+    rows.append((P, comp, halo + allred, comp + halo + allred))
+print("| nodes (ranks) | compute s | communication s | epoch s | speedup vs 2 | efficiency |")
+print("|---|---|---|---|---|---|")
+t2 = rows[0][3]
+for P, c, m, t in rows:
+    print(f"| {P} | {c:.2f} | {m:.3f} | {t:.2f} | {t2 / t:.1f} | {t2 / t * 2 / P:.2f} |")
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.loglog([r[0] for r in rows], [r[3] for r in rows], "o-", label="projected epoch")
+ax.loglog([r[0] for r in rows], [r[1] for r in rows], "s--", label="compute")
+ax.loglog([r[0] for r in rows], [r[2] for r in rows], "^--", label="communication")
+ax.loglog([r[0] for r in rows], [t2 * 2 / r[0] for r in rows], ":", label="ideal")
+ax.set_xlabel("cluster nodes (1 rank each)"); ax.set_ylabel("seconds per epoch")
+ax.set_title("ERASE-MPI, 1M nodes, reference widths (model)")
+ax.legend(); fig.tight_layout(); fig.savefig(out, dpi=110)
+print(f"wrote {out}")
