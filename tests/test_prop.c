@@ -42,7 +42,7 @@ static void check(const char *path, const char *label) {
   for (int64_t i = 0; i < n; ++i)
     if (i % 4 == 0 && lab[i] >= 0) lab[i] = (lab[i] + 1) % K;
   size_t n_tot = (size_t)g->n_own + g->n_ghost;
-  double *Y = malloc(n_tot * K * sizeof(double)), *W = malloc(n_tot * K * sizeof(double));
+  double *Y = malloc(n_tot * K * sizeof(double)), *W = malloc((n_tot + g->n_own) * K * sizeof(double));
   double *Yr = malloc(n * K * sizeof(double));
   int32_t *noisy = malloc(g->n_own * sizeof(int32_t));
   for (er_lidx i = 0; i < g->n_own; ++i) noisy[i] = lab[g->gid[i]];

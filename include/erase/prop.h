@@ -15,7 +15,8 @@ er_err er_denoise(er_dgraph *g, const int32_t *noisy, int K, er_denoise_variant 
                   double alpha, int T, double *Y);
 
 /* Semantic propagation: T times Y <- (1-alpha) A D^-1 Y + alpha Y over the whole graph, in
- * place. Y (n_own + n_ghost, K); work is scratch of the same size. */
+ * place. Y (n_own + n_ghost, K); work is scratch of (2 n_own + n_ghost, K): nothing is
+ * allocated per call. */
 er_err er_propagate(er_dgraph *g, int K, double alpha, int T, double *Y, double *work);
 
 /* Serial references over a whole graph (global ids). is_train (n), noisy (n), Y (n, K). */

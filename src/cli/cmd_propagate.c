@@ -96,7 +96,7 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   int K = g->K;
   size_t n_tot = (size_t)g->n_own + g->n_ghost;
   ER_MALLOC(Y, n_tot * K);
-  ER_MALLOC(W, n_tot * K);
+  ER_MALLOC(W, (n_tot + g->n_own) * K); /* er_propagate scratch */
   ER_MALLOC(noisy, g->n_own);
   ER_MALLOC(mask, g->n_own);
   for (er_lidx i = 0; i < g->n_own; ++i) mask[i] = (g->split[i] & ER_SPLIT_TRAIN) != 0;

@@ -93,9 +93,8 @@ cleanup:
 
 er_err er_propagate(er_dgraph *g, int K, double alpha, int T, double *Y, double *work) {
   er_err err = ER_OK;
-  double *py = NULL;
   size_t n_own = (size_t)g->n_own;
-  ER_MALLOC(py, n_own * K);
+  double *py = work + ((size_t)g->n_own + (size_t)g->n_ghost) * K; /* (n_own, K) after ys */
   for (int it = 0; it < T; ++it) {
     for (size_t i = 0; i < n_own; ++i) {
       int64_t d = g->indptr[i + 1] - g->indptr[i];
@@ -106,7 +105,6 @@ er_err er_propagate(er_dgraph *g, int K, double alpha, int T, double *Y, double 
     for (size_t i = 0; i < n_own * K; ++i) Y[i] = (1.0 - alpha) * py[i] + alpha * Y[i];
   }
 cleanup:
-  free(py);
   return er_agree(g->comm, err);
 }
 

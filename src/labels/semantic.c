@@ -19,7 +19,7 @@ struct er_semantic {
   double *proto;      /* (K*d + K) sums then means, and counts */
   float *protof;      /* (K, d) unit prototypes */
   float *dots;        /* (n_own, K) */
-  double *Y, *work;   /* (n_tot, K) */
+  double *Y, *work;   /* (n_tot, K), (n_tot + n_own, K) */
 };
 
 static int argmax_d(const double *y, int K) {
@@ -42,7 +42,7 @@ er_err er_semantic_create(er_dgraph *g, int K, int d, const double *Yden, double
   ER_MALLOC(s->protof, (size_t)K * d);
   ER_MALLOC(s->dots, no * K);
   ER_CALLOC(s->Y, nt * K);
-  ER_CALLOC(s->work, nt * K);
+  ER_CALLOC(s->work, (nt + no) * K); /* er_propagate scratch */
   for (size_t i = 0; i < no; ++i)
     s->den_class[i] = (g->split[i] & ER_SPLIT_TRAIN) ? argmax_d(Yden + i * K, K) : -1;
   *out = s;

@@ -13,7 +13,7 @@ void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
   /* owned rows: dgraph (gid, indptr, labels, split, row_order), trainer (normalized features,
    * noisy, L, probe labels, predictions), encoder (a1, n1, o2, zl (= Z), n2, d1, dropout input
    * when dense), GAT caches (s_dst, self-loop attention), semantic (dots, den_class),
-   * propagation scratch (py) */
+   * propagation scratch (py, allocated once in semantic.c) */
   m->per_node = 8 + 8 + 4 + 1 + 4 + 4 * F + 4 * 4 + (s->sparse_input ? 0 : 4 * F) + 4 * Hd +
                 4 + 2 * 4 * d + 4 + 4 * Hd + 4 * (H + 1) + 4 * (H + 1) + 4 * K + 4 +
                 8 * K;
