@@ -410,8 +410,11 @@ cleanup:
   return err;
 }
 
-er_err er_dgraph_rows_to_block(const er_dgraph *g, const void *src, int ncols, MPI_Datatype t,
-                               void *dst) {
+/* One Alltoallv of whole rows between the owned-row layout and the block layout, either way.
+ * The plan's send side is the owned rows grouped by block owner, its receive side the block's
+ * rows (by gid); from-block runs the same plan backwards. */
+static er_err block_move(const er_dgraph *g, const void *src, int ncols, MPI_Datatype t,
+                         void *dst, int to_block) {
   er_err err = ER_OK;
   block_plan p;
   char *sbuf = NULL, *rbuf = NULL;
@@ -424,14 +427,23 @@ er_err er_dgraph_rows_to_block(const er_dgraph *g, const void *src, int ncols, M
   size_t rb = (size_t)es * ncols;
   er_block_range(g->n_global, size, rank, &lo, &hi);
   ER_CALL(block_plan_make(g, &p));
-  ER_MALLOC(sbuf, rb * g->n_own);
-  ER_MALLOC(rbuf, rb * p.nrecv);
-  for (er_lidx k = 0; k < g->n_own; ++k)
-    memcpy(sbuf + rb * k, (const char *)src + rb * p.order[k], rb);
+  int64_t nown = g->n_own, nblk = p.nrecv;
+  ER_MALLOC(sbuf, rb * (size_t)(to_block ? nown : nblk));
+  ER_MALLOC(rbuf, rb * (size_t)(to_block ? nblk : nown));
+  if (to_block)
+    for (int64_t k = 0; k < nown; ++k) memcpy(sbuf + rb * k, (const char *)src + rb * p.order[k], rb);
+  else
+    for (int64_t k = 0; k < nblk; ++k) memcpy(sbuf + rb * k, (const char *)src + rb * (p.rgid[k] - lo), rb);
   ER_CALL_MPI(MPI_Type_contiguous(ncols, t, &row));
   ER_CALL_MPI(MPI_Type_commit(&row));
-  ER_CALL_MPI(MPI_Alltoallv(sbuf, p.scnt, p.sdsp, row, rbuf, p.rcnt, p.rdsp, row, g->comm));
-  for (int64_t k = 0; k < p.nrecv; ++k) memcpy((char *)dst + rb * (p.rgid[k] - lo), rbuf + rb * k, rb);
+  if (to_block)
+    ER_CALL_MPI(MPI_Alltoallv(sbuf, p.scnt, p.sdsp, row, rbuf, p.rcnt, p.rdsp, row, g->comm));
+  else
+    ER_CALL_MPI(MPI_Alltoallv(sbuf, p.rcnt, p.rdsp, row, rbuf, p.scnt, p.sdsp, row, g->comm));
+  if (to_block)
+    for (int64_t k = 0; k < nblk; ++k) memcpy((char *)dst + rb * (p.rgid[k] - lo), rbuf + rb * k, rb);
+  else
+    for (int64_t k = 0; k < nown; ++k) memcpy((char *)dst + rb * p.order[k], rbuf + rb * k, rb);
 cleanup:
   if (row != MPI_DATATYPE_NULL) MPI_Type_free(&row);
   block_plan_free(&p);
@@ -439,30 +451,12 @@ cleanup:
   return err;
 }
 
+er_err er_dgraph_rows_to_block(const er_dgraph *g, const void *src, int ncols, MPI_Datatype t,
+                               void *dst) {
+  return block_move(g, src, ncols, t, dst, 1);
+}
+
 er_err er_dgraph_rows_from_block(const er_dgraph *g, const void *src, int ncols,
                                  MPI_Datatype t, void *dst) {
-  er_err err = ER_OK;
-  block_plan p;
-  char *sbuf = NULL, *rbuf = NULL;
-  MPI_Datatype row = MPI_DATATYPE_NULL;
-  int rank, size, es;
-  int64_t lo, hi;
-  MPI_Comm_rank(g->comm, &rank);
-  MPI_Comm_size(g->comm, &size);
-  MPI_Type_size(t, &es);
-  size_t rb = (size_t)es * ncols;
-  er_block_range(g->n_global, size, rank, &lo, &hi);
-  ER_CALL(block_plan_make(g, &p)); /* the block side serves the gids it would have received */
-  ER_MALLOC(sbuf, rb * p.nrecv);
-  ER_MALLOC(rbuf, rb * g->n_own);
-  for (int64_t k = 0; k < p.nrecv; ++k) memcpy(sbuf + rb * k, (const char *)src + rb * (p.rgid[k] - lo), rb);
-  ER_CALL_MPI(MPI_Type_contiguous(ncols, t, &row));
-  ER_CALL_MPI(MPI_Type_commit(&row));
-  ER_CALL_MPI(MPI_Alltoallv(sbuf, p.rcnt, p.rdsp, row, rbuf, p.scnt, p.sdsp, row, g->comm));
-  for (er_lidx k = 0; k < g->n_own; ++k) memcpy((char *)dst + rb * p.order[k], rbuf + rb * k, rb);
-cleanup:
-  if (row != MPI_DATATYPE_NULL) MPI_Type_free(&row);
-  block_plan_free(&p);
-  free(sbuf), free(rbuf);
-  return err;
+  return block_move(g, src, ncols, t, dst, 0);
 }

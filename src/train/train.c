@@ -351,25 +351,15 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
         er_log(comm, "%4d %5d %11.6f %9.5f %9.5f %9.5f %7.2f %7.2f %7.2f %8.4f %8.4f\n", run,
                epoch, es.loss, es.R, es.Rc, es.delta_R, es.acc[0], es.acc[1], es.acc[2],
                es.compute_s, es.comm_s);
-      if (jf) {
+      double row[ER_HIST_COLS] = {run, epoch, es.loss, es.R, es.Rc, es.delta_R, es.acc[0],
+                                  es.acc[1], es.acc[2], es.compute_s, es.comm_s};
+      if (jf) { /* the JSON epoch line carries the history row under the same names */
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "run", run);
-        cJSON_AddNumberToObject(o, "epoch", epoch);
-        cJSON_AddNumberToObject(o, "loss", es.loss);
-        cJSON_AddNumberToObject(o, "R", es.R);
-        cJSON_AddNumberToObject(o, "Rc", es.Rc);
-        cJSON_AddNumberToObject(o, "delta_R", es.delta_R);
-        cJSON_AddNumberToObject(o, "train_acc", es.acc[0]);
-        cJSON_AddNumberToObject(o, "val_acc", es.acc[1]);
-        cJSON_AddNumberToObject(o, "test_acc", es.acc[2]);
-        cJSON_AddNumberToObject(o, "compute_s", es.compute_s);
-        cJSON_AddNumberToObject(o, "comm_s", es.comm_s);
+        for (int c = 0; c < ER_HIST_COLS; ++c) cJSON_AddNumberToObject(o, er_hist_names[c], row[c]);
         cJSON *phs = cJSON_AddObjectToObject(o, "phases");
         for (int k = 0; k < ER_NPHASE; ++k) cJSON_AddNumberToObject(phs, phase_names[k], ph[k]);
         json_line(jf, o);
       }
-      double row[ER_HIST_COLS] = {run, epoch, es.loss, es.R, es.Rc, es.delta_R, es.acc[0],
-                                  es.acc[1], es.acc[2], es.compute_s, es.comm_s};
       ER_CALL(er_train_state_push(&st, row));
       st.epoch = epoch;
       if (es.acc[1] > st.best_val) {
