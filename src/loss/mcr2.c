@@ -5,6 +5,7 @@
 #include "erase/loss.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,11 @@ struct er_mcr2 {
   int solver;        /* resolved: ER_MCR2_LAPACK or ER_MCR2_SCALAPACK */
   int nmat;          /* K+1, or K+2 when gamma1 != 1 (R_th needs its own logdet) */
   double *mats;      /* (nmat, d, d): [0] = I + gamma1 d/(m eps) G, [1+j] = I + d/(m_j eps) G_j,
-                        [K+1] = I + d/(m eps) G; after forward [0] = M0, [1+j] = B_j (double) */
-  float *Bf;         /* (K, d, d) B_j = gamma1 d/(m eps) (M_j - gamma2 M0) in float */
+                        [K+1] = I + d/(m eps) G; after forward [0] = M0, [1+j] = B_j (double).
+                        Only the row-major upper triangles (i <= j) are kept: all are symmetric */
+  float *Bf;         /* (K, d, d) B_j = gamma1 d/(m eps) (M_j - gamma2 M0) in float, upper */
+  double *pack;      /* LAPACK path on >1 rank: gathered inverses (er_mcr2_solve_lapack) */
+  int *counts;       /* (2 P) its Allgatherv counts and displacements */
   double *logdet;    /* (nmat) */
   double *red;       /* (K * d(d+1)/2 + K + 2) Allreduce buffer: packed Grams, counts, flags */
   double *cnt;       /* (K) global m_j (with the 1e-8) of the last forward */
@@ -84,6 +88,14 @@ er_err er_mcr2_create(MPI_Comm comm, int d, int K, double gamma1, double gamma2,
   ER_MALLOC(h->chunkd, (size_t)ER_MCR2_CHUNK * d);
   ER_MALLOC(h->outd, (size_t)ER_MCR2_CHUNK * d);
   ER_MALLOC(h->start, K + 1);
+  if (h->solver == ER_MCR2_LAPACK && size > 1) {
+    size_t slot = er_mcr2_packlen(d) + 2;
+    ER_CHECK((size_t)h->nmat * slot <= INT_MAX, ER_ERR_INPUT,
+             "mcr2: d=%d with %d classes is too large for the LAPACK path on several ranks "
+             "(use the ScaLAPACK solver)", d, K);
+    ER_MALLOC(h->pack, (size_t)h->nmat * slot);
+    ER_MALLOC(h->counts, 2 * (size_t)size);
+  }
 cleanup:
   /* agree before the grid (itself collective) so that no rank enters gridinit alone */
   err = er_agree(comm, err);
@@ -116,6 +128,8 @@ void er_mcr2_destroy(er_mcr2 **hp) {
   free(h->outd);
   free(h->perm);
   free(h->start);
+  free(h->pack);
+  free(h->counts);
   free(h);
   *hp = NULL;
 }
@@ -220,11 +234,11 @@ static er_err forward_common(er_mcr2 *h, const void *Z, int is_double, const int
   for (int j = 0; j < K; j++) {
     const double *G = h->mats + (size_t)(1 + j) * dd;
     double *pk = red + (size_t)j * plen;
-    for (int i = 0; i < d; i++)
-      for (int c = i; c < d; c++) {
-        double v = bad_input ? 0.0 : G[(size_t)i * d + c];
-        *pk++ = v;
-      }
+    for (int i = 0; i < d; pk += d - i, i++)
+      if (bad_input)
+        memset(pk, 0, (size_t)(d - i) * sizeof *pk);
+      else
+        memcpy(pk, G + (size_t)i * d + i, (size_t)(d - i) * sizeof *pk);
     rcnt[j] = (double)(h->start[j + 1] - h->start[j]);
   }
   int nonfinite = 0;
@@ -259,28 +273,35 @@ static er_err forward_common(er_mcr2 *h, const void *Z, int is_double, const int
     goto cleanup; /* same verdict everywhere: m is an exact sum */
   }
 
-  //---- build I + c G matrices ----
+  //---- build I + c G matrices (upper triangles; row i holds columns i..d-1) ----
   double c0 = d / (m * h->eps);
   double *A0 = h->mats;
-  memset(A0, 0, dd * sizeof *A0);
+  for (int i = 0; i < d; i++) memset(A0 + (size_t)i * d + i, 0, (size_t)(d - i) * sizeof *A0);
   for (int j = 0; j < K; j++) {
     double *G = h->mats + (size_t)(1 + j) * dd;
     const double *pk = red + (size_t)j * plen;
     h->cnt[j] = rcnt[j] + 1e-8;
-    for (int i = 0; i < d; i++)
-      for (int c = i; c < d; c++) G[(size_t)i * d + c] = G[(size_t)c * d + i] = *pk++;
-    for (size_t q = 0; q < dd; q++) A0[q] += G[q]; /* total Gram = sum of class Grams */
     double cj = d / (h->cnt[j] * h->eps);
-    for (size_t q = 0; q < dd; q++) G[q] *= cj;
-    for (int i = 0; i < d; i++) G[(size_t)i * d + i] += 1.0;
+    for (int i = 0; i < d; i++) {
+      double *g = G + (size_t)i * d, *a = A0 + (size_t)i * d;
+      for (int c = i; c < d; c++, pk++) {
+        a[c] += *pk; /* total Gram = sum of class Grams */
+        g[c] = cj * *pk;
+      }
+      g[i] += 1.0;
+    }
   }
-  if (h->nmat > K + 1) {
-    double *Ath = h->mats + (size_t)(K + 1) * dd;
-    for (size_t q = 0; q < dd; q++) Ath[q] = c0 * A0[q];
-    for (int i = 0; i < d; i++) Ath[(size_t)i * d + i] += 1.0;
+  double *Ath = h->nmat > K + 1 ? h->mats + (size_t)(K + 1) * dd : NULL;
+  for (int i = 0; i < d; i++) {
+    double *a = A0 + (size_t)i * d;
+    if (Ath) {
+      double *t = Ath + (size_t)i * d;
+      for (int c = i; c < d; c++) t[c] = c0 * a[c];
+      t[i] += 1.0;
+    }
+    for (int c = i; c < d; c++) a[c] *= h->gamma1 * c0;
+    a[i] += 1.0;
   }
-  for (size_t q = 0; q < dd; q++) A0[q] *= h->gamma1 * c0;
-  for (int i = 0; i < d; i++) A0[(size_t)i * d + i] += 1.0;
 
   //---- logdets and inverses ----
   double t_solve = MPI_Wtime();
@@ -288,7 +309,8 @@ static er_err forward_common(er_mcr2 *h, const void *Z, int is_double, const int
     local = er_mcr2_solve_scalapack(&h->grid, h->comm, d, h->nmat, K + 1, h->mats, h->logdet,
                                     &comm_s);
   } else {
-    local = er_mcr2_solve_lapack(d, h->nmat, K + 1, h->mats, h->logdet);
+    local = er_mcr2_solve_lapack(h->comm, d, h->nmat, K + 1, h->mats, h->logdet, h->pack,
+                                 h->counts, &comm_s);
   }
   if (local == ER_OK)
     for (int k = 0; k < h->nmat; k++)
@@ -321,10 +343,11 @@ static er_err forward_common(er_mcr2 *h, const void *Z, int is_double, const int
   for (int j = 0; j < K; j++) {
     double *B = h->mats + (size_t)(1 + j) * dd;
     float *Bf = h->Bf + (size_t)j * dd;
-    for (size_t q = 0; q < dd; q++) {
-      B[q] = cb * (B[q] - h->gamma2 * M0[q]);
-      Bf[q] = (float)B[q];
-    }
+    for (int i = 0; i < d; i++)
+      for (size_t q = (size_t)i * d + i; q < (size_t)(i + 1) * d; q++) {
+        B[q] = cb * (B[q] - h->gamma2 * M0[q]);
+        Bf[q] = (float)B[q];
+      }
   }
   h->n_fwd = n;
   res->comm_s = comm_s;
@@ -369,8 +392,8 @@ er_err er_mcr2_backward(er_mcr2 *h, float *dZ, const float *Z, const int32_t *L,
       int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
       for (int r = 0; r < rows; r++)
         memcpy(h->chunkf + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(float));
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, d, 1.0f, h->chunkf, d, B,
-                  d, 0.0f, h->outf, d);
+      cblas_ssymm(CblasRowMajor, CblasRight, CblasUpper, rows, d, 1.0f, B, d, h->chunkf, d,
+                  0.0f, h->outf, d);
       for (int r = 0; r < rows; r++)
         memcpy(dZ + (size_t)h->perm[s + r] * d, h->outf + (size_t)r * d, (size_t)d * sizeof(float));
     }
@@ -391,8 +414,8 @@ er_err er_mcr2_backward_d(er_mcr2 *h, double *dZ, const double *Z, const int32_t
       int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
       for (int r = 0; r < rows; r++)
         memcpy(h->chunkd + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(double));
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, d, 1.0, h->chunkd, d, B, d,
-                  0.0, h->outd, d);
+      cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, rows, d, 1.0, B, d, h->chunkd, d, 0.0,
+                  h->outd, d);
       for (int r = 0; r < rows; r++)
         memcpy(dZ + (size_t)h->perm[s + r] * d, h->outd + (size_t)r * d, (size_t)d * sizeof(double));
     }

@@ -1,6 +1,6 @@
 /* mcr2_solve.c: Cholesky log-determinants and inverses of a batch of d x d SPD matrices, either
- * replicated with LAPACK (dpotrf/dpotri on every rank) or distributed with ScaLAPACK
- * (pdpotrf/pdpotri on a BLACS grid). It does not form the matrices nor agree on errors. */
+ * with LAPACK (dpotrf/dpotri, the batch split over the ranks, results allgathered) or with
+ * ScaLAPACK (pdpotrf/pdpotri on a BLACS grid). It does not form the matrices nor agree on errors. */
 #include "mcr2_solve.h"
 
 #include <lapacke.h>
@@ -31,35 +31,78 @@ extern void pdpotri_(const char *uplo, const int *n, double *a, const int *ia, c
 #define ER_MCR2_NB 64
 
 //---------------------------------------------------------------------------------------------
-// LAPACK, replicated
+// LAPACK, the batch split over the ranks
 //---------------------------------------------------------------------------------------------
 
-/* Copy the upper triangle (column-major i <= j) to the lower one. */
-static void symmetrize_upper(int d, double *a) {
-  for (int j = 0; j < d; j++)
-    for (int i = 0; i < j; i++) a[j + (size_t)i * d] = a[i + (size_t)j * d];
+/* Row-major upper triangle of a d x d matrix <-> packed (row i: d - i entries from the diagonal). */
+static void pack_upper(int d, const double *a, double *pk) {
+  for (int i = 0; i < d; i++, pk += d - i + 1)
+    memcpy(pk, a + (size_t)i * d + i, (size_t)(d - i) * sizeof *pk);
+}
+static void unpack_upper(int d, const double *pk, double *a) {
+  for (int i = 0; i < d; i++, pk += d - i + 1)
+    memcpy(a + (size_t)i * d + i, pk, (size_t)(d - i) * sizeof *pk);
 }
 
-er_err er_mcr2_solve_lapack(int d, int nmat, int n_inv, double *mats, double *logdet) {
+/* Cholesky logdet and (k < n_inv) inverse of one matrix, in place. A row-major upper triangle is
+ * LAPACK's column-major lower one, hence 'L'. Returns 0 or the failing LAPACK info. */
+static int factor_one(int d, double *a, int want_inverse, double *logdet) {
+  lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', d, a, d);
+  if (info != 0) return (int)info;
+  double s = 0.0;
+  for (int i = 0; i < d; i++) s += log(a[i + (size_t)i * d]);
+  *logdet = 2.0 * s;
+  if (want_inverse) info = LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', d, a, d);
+  return (int)info;
+}
+
+er_err er_mcr2_solve_lapack(MPI_Comm comm, int d, int nmat, int n_inv, double *mats,
+                            double *logdet, double *pack, int *counts, double *comm_s) {
   er_err err = ER_OK;
-  size_t dd = (size_t)d * d;
-  for (int k = 0; k < nmat; k++) {
-    double *a = mats + (size_t)k * dd;
-    /* a is symmetric, so row-major and column-major views are the same matrix */
-    lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', d, a, d);
-    ER_CHECK(info == 0, ER_ERR_NUM,
-             "Cholesky of coding-rate matrix %d (d=%d) failed: dpotrf info=%d (matrix not "
-             "positive definite: non-finite or huge Z?)",
-             k, d, (int)info);
-    double s = 0.0;
-    for (int i = 0; i < d; i++) s += log(a[i + (size_t)i * d]);
-    logdet[k] = 2.0 * s;
-    if (k < n_inv) {
-      info = LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'U', d, a, d);
-      ER_CHECK(info == 0, ER_ERR_NUM, "inverse of coding-rate matrix %d failed: dpotri info=%d",
-               k, (int)info);
-      symmetrize_upper(d, a);
+  size_t dd = (size_t)d * d, slot = er_mcr2_packlen(d) + 2; /* packed inverse, logdet, info */
+  int rank, size, lo, hi;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  if (size == 1) {
+    for (int k = 0; k < nmat; k++) {
+      int info = factor_one(d, mats + (size_t)k * dd, k < n_inv, &logdet[k]);
+      ER_CHECK(info == 0, ER_ERR_NUM,
+               "Cholesky/inverse of coding-rate matrix %d (d=%d) failed: LAPACK info=%d (matrix "
+               "not positive definite: non-finite or huge Z?)",
+               k, d, info);
     }
+    goto cleanup;
+  }
+  //---- my block of the batch: factor, then pack into my slots ----
+  lo = (int)((int64_t)nmat * rank / size);
+  hi = (int)((int64_t)nmat * (rank + 1) / size);
+  for (int k = lo; k < hi; k++) {
+    double *a = mats + (size_t)k * dd, *pk = pack + (size_t)k * slot;
+    int info = factor_one(d, a, k < n_inv, &pk[slot - 2]);
+    pk[slot - 1] = info;
+    if (info == 0 && k < n_inv) pack_upper(d, a, pk);
+  }
+  //---- everyone gets every slot (each rank's slots are contiguous) ----
+  int *displs = counts + size;
+  for (int r = 0; r < size; r++) {
+    int64_t a = (int64_t)nmat * r / size, b = (int64_t)nmat * (r + 1) / size;
+    counts[r] = (int)((b - a) * (int64_t)slot);
+    displs[r] = (int)(a * (int64_t)slot);
+  }
+  double t0 = MPI_Wtime();
+  int mrc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, pack, counts, displs, MPI_DOUBLE,
+                           comm);
+  *comm_s += MPI_Wtime() - t0;
+  ER_CHECK(mrc == MPI_SUCCESS, ER_ERR_MPI, "MPI_Allgatherv of the coding-rate inverses failed");
+  //---- the verdict is the same everywhere: every rank reads the same gathered infos ----
+  for (int k = 0; k < nmat; k++) {
+    const double *pk = pack + (size_t)k * slot;
+    ER_CHECK(pk[slot - 1] == 0.0, ER_ERR_NUM,
+             "Cholesky/inverse of coding-rate matrix %d (d=%d) failed: LAPACK info=%d (matrix "
+             "not positive definite: non-finite or huge Z?)",
+             k, d, (int)pk[slot - 1]);
+    logdet[k] = pk[slot - 2];
+    if (k < n_inv && (k < lo || k >= hi)) unpack_upper(d, pk, mats + (size_t)k * dd);
   }
 cleanup:
   return err;
@@ -149,7 +192,7 @@ er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, 
         int gj = glob_index(lj, g->nb, g->mycol, g->npcol);
         for (int li = 0; li < g->locr; li++) {
           int gi = glob_index(li, g->nb, g->myrow, g->nprow);
-          g->loc[li + (size_t)lj * lld] = a[(size_t)gi * d + gj];
+          g->loc[li + (size_t)lj * lld] = gi <= gj ? a[(size_t)gi * d + gj] : a[(size_t)gj * d + gi];
         }
       }
       /* info of pdpotrf/pdpotri is broadcast over the grid by ScaLAPACK, so every grid rank
@@ -202,7 +245,7 @@ er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, 
     double *a = mats + (size_t)k * dd;
     const double *pk = buf + (size_t)k * plen;
     for (int i = 0; i < d; i++)
-      for (int j = i; j < d; j++) a[(size_t)i * d + j] = a[(size_t)j * d + i] = pk[er_mcr2_packidx(d, i, j)];
+      for (int j = i; j < d; j++) a[(size_t)i * d + j] = pk[er_mcr2_packidx(d, i, j)];
   }
 cleanup:
   return err;

@@ -1,5 +1,5 @@
 /* mcr2_solve.h (private to src/loss): log-determinants and inverses of a batch of d x d SPD
- * matrices, replicated LAPACK or ScaLAPACK on a BLACS grid. Knows nothing about the loss. */
+ * matrices, LAPACK with the batch split over the ranks or ScaLAPACK on a BLACS grid. Knows nothing about the loss. */
 #ifndef ERASE_LOSS_MCR2_SOLVE_H
 #define ERASE_LOSS_MCR2_SOLVE_H
 
@@ -22,11 +22,16 @@ typedef struct {
 er_err er_mcr2_grid_create(MPI_Comm comm, int d, int nmat, int n_inv, er_mcr2_grid *g);
 void er_mcr2_grid_destroy(er_mcr2_grid *g);
 
-/* mats: nmat full symmetric d x d matrices, contiguous. Matrices 0..n_inv-1 are replaced by their
- * full symmetric inverses; logdet[k] receives logdet(mats[k]) for every k.
- * LAPACK: local, no communication; a failed Cholesky sets ER_ERR_NUM (caller agrees).
- * ScaLAPACK: collective on comm; adds its MPI_Allreduce seconds to *comm_s. */
-er_err er_mcr2_solve_lapack(int d, int nmat, int n_inv, double *mats, double *logdet);
+/* mats: nmat symmetric d x d matrices, contiguous, of which only the row-major upper triangle
+ * (i <= j) is read. Matrices 0..n_inv-1 are replaced by their inverses, again in the upper
+ * triangle only (the lower one is left unspecified); logdet[k] receives logdet(mats[k]) for every
+ * k. Both are collective on comm, return the same verdict on every rank, and add their MPI
+ * seconds to *comm_s.
+ * LAPACK: rank r factors the contiguous block [nmat r/P, nmat (r+1)/P) of the batch, then one
+ * MPI_Allgatherv of packed inverses (pack: nmat * (packlen(d) + 2) doubles; counts: 2 P ints of
+ * scratch) gives every rank all of them; with one rank nothing is packed. ScaLAPACK: every grid rank works on every matrix. */
+er_err er_mcr2_solve_lapack(MPI_Comm comm, int d, int nmat, int n_inv, double *mats,
+                            double *logdet, double *pack, int *counts, double *comm_s);
 er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, int n_inv,
                                double *mats, double *logdet, double *comm_s);
 
