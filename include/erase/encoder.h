@@ -33,10 +33,20 @@ float *er_encoder_dz_buffer_f(er_encoder_f *enc);
 void er_encoder_zero_grads_f(er_encoder_f *enc);
 /* Glorot weights, zero biases, from (seed, tensor id): independent of the rank count. */
 void er_encoder_init_f(er_encoder_f *enc, uint64_t seed);
-/* Collective. train != 0 applies dropout with mask (seed, step). *Z (n_own, embed) is a buffer
- * of the encoder, valid until the next forward. */
+/* Forward modes: evaluation (no dropout, every row), training (dropout with mask (seed,
+ * step)), evaluation at the rows planned by er_encoder_eval_rows (every row when none are). */
+enum { ER_FWD_EVAL = 0, ER_FWD_TRAIN = 1, ER_FWD_EVAL_ROWS = 2 };
+/* Collective. train is one of ER_FWD_*. *Z (n_own, embed) is a buffer of the encoder, valid
+ * until the next forward; after ER_FWD_EVAL_ROWS only the planned rows of it are meaningful. */
 er_err er_encoder_forward_f(er_encoder_f *enc, int train, uint64_t seed, int64_t step,
                             const float **Z);
+/* Collective. Plans ER_FWD_EVAL_ROWS forwards that compute Z only at the owned rows with
+ * want[i] != 0 (n_own flags), and only the part of the two GAT layers those rows read (their
+ * two-hop neighbourhood, across ranks). The plan is kept only if the rows whose layer-1 output
+ * is needed are at most max_fraction of all rows (*active = 1); otherwise such forwards
+ * compute every row (*active = 0). Replaces any earlier plan. */
+er_err er_encoder_eval_rows_f(er_encoder_f *enc, const uint8_t *want, double max_fraction,
+                              int *active);
 /* Collective. dZ (n_own, embed); accumulates rank-local parameter gradients (the caller sums
  * them over ranks). Uses the activations of the last forward. */
 er_err er_encoder_backward_f(er_encoder_f *enc, const float *dZ);
@@ -55,5 +65,7 @@ void er_encoder_init_d(er_encoder_d *enc, uint64_t seed);
 er_err er_encoder_forward_d(er_encoder_d *enc, int train, uint64_t seed, int64_t step,
                             const double **Z);
 er_err er_encoder_backward_d(er_encoder_d *enc, const double *dZ);
+er_err er_encoder_eval_rows_d(er_encoder_d *enc, const uint8_t *want, double max_fraction,
+                              int *active);
 
 #endif

@@ -28,6 +28,11 @@ struct ER_T(er_encoder) {
   REAL *dh1, *d1;      /* (n_tot, hidden), (n_own, hidden) */
   REAL *dh2;           /* (n_tot, max(embed, hidden)), also dh1 */
   ER_T(er_gat_cache) *c1, *c2;
+  /* evaluation on a row subset (er_encoder_eval_rows): owned rows in row_order order, interior
+   * ones first; sub2 = rows whose Z is wanted, sub1 = rows whose layer-1 output (and h2) the
+   * sub2 rows of any rank read. NULL when no subset is planned. */
+  er_lidx *sub1, *sub2;
+  int64_t n_sub1, n_sub1_int, n_sub2, n_sub2_int;
 };
 
 const er_encoder_layout *ER_T(er_encoder_layout)(const ER_T(er_encoder) *e) { return &e->L; }
@@ -101,7 +106,7 @@ void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
   ER_T(er_encoder) *e = *pe;
   free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->a1);
   free(e->n1), free(e->h2), free(e->o2), free(e->zl), free(e->n2);
-  free(e->d1), free(e->dh2);
+  free(e->d1), free(e->dh2), free(e->sub1), free(e->sub2);
 #if ER_ENC_SPARSE
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
@@ -147,18 +152,137 @@ static void ER_T(relu_l1_backward)(REAL *out, const REAL *dZ, const REAL *Z, con
   }
 }
 
-/* GAT forward with the halo of h overlapped with interior rows. h's owned rows are filled. */
-static er_err ER_T(gat_forward)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat_cache) *c, REAL *h,
-                          const REAL *as, const REAL *ad, const REAL *b, int H, int C) {
+/* GAT forward at the owned rows rows[0..n) (the first n_int of them interior) with the halo of
+ * h overlapped with the interior rows. h's owned rows are filled. */
+static er_err ER_T(gat_forward_rows)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat_cache) *c,
+                                     REAL *h, const REAL *as, const REAL *ad, const REAL *b,
+                                     int H, int C, const er_lidx *rows, int64_t n,
+                                     int64_t n_int) {
   er_err err = ER_OK;
   er_dgraph *g = e->g;
   ER_CALL(er_halo_forward_begin(g->halo, h, H * C, ER_MPI_REAL));
   ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, 0, e->n_own, &e->lg, H, C));
-  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, g->row_order, g->n_interior, &e->lg, H, C));
+  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, rows, n_int, &e->lg, H, C));
   ER_CALL(er_halo_forward_end(g->halo));
   ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
-  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, g->row_order + g->n_interior,
-                             g->n_own - g->n_interior, &e->lg, H, C));
+  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, rows + n_int, n - n_int, &e->lg, H, C));
+cleanup:
+  return err;
+}
+
+static er_err ER_T(gat_forward)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat_cache) *c, REAL *h,
+                          const REAL *as, const REAL *ad, const REAL *b, int H, int C) {
+  return ER_T(gat_forward_rows)(e, out, c, h, as, ad, b, H, C, e->g->row_order, e->n_own,
+                                e->g->n_interior);
+}
+
+/* Marks of the owned rows that a flagged owned row is or links to, on any rank: flag rows and
+ * their neighbours (ghosts too) in m (n_tot), then the reverse halo adds ghost marks into their
+ * owners. Collective. */
+static er_err ER_T(mark_neighbours)(ER_T(er_encoder) *e, REAL *m, const uint8_t *in,
+                                    uint8_t *out) {
+  er_err err = ER_OK;
+  const er_dgraph *g = e->g;
+  memset(m, 0, (size_t)e->n_tot * sizeof *m);
+  for (int64_t i = 0; i < e->n_own; ++i)
+    if (in[i]) {
+      m[i] = 1;
+      for (int64_t q = g->indptr[i]; q < g->indptr[i + 1]; ++q) m[g->indices[q]] = 1;
+    }
+  ER_CALL(er_halo_reverse_begin(g->halo, m, 1, ER_MPI_REAL));
+  ER_CALL(er_halo_reverse_end(g->halo));
+  for (int64_t i = 0; i < e->n_own; ++i) out[i] = m[i] > 0;
+cleanup:
+  return err;
+}
+
+/* The flagged owned rows as a list in row_order order (interior rows first). */
+static er_err ER_T(row_list)(const ER_T(er_encoder) *e, const uint8_t *flag, er_lidx **list,
+                             int64_t *n, int64_t *n_int) {
+  er_err err = ER_OK;
+  const er_dgraph *g = e->g;
+  int64_t k = 0;
+  for (int64_t i = 0; i < e->n_own; ++i) k += flag[i] != 0;
+  ER_MALLOC(*list, k + 1);
+  *n = *n_int = 0;
+  for (int64_t r = 0; r < e->n_own; ++r) {
+    er_lidx i = g->row_order[r];
+    if (!flag[i]) continue;
+    (*list)[(*n)++] = i;
+    if (r < g->n_interior) ++*n_int;
+  }
+cleanup:
+  return err;
+}
+
+er_err ER_T(er_encoder_eval_rows)(ER_T(er_encoder) *e, const uint8_t *want, double max_fraction,
+                                  int *active) {
+  er_err err = ER_OK;
+  uint8_t *f2 = NULL, *f1 = NULL;
+  int64_t cnt[2] = {0, e->n_own};
+  free(e->sub1), free(e->sub2);
+  e->sub1 = e->sub2 = NULL;
+  *active = 0;
+  f2 = malloc((size_t)e->n_own + 1);
+  f1 = malloc((size_t)e->n_own + 1);
+  err = f1 && f2 ? ER_OK : ER_ERROR(ER_ERR_MEM, "out of memory planning the evaluation rows");
+  ER_CALL(er_agree(e->g->comm, err));
+  for (int64_t i = 0; i < e->n_own; ++i) f2[i] = want[i] != 0;
+  /* f1: rows whose layer-1 output (and h2) a wanted row's layer-2 aggregation reads */
+  ER_CALL(ER_T(mark_neighbours)(e, e->dh2, f2, f1));
+  for (int64_t i = 0; i < e->n_own; ++i) cnt[0] += f1[i];
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 2, MPI_INT64_T, MPI_SUM, e->g->comm));
+  if ((double)cnt[0] <= max_fraction * (double)cnt[1]) {
+    err = ER_T(row_list)(e, f2, &e->sub2, &e->n_sub2, &e->n_sub2_int);
+    if (err == ER_OK) err = ER_T(row_list)(e, f1, &e->sub1, &e->n_sub1, &e->n_sub1_int);
+    ER_CALL(er_agree(e->g->comm, err));
+    *active = 1;
+  }
+cleanup:
+  if (err != ER_OK) {
+    free(e->sub1), free(e->sub2);
+    e->sub1 = e->sub2 = NULL;
+    *active = 0;
+  }
+  free(f1), free(f2);
+  return err;
+}
+
+/* Evaluation forward (no dropout) at the planned rows: layer 1's linear part everywhere (cheap,
+ * and its halo needs it), GAT-1, activations and h2 = a1 W2 only at sub1, GAT-2 and the output
+ * activations only at sub2. Other rows of every buffer keep stale values that no planned row
+ * reads. Each computed row is what the full forward computes there (up to BLAS blocking). */
+static er_err ER_T(forward_rows)(ER_T(er_encoder) *e) {
+  er_err err = ER_OK;
+  er_encoder_layout *L = &e->L;
+  const REAL *p = e->params;
+  int64_t H = L->heads, hid = L->hidden, d = L->embed, C1 = hid / H;
+  ER_CALL(ER_T(gat_forward_rows)(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1,
+                                 (int)H, (int)C1, e->sub1, e->n_sub1, e->n_sub1_int));
+  for (int64_t r = 0; r < e->n_sub1; ++r) {
+    int64_t i = e->sub1[r];
+    ER_T(er_leakyrelu_forward)(e->a1 + i * hid, e->o1 + i * hid, (REAL)0.01, hid);
+    ER_T(er_l1norm_forward)(e->a1 + i * hid, e->n1 + i, e->a1 + i * hid, 1, hid);
+  }
+  /* h2 rows through gathered chunks in the (idle) backward scratch dh2 */
+  int64_t wide = d > hid ? d : hid, cap = e->n_tot * wide / (hid + d);
+  if (cap > 4096) cap = 4096;
+  REAL *tin = e->dh2, *tout = e->dh2 + cap * hid;
+  for (int64_t s = 0; s < e->n_sub1; s += cap) {
+    int64_t nr = e->n_sub1 - s < cap ? e->n_sub1 - s : cap;
+    for (int64_t r = 0; r < nr; ++r)
+      memcpy(tin + r * hid, e->a1 + (int64_t)e->sub1[s + r] * hid, (size_t)hid * sizeof(REAL));
+    ER_CALL(ER_T(er_linear_forward)(tout, tin, p + L->W2, nr, hid, d));
+    for (int64_t r = 0; r < nr; ++r)
+      memcpy(e->h2 + (int64_t)e->sub1[s + r] * d, tout + r * d, (size_t)d * sizeof(REAL));
+  }
+  ER_CALL(ER_T(gat_forward_rows)(e, e->o2, e->c2, e->h2, p + L->as2, p + L->ad2, p + L->b2, 1,
+                                 (int)d, e->sub2, e->n_sub2, e->n_sub2_int));
+  for (int64_t r = 0; r < e->n_sub2; ++r) {
+    int64_t i = e->sub2[r];
+    ER_T(er_l1norm_forward)(e->zl + i * d, e->n2 + i, e->o2 + i * d, 1, d);
+    ER_T(er_relu_forward)(e->zl + i * d, e->zl + i * d, d);
+  }
 cleanup:
   return err;
 }
@@ -193,7 +317,7 @@ er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, i
 #if ER_ENC_SPARSE
   if (e->sparse) {
     e->xsin = &e->xs0;
-    if (train && e->dropout > 0) {
+    if (train == ER_FWD_TRAIN && e->dropout > 0) {
       ER_CALL(er_spmat_dropout(&e->xs, &e->xs0, seed, step, e->g->gid, e->dropout));
       e->xsin = &e->xs;
     }
@@ -202,11 +326,16 @@ er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, i
 #endif
   if (!e->sparse) {
     e->xin = e->x0;
-    if (train && e->dropout > 0) {
+    if (train == ER_FWD_TRAIN && e->dropout > 0) {
       ER_CALL(ER_T(er_dropout_forward)(e->xd, e->x0, seed, step, e->g->gid, e->dropout, n, L->F));
       e->xin = e->xd;
     }
     ER_CALL(ER_T(er_linear_forward)(e->h1, e->xin, p + L->W1, n, L->F, L->hidden));
+  }
+  if (train == ER_FWD_EVAL_ROWS && e->sub1) {
+    ER_CALL(ER_T(forward_rows)(e));
+    *Z = e->zl;
+    goto cleanup;
   }
   ER_CALL(ER_T(gat_forward)(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1, (int)H, (int)C1));
   ER_T(er_leakyrelu_forward)(e->a1, e->o1, (REAL)0.01, n * L->hidden);

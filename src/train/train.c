@@ -50,7 +50,8 @@ static void json_line(FILE *f, cJSON *o) {
 #define ER_EVAL_CHUNK 4096
 static er_err evaluate(MPI_Comm comm, const er_dgraph *g, const float *Z, int d, int K,
                        const int32_t *L, const er_train_config *cfg, float *Zc, float *Xtr,
-                       int64_t Xtr_cap, int32_t *ytr, double *W, int32_t *pred, double acc[3]) {
+                       int64_t Xtr_cap, int32_t *ytr, double *W, const er_lidx *rows,
+                       int64_t n_rows, int32_t *pred, double acc[3]) {
   er_err err = ER_OK;
   int64_t nt = 0, off = 0;
   for (er_lidx i = 0; i < g->n_own; ++i) nt += (g->split[i] & ER_SPLIT_TRAIN) != 0;
@@ -91,10 +92,19 @@ static er_err evaluate(MPI_Comm comm, const er_dgraph *g, const float *Z, int d,
   er_probe_info info;
   ER_CALL(er_probe_fit(MPI_COMM_SELF, Xtr, ytr, nt, d, K, cfg->probe_C, (int)cfg->probe_iters, W,
                        &info));
-  for (int64_t r0 = 0; r0 < g->n_own; r0 += ER_EVAL_CHUNK) {
-    int64_t nr = g->n_own - r0 < ER_EVAL_CHUNK ? g->n_own - r0 : ER_EVAL_CHUNK;
-    ER_CALL(er_rows_l2_normalize(Zc, Z + (size_t)r0 * d, nr, d));
-    ER_CALL(er_probe_predict(W, Zc, nr, d, K, pred + r0));
+  /* predictions of every owned row, or (rows != NULL) of the listed ones, by chunks; a listed
+   * chunk's predictions pass through ytr (free once the probe is fitted, >= n_own entries) */
+  for (int64_t r0 = 0; r0 < (rows ? n_rows : g->n_own); r0 += ER_EVAL_CHUNK) {
+    int64_t left = (rows ? n_rows : g->n_own) - r0, nr = left < ER_EVAL_CHUNK ? left : ER_EVAL_CHUNK;
+    if (!rows) {
+      ER_CALL(er_rows_l2_normalize(Zc, Z + (size_t)r0 * d, nr, d));
+      ER_CALL(er_probe_predict(W, Zc, nr, d, K, pred + r0));
+      continue;
+    }
+    for (int64_t r = 0; r < nr; ++r)
+      ER_CALL(er_rows_l2_normalize(Zc + r * d, Z + (size_t)rows[r0 + r] * d, 1, d));
+    ER_CALL(er_probe_predict(W, Zc, nr, d, K, ytr));
+    for (int64_t r = 0; r < nr; ++r) pred[rows[r0 + r]] = ytr[r];
   }
   int64_t cnt[6] = {0};
   for (er_lidx i = 0; i < g->n_own; ++i)
@@ -173,6 +183,9 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   float *xn = NULL, *dZ = NULL, *Zn = NULL, *Xtr = NULL;
   double *Yden = NULL, *W = NULL;
   int32_t *noisy = NULL, *L = NULL, *ytr = NULL, *pred = NULL;
+  er_lidx *ev_rows = NULL; /* owned labelled rows, the only ones evaluated per epoch */
+  int64_t n_ev = 0;
+  int ev_active = 0;
   FILE *jf = NULL;
   er_train_state st;
   memset(&st, 0, sizeof st);
@@ -261,6 +274,24 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   ER_MALLOC(ytr, n_train_all > (int64_t)no ? n_train_all : (int64_t)no);
   ER_MALLOC(L, no);
   ER_MALLOC(pred, no);
+  /* per-epoch evaluation needs Z only at labelled rows (train/val/test): the encoder computes
+   * just their two-hop neighbourhood when that is at most half of the graph */
+  {
+    uint8_t *want = malloc(no + 1);
+    ev_rows = malloc((no + 1) * sizeof *ev_rows);
+    err = er_agree(comm, want && ev_rows ? ER_OK
+                                         : ER_ERROR(ER_ERR_MEM, "out of memory listing labelled rows"));
+    if (err != ER_OK) {
+      free(want);
+      goto cleanup;
+    }
+    for (size_t i = 0; i < no; ++i)
+      if ((want[i] = (g->split[i] & (ER_SPLIT_TRAIN | ER_SPLIT_VAL | ER_SPLIT_TEST)) != 0))
+        ev_rows[n_ev++] = (er_lidx)i;
+    err = er_encoder_eval_rows_f(enc, want, 0.5, &ev_active);
+    free(want);
+    ER_CALL(err);
+  }
   ER_MALLOC(W, (size_t)K * (d + 1));
   ER_CALLOC(res->best_test, cfg->runs);
   ER_CALLOC(res->best_val, cfg->runs);
@@ -274,6 +305,9 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   er_log(comm, "train: %s N=%lld E=%lld F=%lld K=%d on %d ranks (partition %s), %lld params, "
                "setup %.2f s\n", cfg->data, (long long)g->n_global, (long long)g->e_global,
          (long long)lay->F, K, size, g->partition, (long long)lay->n_params, t_setup);
+  if (ev_active)
+    er_log(comm, "train: per-epoch evaluation computes Z only around the labelled nodes (their "
+                 "two-hop neighbourhood)\n");
   if (!cfg->quiet)
     er_log(comm, "%4s %5s %11s %9s %9s %9s %7s %7s %7s %8s %8s\n", "run", "epoch", "loss", "R",
            "Rc", "deltaR", "train", "val", "test", "comp_s", "comm_s");
@@ -331,9 +365,10 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       PHASE(5);
       /* evaluation on dropout-free embeddings; probe labels are this epoch's L */
       const float *Ze;
-      ER_CALL(er_encoder_forward_f(enc, 0, seed, epoch, &Ze));
+      ER_CALL(er_encoder_forward_f(enc, ER_FWD_EVAL_ROWS, seed, epoch, &Ze));
       PHASE(6);
-      ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, n_train_all, ytr, W, pred, es.acc));
+      ER_CALL(evaluate(comm, g, Ze, d, K, L, cfg, Zn, Xtr, n_train_all, ytr, W,
+                       ev_active ? ev_rows : NULL, n_ev, pred, es.acc));
       PHASE(7);
 #undef PHASE
       er_halo_get_stats(g->halo, &h1);
@@ -428,7 +463,8 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     uint64_t seed = (uint64_t)cfg->seed + 100u * (uint64_t)st.out_run;
     ER_CALL(er_encoder_forward_f(enc, 0, seed, st.out_epoch, &Ze));
     double acc[3];
-    ER_CALL(evaluate(comm, g, Ze, d, K, st.out_L, cfg, Zn, Xtr, n_train_all, ytr, W, pred, acc));
+    ER_CALL(evaluate(comm, g, Ze, d, K, st.out_L, cfg, Zn, Xtr, n_train_all, ytr, W, NULL, 0,
+                     pred, acc));
     int32_t *den = NULL, *seen = NULL;
     den = malloc(no * sizeof(int32_t) + 1);
     seen = malloc(no * sizeof(int32_t) + 1);
@@ -458,7 +494,7 @@ cleanup:
   er_semantic_destroy(&sem);
   er_encoder_destroy_f(&enc);
   er_dgraph_destroy(&g);
-  free(xn), free(Zn), free(Xtr), free(Yden), free(W);
+  free(xn), free(Zn), free(Xtr), free(Yden), free(W), free(ev_rows);
   free(noisy), free(L), free(ytr), free(pred);
   return err;
 }
