@@ -339,8 +339,16 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       epoch_stats es = {0};
       er_halo_stats h0, h1;
       er_halo_get_stats(g->halo, &h0);
-      double t0 = er_wtime(), comm_s = 0, ph[ER_NPHASE + 3], tp = t0;
-#define PHASE(k) (ph[k] = er_wtime() - tp, tp += ph[k])
+      /* ph: phase seconds, compute, comm, stop flag, then the halo waits inside each phase */
+      double t0 = er_wtime(), comm_s = 0, ph[2 * ER_NPHASE + 3] = {0}, tp = t0, hw = h0.wait_s;
+      double *phw = ph + ER_NPHASE + 3;
+#define PHASE(k)                                                                                 \
+  do {                                                                                           \
+    er_halo_stats hs_;                                                                           \
+    er_halo_get_stats(g->halo, &hs_);                                                            \
+    phw[k] = hs_.wait_s - hw, hw = hs_.wait_s;                                                   \
+    ph[k] = er_wtime() - tp, tp += ph[k];                                                        \
+  } while (0)
       const float *Z;
       er_encoder_zero_grads_f(enc);
       ER_CALL(er_encoder_forward_f(enc, 1, seed, epoch, &Z));
@@ -379,7 +387,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       ph[ER_NPHASE] = total - comm_s;
       ph[ER_NPHASE + 1] = comm_s;
       ph[ER_NPHASE + 2] = er_train_stop_requested();
-      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, ph, ER_NPHASE + 3, MPI_DOUBLE, MPI_MAX, comm));
+      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, ph, 2 * ER_NPHASE + 3, MPI_DOUBLE, MPI_MAX, comm));
       es.loss = mr.loss, es.R = mr.R, es.Rc = mr.Rc, es.delta_R = mr.delta_R;
       es.compute_s = ph[ER_NPHASE], es.comm_s = ph[ER_NPHASE + 1];
       if (!cfg->quiet)
@@ -393,6 +401,9 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
         for (int c = 0; c < ER_HIST_COLS; ++c) cJSON_AddNumberToObject(o, er_hist_names[c], row[c]);
         cJSON *phs = cJSON_AddObjectToObject(o, "phases");
         for (int k = 0; k < ER_NPHASE; ++k) cJSON_AddNumberToObject(phs, phase_names[k], ph[k]);
+        cJSON *hws = cJSON_AddObjectToObject(o, "halo_wait");
+        for (int k = 0; k < ER_NPHASE; ++k)
+          if (phw[k] > 0) cJSON_AddNumberToObject(hws, phase_names[k], phw[k]);
         json_line(jf, o);
       }
       ER_CALL(er_train_state_push(&st, row));
