@@ -80,6 +80,22 @@ void er_error_clear(void);
       goto cleanup;                                                                          \
     }                                                                                        \
   } while (0)
+/* out = sum over k in [0, n) of expr (which uses k), accumulated in double in 8 independent
+ * partial sums so that the compiler can vectorize it; the order depends on n only, so the result
+ * is the same at any rank count. Row norms and dot products of the kernels use it. */
+#define ER_SUM8(out, n, k, expr)                                                             \
+  do {                                                                                       \
+    double a_[8] = {0, 0, 0, 0, 0, 0, 0, 0}, t_ = 0;                                         \
+    int64_t n_ = (n), b_ = 0;                                                                \
+    for (; b_ + 8 <= n_; b_ += 8)                                                            \
+      for (int64_t l_ = 0; l_ < 8; ++l_) {                                                   \
+        int64_t k = b_ + l_;                                                                 \
+        a_[l_] += (expr);                                                                    \
+      }                                                                                      \
+    for (int64_t k = b_; k < n_; ++k) t_ += (expr);                                          \
+    (out) = t_ + (((a_[0] + a_[4]) + (a_[1] + a_[5])) + ((a_[2] + a_[6]) + (a_[3] + a_[7]))); \
+  } while (0)
+
 #define ER_FREE(ptr)                                                                         \
   do {                                                                                       \
     free(ptr);                                                                               \

@@ -424,8 +424,8 @@ er_err er_rows_l2_normalize(float *out, const float *in, int64_t n, int d) {
   ER_CHECK(n == 0 || (out && in), ER_ERR_INTERNAL, "normalize: NULL argument");
   for (int64_t i = 0; i < n; i++) {
     const float *r = in + i * d;
-    double s = 0;
-    for (int j = 0; j < d; j++) s += (double)r[j] * (double)r[j];
+    double s;
+    ER_SUM8(s, d, j, (double)r[j] * (double)r[j]);
     const double nrm = fmax(sqrt(s), 1e-12);
     for (int j = 0; j < d; j++) out[i * d + j] = (float)((double)r[j] / nrm);
   }

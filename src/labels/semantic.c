@@ -95,12 +95,9 @@ er_err er_semantic_labels(er_semantic *s, const float *Z, int32_t *L, double *co
                 0.0f, s->dots, K);
   for (size_t i = 0; i < no; ++i) {
     const float *z = Z + i * d;
-    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, zn = 0; /* 8 chains: vectorizable, same at any P */
-    int k = 0;
-    for (; k + 8 <= d; k += 8)
-      for (int l = 0; l < 8; ++l) acc[l] += (double)z[k + l] * z[k + l];
-    for (; k < d; ++k) zn += (double)z[k] * z[k];
-    zn = sqrt(zn + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))));
+    double zn;
+    ER_SUM8(zn, d, k, (double)z[k] * z[k]);
+    zn = sqrt(zn);
     double *y = s->Y + i * K, mx = -INFINITY, sum = 0;
     for (int c = 0; c < K; ++c) {
       double cs = zn > 0 ? fabs((double)s->dots[i * K + c]) / zn : 0.0;

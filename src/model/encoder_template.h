@@ -140,9 +140,8 @@ static void ER_T(relu_l1_backward)(REAL *out, const REAL *dZ, const REAL *Z, con
   for (int64_t i = 0; i < n; ++i) {
     const REAL *z = Z + i * d, *g = dZ + i * d;
     REAL *o = out + i * d;
-    double dot = 0;
-    for (int64_t k = 0; k < d; ++k)
-      if (z[k] > 0) dot += (double)g[k] * z[k];
+    double dot;
+    ER_SUM8(dot, d, k, z[k] > 0 ? (double)g[k] * z[k] : 0.0);
     if (norm[i] < ER_L1_EPS) {
       for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (REAL)(g[k] / ER_L1_EPS) : 0;
       continue;

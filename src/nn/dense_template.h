@@ -108,8 +108,8 @@ void ER_T(er_l1norm_forward)(REAL *y, REAL *norm, const REAL *x, int64_t n, int6
   for (int64_t i = 0; i < n; i++) {
     const REAL *xi = x + i * F;
     REAL *yi = y + i * F;
-    double s = 0;
-    for (int64_t f = 0; f < F; f++) s += fabs((double)xi[f]);
+    double s;
+    ER_SUM8(s, F, f, fabs((double)xi[f]));
     norm[i] = (REAL)s;
     REAL inv = (REAL)(1.0 / (s >= ER_L1_EPS ? s : ER_L1_EPS)); /* same test as backward */
     for (int64_t f = 0; f < F; f++) yi[f] = xi[f] * inv;
@@ -126,8 +126,8 @@ void ER_T(er_l1norm_backward)(REAL *dx, const REAL *dy, const REAL *y, const REA
       for (int64_t f = 0; f < F; f++) dxi[f] += dyi[f] * inv;
       continue;
     }
-    double d = 0;
-    for (int64_t f = 0; f < F; f++) d += (double)dyi[f] * yi[f];
+    double d;
+    ER_SUM8(d, F, f, (double)dyi[f] * yi[f]);
     REAL inv = (REAL)(1.0 / (double)norm[i]), dr = (REAL)d;
     for (int64_t f = 0; f < F; f++) {
       REAL sg = yi[f] > 0 ? (REAL)1 : (yi[f] < 0 ? (REAL)-1 : (REAL)0);
