@@ -1,7 +1,9 @@
 #!/bin/bash
 # test_train_ranks.sh: one ERASE training run on Cora (asymmetric noise 0.3) at 1, 2 and 4
 # ranks (METIS partitions): every epoch's loss within 1e-4 relative of the 1-rank run for the
-# first 20 epochs, and the best-validation test accuracy within 0.5 points.
+# first 20 epochs, the final test accuracy within 0.5 points and every epoch's within 1 point.
+# The best-validation epoch itself is not compared: a one-node change of validation accuracy
+# may move that argmax between rank counts (reported for information).
 set -u
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 [ -f "${ER_CORA_DIR:-}/graph.edges" ] || { echo "SKIP: Cora not found"; exit 77; }
@@ -23,11 +25,18 @@ for p in (2, 4):
     e1 = [o for o in runs[1] if "epoch" in o and "loss" in o][:20]
     ep = [o for o in runs[p] if "epoch" in o and "loss" in o][:20]
     worst = max(abs(a["loss"] - b["loss"]) / abs(a["loss"]) for a, b in zip(e1, ep))
-    t1 = [o for o in runs[1] if "best_epoch" in o][0]["test_acc"]
-    tp = [o for o in runs[p] if "best_epoch" in o][0]["test_acc"]
+    a1 = [o for o in runs[1] if "epoch" in o and "loss" in o]
+    ap = [o for o in runs[p] if "epoch" in o and "loss" in o]
+    acc = max(abs(a["test_acc"] - b["test_acc"]) for a, b in zip(a1, ap))
+    t1 = [o for o in runs[1] if "best_epoch" in o][0]
+    tp = [o for o in runs[p] if "best_epoch" in o][0]
     print(f"P={p}: max relative loss difference over 20 epochs {worst:.2e} (bound 1e-4); "
-          f"best-val test accuracy {tp:.2f} vs {t1:.2f} at P=1 (bound 0.5)")
-    ok &= len(ep) == 20 and worst < 1e-4 and abs(tp - t1) <= 0.5
+          f"test accuracy: final {ap[-1]['test_acc']:.2f} vs {a1[-1]['test_acc']:.2f} at P=1 "
+          f"(bound 0.5), largest difference over {len(ap)} epochs {acc:.2f} (bound 1); best-val epoch "
+          f"{tp['best_epoch']} (test {tp['test_acc']:.2f}) vs {t1['best_epoch']} "
+          f"({t1['test_acc']:.2f})")
+    ok &= len(ep) == 20 and len(ap) == len(a1) and worst < 1e-4 and acc <= 1.0
+    ok &= abs(ap[-1]["test_acc"] - a1[-1]["test_acc"]) <= 0.5
 print("test_train_ranks:", "PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)
 PY
