@@ -25,5 +25,18 @@ double er_rng_uniform(uint64_t seed, uint32_t stream, uint64_t id, uint64_t idx)
 uint64_t er_rng_below(uint64_t seed, uint32_t stream, uint64_t id, uint64_t idx, uint64_t n);
 /* Standard normal (Box-Muller on the address's two 32-bit halves pairs). */
 double er_rng_normal(uint64_t seed, uint32_t stream, uint64_t id, uint64_t idx);
+/* The four 32-bit words of the Philox block at (stream, id, idx): four draws for one call. */
+void er_rng_u32x4(uint64_t seed, uint32_t stream, uint64_t id, uint64_t idx, uint32_t w[4]);
+
+/* Dropout masks (dense and sparse kernels share this definition): element f of the row with
+ * global id gid at step `step` is kept iff word f % 4 of the ER_STREAM_DROPOUT block at
+ * (gid, er_dropout_block(step, F, f)) is >= er_dropout_threshold(p). */
+static inline uint64_t er_dropout_block(int64_t step, int64_t F, int64_t f) {
+  return (uint64_t)step * (uint64_t)((F + 3) / 4) + (uint64_t)(f / 4);
+}
+static inline uint32_t er_dropout_threshold(double p) { /* P(word >= thr) = 1 - p, p in [0, 1) */
+  double t = p * 4294967296.0;
+  return t >= 4294967295.0 ? 4294967295u : (uint32_t)t + (t > (double)(uint32_t)t);
+}
 
 #endif

@@ -25,6 +25,11 @@ uint64_t er_rng_below(uint64_t seed, uint32_t stream, uint64_t id, uint64_t idx,
   return (uint64_t)(er_rng_uniform(seed, stream, id, idx) * (double)n) % n;
 }
 
+void er_rng_u32x4(uint64_t seed, uint32_t stream, uint64_t id, uint64_t idx, uint32_t w[4]) {
+  philox4x32_ctr_t r = er_philox(seed, stream, id, idx);
+  for (int j = 0; j < 4; ++j) w[j] = r.v[j];
+}
+
 double er_rng_normal(uint64_t seed, uint32_t stream, uint64_t id, uint64_t idx) {
   philox4x32_ctr_t r = er_philox(seed, stream, id, idx);
   double u1 = ((double)r.v[0] + 1.0) * 0x1.0p-32; /* (0, 1] */

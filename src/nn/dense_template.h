@@ -149,11 +149,21 @@ cleanup:
   return err;
 }
 
-/* The one definition of the mask, shared by forward and backward (and both precisions). */
-static inline int dropout_keep(uint64_t seed, int64_t step, int64_t gid, double p, int64_t F,
-                               int64_t f) {
-  return er_rng_uniform(seed, ER_STREAM_DROPOUT, (uint64_t)gid,
-                        (uint64_t)step * (uint64_t)F + (uint64_t)f) >= p;
+/* Row i's mask by blocks of four features, one Philox call per block (rng.h's definition). */
+static inline void dropout_apply_row(REAL *y, const REAL *x, uint64_t seed, int64_t step,
+                                     int64_t gid, uint32_t thr, REAL scale, int64_t F,
+                                     int accumulate) {
+  for (int64_t f0 = 0; f0 < F; f0 += 4) {
+    uint32_t w[4];
+    er_rng_u32x4(seed, ER_STREAM_DROPOUT, (uint64_t)gid, er_dropout_block(step, F, f0), w);
+    for (int64_t j = 0; j < 4 && f0 + j < F; j++) {
+      REAL v = w[j] >= thr ? x[f0 + j] * scale : (REAL)0;
+      if (accumulate)
+        y[f0 + j] += v;
+      else
+        y[f0 + j] = v;
+    }
+  }
 }
 
 er_err ER_T(er_dropout_forward)(REAL *y, const REAL *x, uint64_t seed, int64_t step,
@@ -162,10 +172,8 @@ er_err ER_T(er_dropout_forward)(REAL *y, const REAL *x, uint64_t seed, int64_t s
   ER_CALL(dropout_check(gid, step, p, n, F));
   REAL scale = (REAL)(1.0 / (1.0 - p));
   for (int64_t i = 0; i < n; i++)
-    for (int64_t f = 0; f < F; f++) {
-      int64_t e = i * F + f;
-      y[e] = (p == 0.0 || dropout_keep(seed, step, gid[i], p, F, f)) ? x[e] * scale : (REAL)0;
-    }
+    dropout_apply_row(y + i * F, x + i * F, seed, step, gid[i], er_dropout_threshold(p), scale,
+                      F, 0);
 cleanup:
   return err;
 }
@@ -176,10 +184,8 @@ er_err ER_T(er_dropout_backward)(REAL *dx, const REAL *dy, uint64_t seed, int64_
   ER_CALL(dropout_check(gid, step, p, n, F));
   REAL scale = (REAL)(1.0 / (1.0 - p));
   for (int64_t i = 0; i < n; i++)
-    for (int64_t f = 0; f < F; f++) {
-      int64_t e = i * F + f;
-      if (p == 0.0 || dropout_keep(seed, step, gid[i], p, F, f)) dx[e] += dy[e] * scale;
-    }
+    dropout_apply_row(dx + i * F, dy + i * F, seed, step, gid[i], er_dropout_threshold(p), scale,
+                      F, 1);
 cleanup:
   return err;
 }

@@ -47,13 +47,20 @@ er_err er_spmat_dropout(er_spmat *out, const er_spmat *in, uint64_t seed, int64_
                         const int64_t *gid, double p) {
   if (p < 0 || p >= 1) return ER_ERROR(ER_ERR_INPUT, "dropout p=%g outside [0, 1)", p);
   const float scale = (float)(1.0 / (1.0 - p));
-  for (int64_t i = 0; i < in->n; ++i)
+  const uint32_t thr = er_dropout_threshold(p);
+  for (int64_t i = 0; i < in->n; ++i) {
+    uint32_t w[4];
+    int64_t blk = -1; /* columns are sorted: one Philox block serves up to four entries */
     for (int64_t e = in->indptr[i]; e < in->indptr[i + 1]; ++e) {
-      /* same address as the dense kernel: (seed, DROPOUT, gid, step * F + f) */
-      double u = er_rng_uniform(seed, ER_STREAM_DROPOUT, (uint64_t)gid[i],
-                                (uint64_t)(step * in->F + in->col[e]));
-      out->val[e] = u >= p ? in->val[e] * scale : 0.0f;
+      /* the dense kernel's mask (rng.h): word f % 4 of block (gid, er_dropout_block(step, F, f)) */
+      int64_t f = in->col[e];
+      if (f / 4 != blk) {
+        blk = f / 4;
+        er_rng_u32x4(seed, ER_STREAM_DROPOUT, (uint64_t)gid[i], er_dropout_block(step, in->F, f), w);
+      }
+      out->val[e] = w[f % 4] >= thr ? in->val[e] * scale : 0.0f;
     }
+  }
   return ER_OK;
 }
 
