@@ -60,6 +60,8 @@ void er_error_clear(void);
       goto cleanup;                                                                          \
     }                                                                                        \
   } while (0)
+/* Ask for transparent huge pages on a fresh large buffer (>= 4 MiB; src/core/mem.c). */
+void er_mem_advise(void *p, size_t bytes);
 #define ER_MALLOC(ptr, count)                                                                \
   do {                                                                                       \
     size_t n_ = (size_t)(count);                                                             \
@@ -69,6 +71,7 @@ void er_error_clear(void);
                      n_ * sizeof(*(ptr)), #ptr);                                             \
       goto cleanup;                                                                          \
     }                                                                                        \
+    er_mem_advise((ptr), n_ * sizeof(*(ptr)));                                               \
   } while (0)
 #define ER_CALLOC(ptr, count)                                                                \
   do {                                                                                       \
@@ -79,6 +82,7 @@ void er_error_clear(void);
                      n_ * sizeof(*(ptr)), #ptr);                                             \
       goto cleanup;                                                                          \
     }                                                                                        \
+    er_mem_advise((ptr), n_ * sizeof(*(ptr)));                                               \
   } while (0)
 /* out = sum over k in [0, n) of expr (which uses k), accumulated in double in 8 independent
  * partial sums so that the compiler can vectorize it; the order depends on n only, so the result
