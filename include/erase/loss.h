@@ -10,8 +10,9 @@
  *   dloss/dZ_i = gamma1 d/(m eps) Z_i (M_j - gamma2 M0)  for a row i of class j, with
  *   M0 = (I + gamma1 d/(m eps) Z^T Z)^-1 and M_j = (I + d/(m_j eps) Z_j^T Z_j)^-1.
  * Gram matrices are accumulated in double on each rank, summed with one MPI_Allreduce, then the
- * K+1 d x d SPD matrices are Cholesky-factored and inverted, either replicated on every rank
- * with LAPACK or distributed on a BLACS grid with ScaLAPACK (every rank gets all inverses back).
+ * K+1 d x d SPD matrices are Cholesky-factored and inverted, either with LAPACK, the batch split
+ * over the ranks (each matrix factored on one rank, one Allgatherv of the packed inverses), or
+ * distributed on a BLACS grid with ScaLAPACK; every rank gets all inverses back.
  * All arrays are row-major. */
 #ifndef ERASE_LOSS_H
 #define ERASE_LOSS_H

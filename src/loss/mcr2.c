@@ -14,7 +14,7 @@
 
 /* AUTO picks ScaLAPACK from this d on (and only with >= 2 ranks). Measured by
  * benchmarks/bench_loss_crossover.sh, see benchmarks/RESULTS.md ("MCR² solver crossover"): on the
- * 2-core development machine replicated LAPACK won at every measured d (64..2048) and rank count
+ * 2-core development machine LAPACK won at every measured d (64..2048) and rank count
  * (1, 2, 4), so the switch sits beyond the largest measured d. Re-measure on a many-core node. */
 const int er_mcr2_scalapack_min_d = 4096;
 
