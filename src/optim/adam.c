@@ -63,21 +63,24 @@ er_err er_adam_step(er_adam *opt, float *params, const float *grad) {
   const float b2 = (float)opt->beta2, one_b2 = (float)(1.0 - opt->beta2);
   const float eps = (float)opt->eps, wd = (float)opt->wd;
   const int use_wd = opt->wd != 0.0;
-  float *m = opt->m, *v = opt->v, *vmax = opt->vmax;
+  float *restrict m = opt->m, *restrict v = opt->v, *restrict vmax = opt->vmax;
+  float *restrict p = params;
+  const float *restrict gr = grad;
+  /* branch-free body (the vmax test is loop-invariant) so that the compiler vectorizes it */
   for (int64_t i = 0; i < opt->n; i++) {
-    float g = grad[i];
-    if (use_wd) g = fmaf(wd, params[i], g);    /* grad.add(param, alpha=wd) */
-    m[i] = fmaf(one_b1, g, m[i] * b1);          /* exp_avg.mul_(b1).add_(g, alpha=1-b1) */
-    v[i] = fmaf(one_b2 * g, g, v[i] * b2);      /* exp_avg_sq.mul_(b2).addcmul_(g, g, 1-b2) */
-    float s;
+    float g = gr[i];
+    g = use_wd ? fmaf(wd, p[i], g) : g;          /* grad.add(param, alpha=wd) */
+    m[i] = fmaf(one_b1, g, m[i] * b1);           /* exp_avg.mul_(b1).add_(g, alpha=1-b1) */
+    const float vi = fmaf(one_b2 * g, g, v[i] * b2); /* exp_avg_sq.mul_(b2).addcmul_(g, g, 1-b2) */
+    v[i] = vi;
+    float s = vi;
     if (vmax) {
-      if (v[i] > vmax[i] || isnan(v[i])) vmax[i] = v[i]; /* torch.maximum propagates NaN */
-      s = vmax[i];
-    } else {
-      s = v[i];
+      const float vm = (vi > vmax[i] || vi != vi) ? vi : vmax[i]; /* torch.maximum propagates NaN */
+      vmax[i] = vm;
+      s = vm;
     }
     const float denom = sqrtf(s) / bc2_sqrt + eps;
-    params[i] = params[i] + step_size * m[i] / denom; /* addcdiv_(m, denom, -step_size) */
+    p[i] = p[i] + step_size * m[i] / denom; /* addcdiv_(m, denom, -step_size) */
   }
 cleanup:
   return err;
