@@ -4,3 +4,5 @@ er_add_mpi_test(test_nn_kernels test_nn_kernels.c RANKS 1 LABELS nn)
 # Timing of the GAT kernels, run by hand (asserts nothing, so not a ctest test).
 add_executable(bench_nn bench_nn.c)
 target_link_libraries(bench_nn PRIVATE erase)
+# Memory-bandwidth probe for benchmarks/bench_stream.sh (not a test).
+add_executable(bench_stream ${CMAKE_SOURCE_DIR}/benchmarks/bench_stream.c)
