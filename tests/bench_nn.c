@@ -1,6 +1,7 @@
 /* bench_nn.c: timing of the GAT kernels (float, fast vs _ref) on a random local graph.
  * Not a test (asserts nothing, not registered with ctest): build target bench_nn, run by hand:
- *   OPENBLAS_NUM_THREADS=1 ./bench_nn [n_own=100000] [deg=10] [H=8] [C=32] [reps=3] */
+ *   OPENBLAS_NUM_THREADS=1 ./bench_nn [n_own=100000] [deg=10] [H=8] [C=32] [reps=3] [local=1]
+ * local=0 draws neighbours uniformly from all rows (like a CSBM graph, cache-hostile). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   int64_t n_own = argc > 1 ? atoll(argv[1]) : 100000;
   int deg = argc > 2 ? atoi(argv[2]) : 10, H = argc > 3 ? atoi(argv[3]) : 8;
   int C = argc > 4 ? atoi(argv[4]) : 32, reps = argc > 5 ? atoi(argv[5]) : 3;
+  int local = argc > 6 ? atoi(argv[6]) : 1;
   int64_t n_tot = n_own + n_own / 10, HC = (int64_t)H * C, nnz = n_own * deg;
   int64_t *indptr = malloc((n_own + 1) * sizeof *indptr);
   er_lidx *indices = malloc(nnz * sizeof *indices);
@@ -27,14 +29,15 @@ int main(int argc, char **argv) {
   float *as = malloc(HC * sizeof *as), *ad = malloc(HC * sizeof *ad), *b = calloc(HC, sizeof *b);
   float *das = calloc(HC, sizeof *das), *dad = calloc(HC, sizeof *dad), *db = calloc(HC, sizeof *db);
   /* rows draw deg distinct neighbours near themselves (locality like a partitioned graph), a
-   * tenth of them ghosts */
+   * tenth of them ghosts; or (local=0) uniformly from all rows */
   indptr[0] = 0;
   for (int64_t i = 0; i < n_own; i++) {
     int64_t p0 = i * deg;
     for (int d = 0; d < deg; d++) {
       uint64_t r = er_rng_u64(1, 99, (uint64_t)i, (uint64_t)d);
       int64_t j = (r % 10 == 0) ? n_own + (int64_t)((r >> 8) % (uint64_t)(n_tot - n_own))
-                                : (i + 1 + d * 37 + (int64_t)((r >> 8) % 31)) % n_own;
+                  : local     ? (i + 1 + d * 37 + (int64_t)((r >> 8) % 31)) % n_own
+                              : (int64_t)((r >> 8) % (uint64_t)n_own);
       if (j == i) j = (i + 1) % n_own;
       indices[p0 + d] = (er_lidx)j; /* duplicates possible; harmless for timing */
     }
@@ -63,8 +66,8 @@ int main(int argc, char **argv) {
   er_gat_forward_ref_f(out, h, as, ad, b, &g, H, C);
   tr = cpu_s() - t0;
   double edges = (double)(nnz + n_own);
-  printf("GAT float n_own %lld n_tot %lld deg %d H %d C %d (edges incl. self %.0f)\n",
-         (long long)n_own, (long long)n_tot, deg, H, C, edges);
+  printf("GAT float n_own %lld n_tot %lld deg %d H %d C %d %s (edges incl. self %.0f)\n",
+         (long long)n_own, (long long)n_tot, deg, H, C, local ? "local" : "random", edges);
   printf("  forward  %.3f cpu s  (%.1f ns/edge, %.2f GB/s of h rows read)\n", tf, tf / edges * 1e9,
          edges * HC * 4 / tf / 1e9);
   printf("  backward %.3f cpu s  (%.1f ns/edge)\n", tb, tb / edges * 1e9);

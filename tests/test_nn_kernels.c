@@ -1,6 +1,6 @@
 /* test_nn_kernels.c: the nn kernels against their _ref twins (float and double), the split-phase
- * GAT against the whole one, attention normalization, dropout mask properties, Glorot
- * statistics, feature/L1 normalization values and input validation. Serial. */
+ * GAT (gather / rows / sources passes) against the whole one, attention normalization, dropout
+ * mask properties, Glorot statistics, feature/L1 normalization values, input validation. Serial. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,27 +158,46 @@ static void gat_fast_vs_ref(const gat_case *gc) {
       /* an isolated row attends only to itself */
       TEST_CHECK(al[(g->indptr[5] + 5) * H] == 1.0, "isolated row 5 alpha %g",
                  al[(g->indptr[5] + 5) * H]);
-      /* backward */
+      /* backward: dh is written (its initial garbage must not leak in), the parameter
+       * gradients accumulate onto their initial values */
       memcpy(gf, g0, ng * sizeof(double));
       memcpy(gr, g0, ng * sizeof(double));
       TEST_OK(er_gat_backward_d(gf, gf + nh, gf + nh + HC, gf + nh + 2 * HC, dout, h, as, ad, c,
                                 g, H, C));
+      memset(gr, 0, nh * sizeof(double)); /* the ref accumulates dh: start it from zero */
       TEST_OK(er_gat_backward_ref_d(gr, gr + nh, gr + nh + HC, gr + nh + 2 * HC, dout, h, as,
                                     ad, g, H, C));
-      static const char *gname[4] = {"dh", "da_src", "da_dst", "dbias"};
+      static const char *gname[4] = {"dh (written)", "da_src", "da_dst", "dbias"};
       const int64_t goff[4] = {0, nh, nh + HC, nh + 2 * HC}, glen[4] = {nh, HC, HC, HC};
       for (int q = 0; q < 4; q++) {
         /* compare the accumulated increments, not the (random) initial values */
         double *df = malloc(glen[q] * sizeof(double)), *dr = malloc(glen[q] * sizeof(double));
         for (int64_t e = 0; e < glen[q]; e++) {
-          df[e] = gf[goff[q] + e] - g0[goff[q] + e];
-          dr[e] = gr[goff[q] + e] - g0[goff[q] + e];
+          df[e] = gf[goff[q] + e] - (q ? g0[goff[q] + e] : 0);
+          dr[e] = gr[goff[q] + e] - (q ? g0[goff[q] + e] : 0);
         }
-        snprintf(what, sizeof what, "%s backward %s fast vs ref (+= on init)", pn, gname[q]);
+        snprintf(what, sizeof what, "%s backward %s fast vs ref", pn, gname[q]);
         report(what, relerr_d(df, dr, glen[q]), tol);
         free(df);
         free(dr);
       }
+      /* rows no edge leaves (isolated ghosts, owned rows nobody references besides
+       * themselves) still get their exact gradient, zero for an unreferenced ghost */
+      int64_t unref = 0;
+      int zero_ok = 1;
+      {
+        char *used = calloc((size_t)g->n_tot, 1);
+        for (int64_t e = 0; e < g->indptr[g->n_own]; e++) used[g->indices[e]] = 1;
+        for (int64_t j = g->n_own; j < g->n_tot; j++)
+          if (!used[j]) {
+            unref++;
+            for (int64_t q = 0; q < HC; q++) zero_ok &= gf[j * HC + q] == 0.0;
+          }
+        free(used);
+      }
+      printf("  unreferenced ghost rows: %lld, dh exactly zero there: %s\n", (long long)unref,
+             zero_ok ? "yes" : "NO");
+      TEST_CHECK(zero_ok, "an unreferenced ghost row got a nonzero (or stale) gradient");
       /* split phase, interior/boundary order, equals the whole call */
       TEST_OK(er_gat_scores_d(c, h, as, ad, 0, g->n_own, g, H, C));
       TEST_OK(er_gat_aggregate_d(out_split, c, h, b, t.interior, t.n_interior, g, H, C));
@@ -186,7 +205,10 @@ static void gat_fast_vs_ref(const gat_case *gc) {
       TEST_OK(er_gat_aggregate_d(out_split, c, h, b, t.boundary, t.n_boundary, g, H, C));
       TEST_CHECK(memcmp(out_split, out, no * sizeof(double)) == 0,
                  "split forward differs from the whole forward");
+      /* the encoder's order; the gather in two ranges, ghosts first */
       memcpy(gs, g0, ng * sizeof(double));
+      TEST_OK(er_gat_backward_gather_d(gs, dout, h, c, g->n_own, g->n_tot, g, H, C));
+      TEST_OK(er_gat_backward_gather_d(gs, dout, h, c, 0, g->n_own, g, H, C));
       TEST_OK(er_gat_backward_rows_d(gs, gs + nh + HC, gs + nh + 2 * HC, dout, h, ad, c,
                                      t.boundary, t.n_boundary, g, H, C));
       TEST_OK(er_gat_backward_sources_d(gs, gs + nh, h, as, c, g->n_own, g->n_tot, g, H, C));
@@ -194,12 +216,13 @@ static void gat_fast_vs_ref(const gat_case *gc) {
                                      t.interior, t.n_interior, g, H, C));
       TEST_OK(er_gat_backward_sources_d(gs, gs + nh, h, as, c, 0, g->n_own, g, H, C));
       report("double split-phase backward vs whole", relerr_d(gs, gf, ng), TOL_D);
-      /* the cache is clean after a backward: a second backward adds the same again */
+      /* the cache is clean after a backward: a second backward writes the same dh and adds
+       * the same parameter increments again */
       memcpy(gs, gf, ng * sizeof(double));
       TEST_OK(er_gat_backward_d(gs, gs + nh, gs + nh + HC, gs + nh + 2 * HC, dout, h, as, ad, c,
                                 g, H, C));
-      for (int64_t e = 0; e < ng; e++) gs[e] -= gf[e] - g0[e]; /* minus one increment */
-      report("double second backward adds the same", relerr_d(gs, gf, ng), TOL_D);
+      for (int64_t e = nh; e < ng; e++) gs[e] -= gf[e] - g0[e]; /* minus one increment */
+      report("double second backward gives the same", relerr_d(gs, gf, ng), TOL_D);
       er_gat_cache_destroy_d(&c);
       TEST_CHECK(c == NULL, "destroy did not NULL the handle");
       free(out);
@@ -219,6 +242,7 @@ static void gat_fast_vs_ref(const gat_case *gc) {
       for (int64_t e = 0; e < HC; e++) bf[e] = (float)b[e];
       for (int64_t e = 0; e < no; e++) doutf[e] = (float)dout[e];
       for (int64_t e = 0; e < ng; e++) gf[e] = gr[e] = 0.0f;
+      for (int64_t e = 0; e < nh; e++) gf[e] = 1e3f; /* stale dh must be overwritten */
       er_gat_cache_f *c = NULL;
       TEST_OK(er_gat_cache_create_f(g, H, C, &c));
       TEST_OK(er_gat_forward_f(out, c, hf, asf, adf, bf, g, H, C));
@@ -489,6 +513,8 @@ int main(int argc, char **argv) {
       {150, 190, 6, 1, 64}, /* layer-2 shape: one wide head */
       {60, 80, 10, 8, 32},  /* layer-1 shape: 8 heads of 32 */
       {40, 45, 5, 3, 5},    /* C not a multiple of the 8-lane dot */
+      {70, 100, 6, 1, 512}, /* layer-2 shape at the production width */
+      {50, 400, 2, 2, 8},   /* sparse: many ghost and owned rows that no edge leaves */
   };
   for (size_t q = 0; q < sizeof cases / sizeof cases[0]; q++) gat_fast_vs_ref(&cases[q]);
   linear_fast_vs_ref();

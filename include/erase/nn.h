@@ -62,8 +62,10 @@ void er_linear_backward_ref_d(double *dx, double *dW, const double *dh, const do
  *   out[i, k] = sum_j alpha_ijk h[j, k] + bias[k].
  * (PyG adds 1e-16 to the softmax denominator; omitted here: after the max shift it is >= 1.)
  * The cache holds s_src (n_tot, H), s_dst (n_own, H), alpha (n_own + nnz, H) and the backward
- * workspace; it is created once per graph shape (validates the graph: indptr monotone, columns
- * in [0, n_tot), no stored self loop) and checked against g, H, C at every call.
+ * workspace (dal (n_own + nnz, H), ds_src (n_tot, H), the transposed edge lists: 12 B per
+ * edge and 8 B per row); it is created once per graph shape (validates the graph: indptr
+ * monotone, columns in [0, n_tot), no stored self loop) and checked against g, H, C at every
+ * call.
  *
  * Alpha layout: row i's edge slots start at indptr[i] + i; slot indptr[i] + i is the self loop
  * i -> i, slot indptr[i] + i + 1 + t is the neighbour indices[indptr[i] + t]; each slot holds H
@@ -85,9 +87,10 @@ er_err er_gat_forward_d(double *out, er_gat_cache_d *cache, const double *h,
                         const double *a_src, const double *a_dst, const double *bias,
                         const er_lgraph *g, int H, int C);
 
-/* Whole backward. dout (n_own, H*C). Accumulates: dh (n_tot, H*C) including ghost rows (the
- * caller reverse-exchanges them to their owners), da_src, da_dst (H, C), dbias (H*C, may be
- * NULL). h, a_src, a_dst must be the forward's inputs; the cache the forward's. */
+/* Whole backward. dout (n_own, H*C). WRITES dh (n_tot, H*C) including ghost rows (the caller
+ * reverse-exchanges them to their owners): dh's previous contents are ignored, no clearing
+ * needed. Accumulates da_src, da_dst (H, C) and dbias (H*C, may be NULL). h, a_src, a_dst must
+ * be the forward's inputs; the cache the forward's. */
 er_err er_gat_backward_f(float *dh, float *da_src, float *da_dst, float *dbias,
                          const float *dout, const float *h, const float *a_src,
                          const float *a_dst, er_gat_cache_f *cache, const er_lgraph *g, int H,
@@ -103,20 +106,28 @@ er_err er_gat_backward_d(double *dh, double *da_src, double *da_dst, double *dbi
  *   er_gat_scores computes s_src for rows [lo, hi) and s_dst for rows in [lo, min(hi, n_own)).
  *   er_gat_aggregate computes out rows rows[0..n_rows) (rows == NULL: rows 0..n_rows-1); every
  *   neighbour's s_src and the row's s_dst must be computed already.
- * Backward: er_gat_backward_rows(boundary rows) ; er_gat_backward_sources([n_own, n_tot)) ;
- *           [reverse halo of dh begins] ; er_gat_backward_rows(interior rows) ;
- *           er_gat_backward_sources([0, n_own)).
- *   er_gat_backward_rows does the per-target-row part (dh[j] += alpha dout_i, the softmax and
+ * Backward: er_gat_backward_gather([0, n_tot)) ; er_gat_backward_rows(boundary rows) ;
+ *           er_gat_backward_sources([n_own, n_tot)) ; [reverse halo of dh begins] ;
+ *           er_gat_backward_rows(interior rows) ; er_gat_backward_sources([0, n_own)).
+ *   er_gat_backward_gather WRITES dh rows [lo, hi) with the value path dh[j] = sum over the
+ *   edges j -> i (self loop included) of alpha dout_i, and stores dal = dout_i . h_j of those
+ *   edge slots in the cache (it gathers over transposed edge lists built at cache creation).
+ *   er_gat_backward_rows does the per-target-row part from the stored dal (the softmax and
  *   LeakyReLU backward, da_dst, dbias, dh[i] += ds_dst a_dst) and accumulates ds_src in the
  *   cache; er_gat_backward_sources applies ds_src for rows [lo, hi) (dh[j] += ds_src a_src,
- *   da_src) and clears those entries. Every owned row must go through backward_rows and then
- *   every row of [0, n_tot) through backward_sources exactly once per backward, each source row
- *   only after every target row that references it (owned sources: after all owned rows). */
+ *   da_src) and clears those entries. Order per backward: every row of [0, n_tot) through
+ *   backward_gather, then every owned row through backward_rows exactly once (a row only after
+ *   gather has written it and every row it references), then every row through
+ *   backward_sources exactly once, each source row only after every target row that
+ *   references it (owned sources: after all owned rows). */
 er_err er_gat_scores_f(er_gat_cache_f *cache, const float *h, const float *a_src,
                        const float *a_dst, int64_t lo, int64_t hi, const er_lgraph *g, int H,
                        int C);
 er_err er_gat_aggregate_f(float *out, er_gat_cache_f *cache, const float *h, const float *bias,
                           const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H, int C);
+er_err er_gat_backward_gather_f(float *dh, const float *dout, const float *h,
+                                er_gat_cache_f *cache, int64_t lo, int64_t hi,
+                                const er_lgraph *g, int H, int C);
 er_err er_gat_backward_rows_f(float *dh, float *da_dst, float *dbias, const float *dout,
                               const float *h, const float *a_dst, er_gat_cache_f *cache,
                               const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
@@ -130,6 +141,9 @@ er_err er_gat_scores_d(er_gat_cache_d *cache, const double *h, const double *a_s
 er_err er_gat_aggregate_d(double *out, er_gat_cache_d *cache, const double *h,
                           const double *bias, const er_lidx *rows, int64_t n_rows,
                           const er_lgraph *g, int H, int C);
+er_err er_gat_backward_gather_d(double *dh, const double *dout, const double *h,
+                                er_gat_cache_d *cache, int64_t lo, int64_t hi,
+                                const er_lgraph *g, int H, int C);
 er_err er_gat_backward_rows_d(double *dh, double *da_dst, double *dbias, const double *dout,
                               const double *h, const double *a_dst, er_gat_cache_d *cache,
                               const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,

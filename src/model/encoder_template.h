@@ -286,14 +286,15 @@ cleanup:
   return err;
 }
 
-/* GAT backward: dh (n_tot, H*C) zeroed here; ghost rows go back to owners by reverse halo
- * while the interior rows are processed. */
+/* GAT backward: dh (n_tot, H*C) is written by the gather pass (no clearing). Ghost rows are
+ * complete once the boundary rows and the ghost sources are done; they go back to their owners
+ * by reverse halo while the interior rows and the owned sources are processed. */
 static er_err ER_T(gat_backward)(ER_T(er_encoder) *e, REAL *dh, REAL *das, REAL *dad, REAL *db,
                            const REAL *dout, const REAL *h, const REAL *as, const REAL *ad,
                            ER_T(er_gat_cache) *c, int H, int C) {
   er_err err = ER_OK;
   er_dgraph *g = e->g;
-  memset(dh, 0, (size_t)e->n_tot * H * C * sizeof(REAL));
+  ER_CALL(ER_T(er_gat_backward_gather)(dh, dout, h, c, 0, e->n_tot, &e->lg, H, C));
   ER_CALL(ER_T(er_gat_backward_rows)(dh, dad, db, dout, h, ad, c, g->row_order + g->n_interior,
                                  g->n_own - g->n_interior, &e->lg, H, C));
   ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, e->n_own, e->n_tot, &e->lg, H, C));

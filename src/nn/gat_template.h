@@ -1,7 +1,8 @@
 /* gat_template.h: GAT attention aggregation (PyG GATConv semantics) forward and backward, the
  * fast row-wise kernels and their literal _ref twins, written once for REAL and included by
  * nn_float.c and nn_double.c. No include guard on purpose. No halo exchange, no linear part
- * (h = x W is er_linear_*); single-threaded by design, so scatters to dh[j] need no atomics.
+ * (h = x W is er_linear_*); single-threaded by design. The backward's value path gathers over
+ * the transposed edge lists (no scatter of HC-wide rows); only H-wide score gradients scatter.
  * The including file defines REAL, ER_NN_SUFFIX (f or d) and ER_EXP (expf or exp). */
 #ifndef REAL
 #error "gat_template.h is included by nn_float.c / nn_double.c only"
@@ -16,7 +17,13 @@ struct ER_T(er_gat_cache) {
   REAL *s_src;  /* (n_tot, H)  a_src[k] . h[j, k] */
   REAL *s_dst;  /* (n_own, H)  a_dst[k] . h[i, k] */
   REAL *ds_src; /* (n_tot, H)  backward: d loss / d s_src, cleared by backward_sources */
-  REAL *dal;    /* (max_deg + 1, H) backward: d loss / d alpha of one row */
+  REAL *dal;    /* (n_own + nnz, H) backward: d loss / d alpha per slot (alpha's layout) */
+  /* transposed edge lists (built once): the edges j -> i leaving row j, i ascending, self loops
+   * excluded: for q in [tindptr[j], tindptr[j+1]) the target row tsrc[q] and the slot tslot[q]
+   * of that edge in alpha's layout */
+  int64_t *tindptr; /* (n_tot + 1) */
+  er_lidx *tsrc;    /* (nnz) */
+  int64_t *tslot;   /* (nnz) */
   REAL *rowk;   /* (3, H) per-row head scratch: max, sum, ds_dst */
   double *acc;  /* (H*C) per-call double accumulator of a parameter gradient */
 };
@@ -59,6 +66,9 @@ void ER_T(er_gat_cache_destroy)(gat_cache **cache) {
   free(c->s_dst);
   free(c->ds_src);
   free(c->dal);
+  free(c->tindptr);
+  free(c->tsrc);
+  free(c->tslot);
   free(c->rowk);
   free(c->acc);
   free(c);
@@ -85,9 +95,23 @@ er_err ER_T(er_gat_cache_create)(const er_lgraph *g, int H, int C, gat_cache **c
   ER_MALLOC(c->s_src, (size_t)c->n_tot * (size_t)H);
   ER_MALLOC(c->s_dst, (size_t)c->n_own * (size_t)H);
   ER_CALLOC(c->ds_src, (size_t)c->n_tot * (size_t)H); /* invariant: zero between backwards */
-  ER_MALLOC(c->dal, (size_t)(max_deg + 1) * (size_t)H);
+  ER_MALLOC(c->dal, (size_t)(c->n_own + c->nnz) * (size_t)H);
   ER_MALLOC(c->rowk, 3 * (size_t)H);
   ER_MALLOC(c->acc, (size_t)H * (size_t)C);
+  //---- transposed edge lists: count per source row, prefix sum, fill in target order
+  ER_CALLOC(c->tindptr, (size_t)c->n_tot + 1);
+  ER_MALLOC(c->tsrc, (size_t)c->nnz + 1);
+  ER_MALLOC(c->tslot, (size_t)c->nnz + 1);
+  for (int64_t e = 0; e < c->nnz; e++) c->tindptr[g->indices[e] + 1]++;
+  for (int64_t j = 0; j < c->n_tot; j++) c->tindptr[j + 1] += c->tindptr[j];
+  for (int64_t i = 0; i < c->n_own; i++) /* tindptr[j] serves as row j's fill cursor */
+    for (int64_t e = g->indptr[i]; e < g->indptr[i + 1]; e++) {
+      int64_t q = c->tindptr[g->indices[e]]++;
+      c->tsrc[q] = (er_lidx)i;
+      c->tslot[q] = e + i + 1;
+    }
+  for (int64_t j = c->n_tot; j > 0; j--) c->tindptr[j] = c->tindptr[j - 1]; /* undo the shift */
+  c->tindptr[0] = 0;
   *cache = c;
   c = NULL;
 cleanup:
@@ -221,8 +245,66 @@ cleanup:
 /* Per target row i with slots s (j = i, then N(i)), per head k:
  *   dh[j] += alpha_s dout_i;  dal_s = dout_i . h_j;  t = sum_s alpha_s dal_s;
  *   de_s = alpha_s (dal_s - t);  dz_s = de_s * (z_s > 0 ? 1 : 0.2), z_s = s_src[j] + s_dst[i];
- *   ds_src[j] += dz_s (applied later by backward_sources);  ds_dst[i] = sum_s dz_s, applied
- *   here: dh[i] += ds_dst a_dst, da_dst += ds_dst h_i;  dbias += dout_i. */
+ *   ds_src[j] += dz_s;  ds_dst[i] = sum_s dz_s;  dh[i] += ds_dst a_dst, da_dst += ds_dst h_i;
+ *   dbias += dout_i;  dh[j] += ds_src[j] a_src, da_src += ds_src[j] h_j.
+ * Three passes: backward_gather (the value path and dal, per source row j over the transposed
+ * lists: h_j and dh_j stay hot, dout_i is the one random read), backward_rows (per target row
+ * over its contiguous slots) and backward_sources (per row). */
+
+/* y = x . b returned, z += a x; one pass over x (8 partial sums, as vdot). */
+static inline REAL vdot_axpy(REAL *restrict z, REAL a, const REAL *restrict x,
+                             const REAL *restrict b, int n) {
+  REAL acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int c = 0;
+  for (; c + 8 <= n; c += 8)
+    for (int l = 0; l < 8; l++) {
+      acc[l] += x[c + l] * b[c + l];
+      z[c + l] += a * x[c + l];
+    }
+  REAL s = 0;
+  for (; c < n; c++) {
+    s += x[c] * b[c];
+    z[c] += a * x[c];
+  }
+  return s + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+}
+
+/* One edge slot p of target row i, seen from source row j: dal[p] = dout_i . h_j and
+ * dh_j += alpha[p] dout_i, per head. */
+static inline void gat_gather_slot(REAL *restrict dhj, REAL *restrict dal,
+                                   const REAL *restrict al, const REAL *restrict go,
+                                   const REAL *restrict hj, int H, int C) {
+  for (int k = 0; k < H; k++) dal[k] = vdot_axpy(dhj + k * C, al[k], go + k * C, hj + k * C, C);
+}
+
+er_err ER_T(er_gat_backward_gather)(REAL *dh, const REAL *dout, const REAL *h, gat_cache *c,
+                                    int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
+  er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
+           "gat backward gather: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")",
+           lo, hi, g->n_tot);
+  const int64_t HC = (int64_t)H * C;
+  const int64_t *tp = c->tindptr, *ts = c->tslot;
+  const er_lidx *ti = c->tsrc;
+  for (int64_t j = lo; j < hi; j++) {
+    const REAL *hj = h + j * HC;
+    REAL *dhj = dh + j * HC;
+    memset(dhj, 0, (size_t)HC * sizeof(REAL));
+    if (j < g->n_own) { /* self loop: slot indptr[j] + j */
+      const int64_t p = g->indptr[j] + j;
+      gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + j * HC, hj, H, C);
+    }
+    for (int64_t q = tp[j]; q < tp[j + 1]; q++) {
+      const int64_t p = ts[q];
+      gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + (int64_t)ti[q] * HC, hj,
+                      H, C);
+    }
+  }
+cleanup:
+  return err;
+}
+
 er_err ER_T(er_gat_backward_rows)(REAL *dh, REAL *da_dst, REAL *dbias, const REAL *dout,
                                   const REAL *h, const REAL *a_dst, gat_cache *c,
                                   const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
@@ -242,31 +324,17 @@ er_err ER_T(er_gat_backward_rows)(REAL *dh, REAL *da_dst, REAL *dbias, const REA
     }
     for (int64_t q = 0; q < HC; q++) dbias[q] += (REAL)acc[q];
   }
-  //---- per target row
+  //---- per target row: softmax and LeakyReLU backward to the scores
   memset(acc, 0, (size_t)HC * sizeof(double)); /* da_dst */
   for (int64_t r = 0; r < n_rows; r++) {
     const int64_t i = rows ? rows[r] : r;
     const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
     const er_lidx *nb = g->indices + p0;
-    const REAL *al = c->alpha + (p0 + i) * H;
-    const REAL *go = dout + i * HC;
+    const REAL *al = c->alpha + (p0 + i) * H, *dal = c->dal + (p0 + i) * H;
     const REAL *sd = c->s_dst + i * H;
-    REAL *dal = c->dal;
-    // dalpha and the value path dh[j] += alpha dout_i
     for (int k = 0; k < H; k++) tk[k] = 0;
-    for (int64_t s = 0; s <= deg; s++) {
-      const int64_t j = s == 0 ? i : (int64_t)nb[s - 1];
-      const REAL *hj = h + j * HC;
-      REAL *dhj = dh + j * HC;
-      for (int k = 0; k < H; k++) {
-        REAL a = al[s * H + k];
-        REAL d = vdot(go + k * C, hj + k * C, C);
-        dal[s * H + k] = d;
-        tk[k] += a * d;
-        vaxpy(dhj + k * C, a, go + k * C, C);
-      }
-    }
-    // softmax and LeakyReLU backward to the scores
+    for (int64_t s = 0; s <= deg; s++)
+      for (int k = 0; k < H; k++) tk[k] += al[s * H + k] * dal[s * H + k];
     for (int k = 0; k < H; k++) dsd[k] = 0;
     for (int64_t s = 0; s <= deg; s++) {
       const int64_t j = s == 0 ? i : (int64_t)nb[s - 1];
@@ -324,6 +392,7 @@ er_err ER_T(er_gat_backward)(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias,
                              const REAL *a_dst, gat_cache *c, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CALL(gat_check_call(c, g, H, C));
+  ER_CALL(ER_T(er_gat_backward_gather)(dh, dout, h, c, 0, g->n_tot, g, H, C));
   ER_CALL(ER_T(er_gat_backward_rows)(dh, da_dst, dbias, dout, h, a_dst, c, NULL, g->n_own, g, H,
                                      C));
   ER_CALL(ER_T(er_gat_backward_sources)(dh, da_src, h, a_src, c, 0, g->n_tot, g, H, C));
