@@ -55,6 +55,20 @@ static inline void vaxpy_acc(double *restrict acc, double a, const REAL *restric
 
 static inline REAL gat_lrelu(REAL z) { return z > 0 ? z : GAT_SLOPE * z; }
 
+/* Software prefetch of a whole row (n values, one hint per 64-byte line) GAT_PF_DIST
+ * neighbours ahead of its use: neighbour rows are random reads the hardware cannot predict. */
+#ifndef GAT_PF_DIST
+#define GAT_PF_DIST 2
+#endif
+static inline void gat_prefetch_row(const REAL *row, int64_t n) {
+#if GAT_PF_DIST > 0
+  const char *b = (const char *)row;
+  for (int64_t o = 0; o < n * (int64_t)sizeof(REAL); o += 64) __builtin_prefetch(b + o, 0, 3);
+#else
+  (void)row, (void)n;
+#endif
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Cache                                                                                      */
 
@@ -222,6 +236,8 @@ er_err ER_T(er_gat_aggregate)(REAL *out, gat_cache *c, const REAL *h, const REAL
       memset(o, 0, (size_t)HC * sizeof(REAL));
     for (int64_t s = 0; s <= deg; s++) {
       const REAL *hj = h + (s == 0 ? i : (int64_t)nb[s - 1]) * HC;
+      if (s + GAT_PF_DIST <= deg)
+        gat_prefetch_row(h + (int64_t)nb[s + GAT_PF_DIST - 1] * HC, HC);
       for (int k = 0; k < H; k++) vaxpy(o + k * C, al[s * H + k], hj + k * C, C);
     }
   }
@@ -251,13 +267,15 @@ cleanup:
  * lists: h_j and dh_j stay hot, dout_i is the one random read), backward_rows (per target row
  * over its contiguous slots) and backward_sources (per row). */
 
-/* y = x . b returned, z += a x; one pass over x (8 partial sums, as vdot). */
+/* y = x . b returned, z += a x; one pass over x, GAT_LANES partial sums (one accumulator
+ * chain would bound the dot by the add latency at C = 512). */
+#define GAT_LANES 16
 static inline REAL vdot_axpy(REAL *restrict z, REAL a, const REAL *restrict x,
                              const REAL *restrict b, int n) {
-  REAL acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  REAL acc[GAT_LANES] = {0};
   int c = 0;
-  for (; c + 8 <= n; c += 8)
-    for (int l = 0; l < 8; l++) {
+  for (; c + GAT_LANES <= n; c += GAT_LANES)
+    for (int l = 0; l < GAT_LANES; l++) {
       acc[l] += x[c + l] * b[c + l];
       z[c + l] += a * x[c + l];
     }
@@ -266,7 +284,9 @@ static inline REAL vdot_axpy(REAL *restrict z, REAL a, const REAL *restrict x,
     s += x[c] * b[c];
     z[c] += a * x[c];
   }
-  return s + (((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+  for (int w = GAT_LANES / 2; w >= 1; w /= 2) /* pairwise fold */
+    for (int l = 0; l < w; l++) acc[l] += acc[l + w];
+  return s + acc[0];
 }
 
 /* One edge slot p of target row i, seen from source row j: dal[p] = dout_i . h_j and
@@ -287,6 +307,7 @@ er_err ER_T(er_gat_backward_gather)(REAL *dh, const REAL *dout, const REAL *h, g
   const int64_t HC = (int64_t)H * C;
   const int64_t *tp = c->tindptr, *ts = c->tslot;
   const er_lidx *ti = c->tsrc;
+  const int64_t qend = tp[hi];
   for (int64_t j = lo; j < hi; j++) {
     const REAL *hj = h + j * HC;
     REAL *dhj = dh + j * HC;
@@ -297,6 +318,8 @@ er_err ER_T(er_gat_backward_gather)(REAL *dh, const REAL *dout, const REAL *h, g
     }
     for (int64_t q = tp[j]; q < tp[j + 1]; q++) {
       const int64_t p = ts[q];
+      if (q + GAT_PF_DIST < qend) /* the lists are contiguous: run on into the next rows */
+        gat_prefetch_row(dout + (int64_t)ti[q + GAT_PF_DIST] * HC, HC);
       gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + (int64_t)ti[q] * HC, hj,
                       H, C);
     }
