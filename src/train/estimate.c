@@ -12,17 +12,19 @@ void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
   double d = (double)s->embed, wide = d > Hd ? d : Hd;
   /* owned rows: dgraph (gid, indptr, labels, split, row_order), trainer (normalized features,
    * noisy, L, probe labels, predictions), encoder (a1, n1, o2, zl (= Z), n2, d1, dropout input
-   * when dense), GAT caches (s_dst, self-loop attention), semantic (dots, den_class),
-   * propagation scratch (py, allocated once in semantic.c), evaluation row lists (labelled
-   * rows in train.c, the encoder's two subset lists: at most 3 x 4 B) */
+   * when dense), GAT caches (s_dst, self-loop attention and its dal), semantic (dots,
+   * den_class), propagation scratch (py, allocated once in semantic.c), evaluation row lists
+   * (labelled rows in train.c, the encoder's two subset lists: at most 3 x 4 B) */
   m->per_node = 8 + 8 + 4 + 1 + 4 + 4 * F + 4 * 4 + (s->sparse_input ? 0 : 4 * F) + 4 * Hd +
-                4 + 2 * 4 * d + 4 + 4 * Hd + 4 * (H + 1) + 4 * (H + 1) + 4 * K + 4 +
+                4 + 2 * 4 * d + 4 + 4 * Hd + 4 * (H + 1) + 2 * 4 * (H + 1) + 4 * K + 4 +
                 8 * K + 3 * 4;
   /* every resident row (owned and ghost): h1, h2, dh2 (also dh1), Y_den, semantic Y and work,
-   * GAT s_src and ds_src of both layers */
-  m->per_row = 4 * Hd + 4 * d + 4 * wide + 3 * 8 * K + 2 * 4 * (H + 1);
+   * GAT s_src, ds_src and the transposed-list row pointers of both layers */
+  m->per_row = 4 * Hd + 4 * d + 4 * wide + 3 * 8 * K + 2 * 4 * (H + 1) + 2 * 8;
   m->per_ghost = 8 + 4; /* gid, owner */
-  m->per_edge = 4 + 4 * (H + 1); /* local column id, attention of both layers */
+  /* local column id; per GAT layer: attention and its gradient dal per slot, the transposed
+   * edge list (target row int32, slot int64) */
+  m->per_edge = 4 + 2 * 4 * (H + 1) + 2 * (4 + 8);
   m->per_send = 4 * wide;        /* halo packing buffer at the widest exchange */
   m->per_feat_nnz = s->sparse_input ? 2 * (4 + 4) : 0; /* CSR input and its dropout copy */
   double params = F * Hd + 3 * Hd + Hd * d + 3 * d;
