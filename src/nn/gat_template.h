@@ -267,8 +267,8 @@ cleanup:
  * lists: h_j and dh_j stay hot, dout_i is the one random read), backward_rows (per target row
  * over its contiguous slots) and backward_sources (per row). */
 
-/* y = x . b returned, z += a x; one pass over x, GAT_LANES partial sums (one accumulator
- * chain would bound the dot by the add latency at C = 512). */
+/* Returns x . b and does z += a x in one pass over x, with GAT_LANES partial sums (one
+ * accumulator chain would bound the dot by the add latency at C = 512). */
 #define GAT_LANES 16
 static inline REAL vdot_axpy(REAL *restrict z, REAL a, const REAL *restrict x,
                              const REAL *restrict b, int n) {
