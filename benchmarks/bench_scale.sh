@@ -41,7 +41,9 @@ for n in $NODES; do
     run mpirun -n "$RANKS" "$BIN" generate --nodes "$n" --avg-degree 10 --classes 10 \
       --features 128 --homophily 0.8 --seed 1 --out "$data" > "$DIR/gen$n.log"
   fi
-  run mpirun -n "$RANKS" "$BIN" partition --data "$data" --parts "$RANKS" > "$DIR/part$n.log"
+  if ! "$BIN" info "$data" | grep -q "^  P=$RANKS "; then # partitioned once, reused
+    run mpirun -n "$RANKS" "$BIN" partition --data "$data" --parts "$RANKS" > "$DIR/part$n.log"
+  fi
   run "$BIN" estimate --data "$data" --ranks "$RANKS" > "$DIR/est$n.txt"
   rm -f "$DIR/t$n.jsonl"
   run mpirun -n "$RANKS" "${TIME[@]}" "$BIN" train --data "$data" --epochs "$EPOCHS" $TRAIN \
