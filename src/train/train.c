@@ -469,6 +469,8 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   }
   //---- outputs: the best model's embeddings, labels and predictions ----------------------------
   if (cfg->out[0]) {
+    /* training is over: give the backward scratch back before the output buffers are made */
+    er_encoder_release_backward_f(enc);
     memcpy(er_encoder_params_f(enc), st.out_params, (size_t)lay->n_params * sizeof(float));
     const float *Ze;
     uint64_t seed = (uint64_t)cfg->seed + 100u * (uint64_t)st.out_run;
