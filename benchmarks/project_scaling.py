@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""project_scaling.py OUT.png [EST_DIR]: project the 1M-node epoch time to 8..256 cluster nodes
-from (1) the per-phase seconds measured on this machine at 2 ranks (benchmarks/RESULTS.md,
-million-node section), (2) the halo volume per rank from real METIS partitions at P = 2..64
+"""project_scaling.py OUT.png [EST_DIR [RUN.jsonl]]: project the 1M-node epoch time to 8..256
+cluster nodes from (1) the per-phase seconds measured on this machine at 2 ranks (medians of epochs
+2.. of RUN.jsonl, the `train --log-json` of the 2-rank 1M run; without it the figures quoted in
+benchmarks/RESULTS.md's million-node section), (2) the halo volume per rank from real METIS partitions at P = 2..64
 (`erase-mpi estimate` logs estP<P>.log in EST_DIR; beyond 64 parts the measured P^-0.6 trend is
 extended), and (3) stated network parameters. One rank per node, one core per rank (what was
-measured); compute scales with the resident rows per rank (owned + ghosts), the replicated MCR2
-factorization does not scale. Prints a table and writes a PNG. A model, not a measurement."""
-import math, os, re, sys
+measured); compute scales with the resident rows per rank (owned + ghosts); the MCR2
+factorizations are split over the ranks (one 512^2 factor + inverse per rank at P >= 11) and
+their inverses allgathered. Prints a table and writes a PNG. A model, not a measurement."""
+import json, math, os, re, statistics, sys
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -15,11 +17,18 @@ out = sys.argv[1]
 est_dir = sys.argv[2] if len(sys.argv) > 2 else "."
 N = 1_000_000
 # measured at P=2 on this machine (seconds per epoch, slowest rank; RESULTS.md)
-phases = {"encoder_fwd": 11.62, "encoder_bwd": 22.20, "eval_fwd": 8.86, "labels": 2.49,
-          "loss": 5.61, "probe": 1.15}
-loss_replicated = 0.08 * 11          # 11 double 512^2 Cholesky + inverse, ~0.08 s each, every rank
-ghosts_p2 = 340_701
+phases = {"encoder_fwd": 6.6, "encoder_bwd": 11.0, "eval_fwd": 1.2, "labels": 1.2,
+          "loss": 4.6, "probe": 0.03}
+if len(sys.argv) > 3:
+    ep = [json.loads(l) for l in open(sys.argv[3])]
+    ep = [o for o in ep if "phases" in o][1:]
+    phases = {k: statistics.median(o["phases"][k] for o in ep) for k in phases}
+solve_one = 0.005                    # one double 512^2 Cholesky + inverse (dpotrf + dpotri), s
+n_mat = 11                           # K + 1 matrices, K = 10
+def solve_time(P):                   # the batch split over the ranks, packed inverses allgathered
+    return math.ceil(n_mat / P) * solve_one + n_mat * 512 * 513 / 2 * 8 / net_bw
 net_bw, net_lat = 12.5e9, 2e-6       # 100 Gb/s InfiniBand-class link, 2 us latency (stated)
+ghosts_p2 = 340_701
 halo_row = 9616                      # bytes per ghost row per epoch (estimate.c)
 params = 166_144
 ghost = {}
@@ -32,11 +41,11 @@ def ghosts_per_rank(P):
     Pm = max(ghost)
     return ghost[Pm] * (P / Pm) ** -0.6
 base_rows = N / 2 + ghosts_p2
-compute_p2 = sum(phases.values()) - loss_replicated
+compute_p2 = sum(phases.values()) - math.ceil(n_mat / 2) * solve_one
 rows = []
 for P in (2, 8, 16, 32, 64, 128, 256):
     g = ghosts_per_rank(P)
-    comp = compute_p2 * (N / P + g) / base_rows + loss_replicated
+    comp = compute_p2 * (N / P + g) / base_rows + solve_time(P)
     halo = g * halo_row / net_bw + 16 * 6 * net_lat          # ~16 neighbours, 6 exchanges
     allred = 2 * math.log2(P) * net_lat + 2 * params * 4 / net_bw + 3 * math.log2(P) * net_lat
     rows.append((P, comp, halo + allred, comp + halo + allred))

@@ -15,10 +15,17 @@ typedef struct {
 
 typedef struct {
   double per_node, per_row, per_ghost, per_edge, per_send, per_feat_nnz, constant;
+  /* writing --out: the backward scratch is freed (per resident row) and the embeddings are
+   * redistributed and written through about three (owned rows x d) float copies (per node) */
+  double out_release_per_row, out_per_node;
 } er_mem_model;
 
 void er_mem_model_make(const er_mem_shape *s, er_mem_model *m);
-/* Predicted peak bytes of one rank holding n rows, g ghosts, e CSR entries, s sent rows. */
+/* Predicted peak bytes of one rank holding n rows, g ghosts, e CSR entries, s sent rows: the
+ * larger of the training phase and the output-writing phase. */
 double er_mem_predict(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s);
+/* The two phases apart: training (every run) and writing --out (runs with outputs). */
+void er_mem_predict_phases(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s,
+                           double *train, double *out);
 
 #endif

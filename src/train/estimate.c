@@ -27,6 +27,11 @@ void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
   m->per_edge = 4 + 2 * 4 * (H + 1) + 2 * (4 + 8);
   m->per_send = 4 * wide;        /* halo packing buffer at the widest exchange */
   m->per_feat_nnz = s->sparse_input ? 2 * (4 + 4) : 0; /* CSR input and its dropout copy */
+  /* output phase (train.c, output.c): dh2 freed; the embedding block, the redistribution's
+   * send buffer and the parallel-HDF5/MPI-IO collective buffer, each (rows x d) floats, measured
+   * on the 1M graph at 2 ranks (peak 10564 MiB = training - dh2 + 3.1 x rows x d x 4 B) */
+  m->out_release_per_row = 4 * wide;
+  m->out_per_node = 3 * 4 * d;
   double params = F * Hd + 3 * Hd + Hd * d + 3 * d;
   /* params, grads, 3 Adam moments, best copy; MCR2 matrices (K+1 double + K float), chunks,
    * the gathered packed inverses of the LAPACK path (on more than one rank) */
@@ -34,7 +39,15 @@ void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
                 4 * 256 * d * 8 + (K + 1) * (d * (d + 1) / 2 + 2) * 8;
 }
 
+void er_mem_predict_phases(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s,
+                           double *train, double *out) {
+  *train = m->constant + m->per_node * n + m->per_row * (double)(n + g) + m->per_ghost * g +
+           m->per_edge * (double)e + m->per_send * (double)s;
+  *out = *train - m->out_release_per_row * (double)(n + g) + m->out_per_node * n;
+}
+
 double er_mem_predict(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s) {
-  return m->constant + m->per_node * n + m->per_row * (double)(n + g) + m->per_ghost * g +
-         m->per_edge * (double)e + m->per_send * (double)s + m->per_feat_nnz * 0;
+  double train, out;
+  er_mem_predict_phases(m, n, g, e, s, &train, &out);
+  return train > out ? train : out;
 }
