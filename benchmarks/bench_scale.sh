@@ -8,6 +8,7 @@
 # the largest graph on one rank (block partition) for the 1-vs-RANKS speedup.
 # It does not check accuracy. Needs a built build/erase-mpi and /usr/bin/python3 with numpy.
 #   NODES="100000 300000 1000000" EPOCHS=3 RANKS=2 ONE_RANK_EPOCHS=0 DIR=... bench_scale.sh
+# REUSE=1 keeps (does not rerun) sizes whose training log already exists in DIR.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/env.sh"
@@ -41,17 +42,18 @@ for n in $NODES; do
     run mpirun -n "$RANKS" "$BIN" generate --nodes "$n" --avg-degree 10 --classes 10 \
       --features 128 --homophily 0.8 --seed 1 --out "$data" > "$DIR/gen$n.log"
   fi
-  if ! "$BIN" info "$data" | grep -q "^  P=$RANKS "; then # partitioned once, reused
+  if ! "$BIN" info "$data" | grep "^  P=$RANKS " > /dev/null; then # partitioned once, reused
     run mpirun -n "$RANKS" "$BIN" partition --data "$data" --parts "$RANKS" > "$DIR/part$n.log"
   fi
   run "$BIN" estimate --data "$data" --ranks "$RANKS" > "$DIR/est$n.txt"
+  largest=$n
+  if [ -n "${REUSE:-}" ] && [ -f "$DIR/t$n.jsonl" ]; then continue; fi # tabulate earlier runs
   rm -f "$DIR/t$n.jsonl"
   run mpirun -n "$RANKS" "${TIME[@]}" "$BIN" train --data "$data" --epochs "$EPOCHS" $TRAIN \
     --log-json "$DIR/t$n.jsonl" --out "$DIR/run$n.h5" > "$DIR/t$n.out" 2> "$DIR/t$n.err"
   echo "$(date +%T) N=$n done; loadavg $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  largest=$n
 done
-if [ "$ONE_RANK_EPOCHS" -gt 0 ]; then
+if [ "$ONE_RANK_EPOCHS" -gt 0 ] && ! { [ -n "${REUSE:-}" ] && [ -f "$DIR/one.jsonl" ]; }; then
   rm -f "$DIR/one.jsonl"
   run "$BIN" estimate --data "$DIR/g$largest.h5" --ranks 1 > "$DIR/est_one.txt"
   run mpirun -n 1 "${TIME[@]}" "$BIN" train --data "$DIR/g$largest.h5" --partition block \

@@ -22,10 +22,6 @@ er_err er_halo_forward_end(er_halo *h);
  * rows of x are left unchanged. */
 er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type);
 er_err er_halo_reverse_end(er_halo *h);
-/* Lets MPI move the exchange in flight, if any (one MPI_Testall; counted as waiting time).
- * Shared-memory transports copy large messages only inside MPI calls, so call this between
- * chunks of the work that overlaps an exchange. Not collective. */
-er_err er_halo_progress(er_halo *h);
 
 /* Plan facts: neighbours, rows sent and received per exchange, cumulative bytes moved and
  * seconds spent waiting in *_end (for the communication column of the logs). */

@@ -250,17 +250,6 @@ cleanup:
   return err;
 }
 
-er_err er_halo_progress(er_halo *h) {
-  er_err err = ER_OK;
-  if (!h->active) return ER_OK;
-  double t0 = er_wtime();
-  int flag = 0;
-  ER_CALL_MPI(MPI_Testall(h->n_recv + h->n_send, h->reqs, &flag, MPI_STATUSES_IGNORE));
-cleanup:
-  h->wait_s += er_wtime() - t0;
-  return err;
-}
-
 void er_halo_get_stats(const er_halo *h, er_halo_stats *s) {
   s->n_send_ranks = h->n_send;
   s->n_recv_ranks = h->n_recv;

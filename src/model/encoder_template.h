@@ -151,9 +151,6 @@ static void ER_T(relu_l1_backward)(REAL *out, const REAL *dZ, const REAL *Z, con
   }
 }
 
-/* Rows of overlapped work between two calls that let MPI progress the exchange in flight. */
-#define ER_ENC_PROGRESS_ROWS 8192
-
 /* GAT forward at the owned rows rows[0..n) (the first n_int of them interior) with the halo of
  * h overlapped with the interior rows. h's owned rows are filled. */
 static er_err ER_T(gat_forward_rows)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat_cache) *c,
@@ -164,12 +161,7 @@ static er_err ER_T(gat_forward_rows)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat
   er_dgraph *g = e->g;
   ER_CALL(er_halo_forward_begin(g->halo, h, H * C, ER_MPI_REAL));
   ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, 0, e->n_own, &e->lg, H, C));
-  ER_CALL(er_halo_progress(g->halo));
-  for (int64_t s = 0; s < n_int; s += ER_ENC_PROGRESS_ROWS) {
-    int64_t m = n_int - s < ER_ENC_PROGRESS_ROWS ? n_int - s : ER_ENC_PROGRESS_ROWS;
-    ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, rows + s, m, &e->lg, H, C));
-    ER_CALL(er_halo_progress(g->halo));
-  }
+  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, rows, n_int, &e->lg, H, C));
   ER_CALL(er_halo_forward_end(g->halo));
   ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
   ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, rows + n_int, n - n_int, &e->lg, H, C));
@@ -307,17 +299,9 @@ static er_err ER_T(gat_backward)(ER_T(er_encoder) *e, REAL *dh, REAL *das, REAL 
                                  g->n_own - g->n_interior, &e->lg, H, C));
   ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, e->n_own, e->n_tot, &e->lg, H, C));
   ER_CALL(er_halo_reverse_begin(g->halo, dh, H * C, ER_MPI_REAL));
-  for (int64_t s = 0; s < g->n_interior; s += ER_ENC_PROGRESS_ROWS) {
-    int64_t m = g->n_interior - s < ER_ENC_PROGRESS_ROWS ? g->n_interior - s : ER_ENC_PROGRESS_ROWS;
-    ER_CALL(ER_T(er_gat_backward_rows)(dh, dad, db, dout, h, ad, c, g->row_order + s, m, &e->lg,
-                                       H, C));
-    ER_CALL(er_halo_progress(g->halo));
-  }
-  for (int64_t s = 0; s < e->n_own; s += ER_ENC_PROGRESS_ROWS) {
-    int64_t hi = e->n_own - s < ER_ENC_PROGRESS_ROWS ? e->n_own : s + ER_ENC_PROGRESS_ROWS;
-    ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, s, hi, &e->lg, H, C));
-    ER_CALL(er_halo_progress(g->halo));
-  }
+  ER_CALL(ER_T(er_gat_backward_rows)(dh, dad, db, dout, h, ad, c, g->row_order, g->n_interior,
+                                 &e->lg, H, C));
+  ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, 0, e->n_own, &e->lg, H, C));
   ER_CALL(er_halo_reverse_end(g->halo));
 cleanup:
   return err;
