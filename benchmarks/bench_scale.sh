@@ -82,9 +82,10 @@ def phases(ep):  # medians over epochs 2.. (epoch 1 first-touches every buffer)
 def rss_mib(path):
     return [int(m) / 1024 for m in re.findall(r"rank RSS (\d+) KB", open(path).read())]
 
-def predicted(path):
-    m = re.search(r"peak per rank: max ([\d.]+) MiB", open(path).read())
-    return float(m.group(1))
+def predicted(path, training_only=False):  # runs with --out peak in the output phase
+    txt = open(path).read()
+    m = re.search(r"training alone: max ([\d.]+) MiB", txt) if training_only else None
+    return float((m or re.search(r"peak per rank: max ([\d.]+) MiB", txt)).group(1))
 
 def ghosts_edges(path):
     txt = open(path).read()
@@ -142,7 +143,8 @@ if one_ep > 0:
     tp = rows[int(largest)]["ph"]
     print(f"\nStrong scaling on {largest} nodes (medians of epochs 2..): 1 rank {t1['epoch']:.2f} s, "
           f"{P} ranks {tp['epoch']:.2f} s: speedup {t1['epoch'] / tp['epoch']:.2f}; peak RSS "
-          f"1 rank {max(rss_mib(f'{out}/one.err')):.0f} MiB (predicted {predicted(f'{out}/est_one.txt'):.0f})")
+          f"1 rank {max(rss_mib(f'{out}/one.err')):.0f} MiB (predicted, no --out: "
+          f"{predicted(f'{out}/est_one.txt', True):.0f})")
     k = min(len(ep1), len(rows[int(largest)]["loss"]))
     l1, lp = np.array([o["loss"] for o in ep1[:k]]), np.array(rows[int(largest)]["loss"][:k])
     print(f"loss, 1 vs {P} ranks, first {k} epochs: max relative difference "
