@@ -7,6 +7,7 @@
 
 #include "erase/dataset.h"
 #include "erase/h5.h"
+#include "erase/partition.h"
 #include "erase/rng.h"
 
 /* An empty 1-D dataset. Made chunked with unlimited extent: a contiguous empty dataset has no
@@ -173,4 +174,19 @@ void er_test_random_graph(int64_t n, int64_t m, uint64_t seed, int64_t **indptr,
   free(fill);
   *indptr = ptr;
   *indices = idx;
+}
+
+er_err er_test_generated_graph(MPI_Comm comm, const er_generate_opts *o, er_dgraph **g) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  int size;
+  MPI_Comm_size(comm, &size);
+  *g = NULL;
+  ER_CALL(er_generate(comm, o));
+  if (size > 1) ER_CALL(er_partition(comm, o->out, size, ER_PART_METIS, 1, NULL));
+  ER_CALL(er_h5_open(comm, o->out, 0, &fid));
+  err = er_dgraph_create(comm, fid, NULL, 1, g);
+  er_h5_close(&fid);
+cleanup:
+  return err;
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "erase/core.h"
+#include "erase/dataset.h"
+#include "erase/graph.h"
 
 /* Collective on comm; every rank passes the same full arrays. Writes path (through a
  * temporary name, renamed when complete) with /graph/indptr (n+1), /graph/indices
@@ -34,5 +36,9 @@ void er_test_grid_graph(int64_t rows, int64_t cols, int64_t **indptr, int64_t **
 #define ER_TEST_STREAM_GRAPH 1000u
 void er_test_random_graph(int64_t n, int64_t m, uint64_t seed, int64_t **indptr,
                           int64_t **indices);
+
+/* Collective: er_generate(o) (o->out is the path), a METIS partition for the communicator's
+ * size when it has more than one rank, then this rank's er_dgraph with features. */
+er_err er_test_generated_graph(MPI_Comm comm, const er_generate_opts *o, er_dgraph **g);
 
 #endif

@@ -12,6 +12,7 @@
 #include "erase/loss.h"
 #include "erase/nn.h"
 #include "erase/partition.h"
+#include "fixture.h"
 #include "testutil.h"
 
 typedef struct {
@@ -40,13 +41,8 @@ int main(int argc, char **argv) {
   er_generate_opts o = {.nodes = 90, .avg_degree = 5, .classes = 3, .features = 7,
                         .homophily = 0.7, .feature_snr = 1.0, .train_per_class = 5,
                         .val = 10, .test = 10, .seed = 3, .out = path};
-  TEST_OK(er_generate(comm, &o));
-  if (size > 1) TEST_OK(er_partition(comm, path, size, ER_PART_METIS, 1, NULL));
-  hid_t fid;
   er_dgraph *g = NULL;
-  TEST_OK(er_h5_open(comm, path, 0, &fid));
-  TEST_OK(er_dgraph_create(comm, fid, NULL, 1, &g));
-  er_h5_close(&fid);
+  TEST_OK(er_test_generated_graph(comm, &o, &g));
   int64_t n = g->n_own, F = g->F;
   double *x = malloc((size_t)(n * F) * sizeof(double));
   for (int64_t k = 0; k < n * F; ++k) x[k] = g->x[k];

@@ -154,6 +154,16 @@ cleanup:
   return err;
 }
 
+/* [lo, hi) must lie in [0, n_tot). */
+static er_err gat_check_range(int64_t lo, int64_t hi, int64_t n_tot, const char *what) {
+  er_err err = ER_OK;
+  ER_CHECK(0 <= lo && lo <= hi && hi <= n_tot, ER_ERR_INPUT,
+           "gat %s: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")", what, lo, hi,
+           n_tot);
+cleanup:
+  return err;
+}
+
 static er_err gat_check_rows(const er_lidx *rows, int64_t n_rows, int64_t n_own) {
   er_err err = ER_OK;
   ER_CHECK(n_rows >= 0 && (rows != NULL || n_rows <= n_own), ER_ERR_INPUT,
@@ -173,9 +183,7 @@ er_err ER_T(er_gat_scores)(gat_cache *c, const REAL *h, const REAL *a_src, const
                            int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CALL(gat_check_call(c, g, H, C));
-  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
-           "gat scores: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")", lo, hi,
-           g->n_tot);
+  ER_CALL(gat_check_range(lo, hi, g->n_tot, "scores"));
   const int64_t HC = (int64_t)H * C;
   for (int64_t j = lo; j < hi; j++) {
     const REAL *hj = h + j * HC;
@@ -301,9 +309,7 @@ er_err ER_T(er_gat_backward_gather)(REAL *dh, const REAL *dout, const REAL *h, g
                                     int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CALL(gat_check_call(c, g, H, C));
-  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
-           "gat backward gather: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")",
-           lo, hi, g->n_tot);
+  ER_CALL(gat_check_range(lo, hi, g->n_tot, "backward gather"));
   const int64_t HC = (int64_t)H * C;
   const int64_t *tp = c->tindptr, *ts = c->tslot;
   const er_lidx *ti = c->tsrc;
@@ -388,9 +394,7 @@ er_err ER_T(er_gat_backward_sources)(REAL *dh, REAL *da_src, const REAL *h, cons
                                      int H, int C) {
   er_err err = ER_OK;
   ER_CALL(gat_check_call(c, g, H, C));
-  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
-           "gat backward sources: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")",
-           lo, hi, g->n_tot);
+  ER_CALL(gat_check_range(lo, hi, g->n_tot, "backward sources"));
   const int64_t HC = (int64_t)H * C;
   double *acc = c->acc;
   memset(acc, 0, (size_t)HC * sizeof(double));
