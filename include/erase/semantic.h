@@ -13,7 +13,9 @@ er_err er_semantic_create(er_dgraph *g, int K, int d, const double *Yden, double
                           double beta, int T, er_semantic **s);
 void er_semantic_destroy(er_semantic **s);
 
-/* Collective. Z (n_own, d) -> L (n_own) in [0, K). comm_s accumulates seconds in MPI. */
+/* Collective. Z (n_own, d) -> L (n_own) in [0, K). comm_s accumulates the seconds of the
+ * prototype Allreduce; the propagation's halo waits are in the halo's statistics (the caller
+ * counts those for the whole epoch). */
 er_err er_semantic_labels(er_semantic *s, const float *Z, int32_t *L, double *comm_s);
 
 /* Serial reference over the whole graph (tests). Z (n, d) double, Yden (n, K), is_train (n). */
