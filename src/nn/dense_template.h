@@ -166,28 +166,29 @@ static inline void dropout_apply_row(REAL *y, const REAL *x, uint64_t seed, int6
   }
 }
 
-er_err ER_T(er_dropout_forward)(REAL *y, const REAL *x, uint64_t seed, int64_t step,
-                                const int64_t *gid, double p, int64_t n, int64_t F) {
+/* y = mask(x) (accumulate 0) or y += mask(x) (accumulate 1), row by row: forward and backward
+ * are the same masked, scaled copy. */
+static er_err ER_T(dropout_rows)(REAL *y, const REAL *x, uint64_t seed, int64_t step,
+                                 const int64_t *gid, double p, int64_t n, int64_t F,
+                                 int accumulate) {
   er_err err = ER_OK;
   ER_CALL(dropout_check(gid, step, p, n, F));
   REAL scale = (REAL)(1.0 / (1.0 - p));
   for (int64_t i = 0; i < n; i++)
     dropout_apply_row(y + i * F, x + i * F, seed, step, gid[i], er_dropout_threshold(p), scale,
-                      F, 0);
+                      F, accumulate);
 cleanup:
   return err;
 }
 
+er_err ER_T(er_dropout_forward)(REAL *y, const REAL *x, uint64_t seed, int64_t step,
+                                const int64_t *gid, double p, int64_t n, int64_t F) {
+  return ER_T(dropout_rows)(y, x, seed, step, gid, p, n, F, 0);
+}
+
 er_err ER_T(er_dropout_backward)(REAL *dx, const REAL *dy, uint64_t seed, int64_t step,
                                  const int64_t *gid, double p, int64_t n, int64_t F) {
-  er_err err = ER_OK;
-  ER_CALL(dropout_check(gid, step, p, n, F));
-  REAL scale = (REAL)(1.0 / (1.0 - p));
-  for (int64_t i = 0; i < n; i++)
-    dropout_apply_row(dx + i * F, dy + i * F, seed, step, gid[i], er_dropout_threshold(p), scale,
-                      F, 1);
-cleanup:
-  return err;
+  return ER_T(dropout_rows)(dx, dy, seed, step, gid, p, n, F, 1);
 }
 
 /* ------------------------------------------------------------------------------------------ */
