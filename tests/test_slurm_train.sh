@@ -176,8 +176,11 @@ done
 [ "$(slurm_job_field "$limit" JobState)" = PENDING ] ||
   fail "job $limit not requeued: $(scontrol -o show job "$limit") $(cat "erase-train-$limit.out")"
 check_ckpt runs/limit.ckpt.h5
-# A requeued job is held ~2 min (BeginTime); start it now.
-scontrol update JobId="$limit" StartTime=now
+# A requeued job is held ~2 min (BeginTime); shorten the hold to a few seconds. Not to `now`:
+# slurmd revokes the old allocation's credential at the requeue and treats a credential made
+# in that same second as revoked too, so a restart within the second is killed as
+# "non-startable batch job: Job credential revoked" (seen in CI).
+scontrol update JobId="$limit" StartTime=now+5
 ok "time-limit warning (USR1 to the batch shell): checkpoint and self-requeue"
 
 # 3c. `scancel --full --signal=TERM` also signals srun, which SIGKILLs the ranks: no final
