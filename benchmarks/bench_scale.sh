@@ -132,7 +132,9 @@ for n in sizes:
     ghosts, edges_local = rows[n]["ge"]  # directed local edges summed over ranks = 2E
     F, H1, d = 128, 256, 512
     flops = (3 * 2 * n * F * H1 + 4 * 2 * n * H1 * d + n * d * d + 2 * n * d * d)
-    gb = 4 * (edges_local + n) * (H1 + d) * 4  # 4 passes of one h row per edge and self loop
+    # 4 passes (forward, evaluation forward, backward gather, backward rows) of one hidden-wide
+    # row per edge and self loop in each layer (layer 2 aggregates its 256-wide input)
+    gb = 4 * (edges_local + n) * (H1 + H1) * 4
     floor = flops / (P * gfs) + gb / (P * gbs)
     meas = rows[n]["ph"]["epoch"]
     print(f"| {n} | {flops / 1e12:.2f} | {gb / 1e9:.1f} | {floor:.2f} | {meas:.2f} | {meas / floor:.1f}x |")

@@ -74,10 +74,11 @@ static er_err estimate_root(const char *data, int P, const char *partition, int6
   printf("  writing --out: - %.0f B per resident row (backward scratch freed) + %.0f B per owned "
          "node (embedding redistribution and parallel write); the peak is the larger phase\n",
          m.out_release_per_row, m.out_per_node);
-  /* halo rows received per epoch: forward of h1 and h2 in the training and the evaluation
-   * forward, reverse of dh2 and dh1, and T semantic-propagation steps of K doubles; every ghost
-   * row crosses once per exchange, which is also the lower bound for that exchange */
-  double halo_row = 2.0 * 4 * (hidden + embed) + 4.0 * (hidden + embed) + 5.0 * 8 * meta.num_classes;
+  /* halo rows received per epoch: forward of h1 and a1 (layer 2 aggregates its hidden-wide
+   * input) in the training and the evaluation forward, reverse of both layers' dh, and T
+   * semantic-propagation steps of K doubles; every ghost row crosses once per exchange, which
+   * is also the lower bound for that exchange */
+  double halo_row = 2.0 * 4 * (2 * hidden) + 4.0 * (2 * hidden) + 5.0 * 8 * meta.num_classes;
   double hmax = 0, hsum = 0;
   for (int p = 0; p < P; ++p) {
     double h = halo_row * (double)ghosts[p];

@@ -2,7 +2,15 @@
  * double (gradient checks): dropout -> GAT(H heads) -> LeakyReLU(0.01) -> L1 -> GAT(1 head, d)
  * -> L1 -> ReLU, wiring the rank-local kernels of nn.h to the halo. Owns the parameter and
  * gradient slabs and every activation buffer; allocates nothing per step. Included by
- * encoder_f.c / encoder_d.c with REAL, ER_NN_SUFFIX, ER_MPI_REAL and ER_ENC_SPARSE defined. */
+ * encoder_f.c / encoder_d.c with REAL, ER_NN_SUFFIX, ER_MPI_REAL and ER_ENC_SPARSE defined.
+ *
+ * Layer 2 has one head, so its transform commutes with the aggregation:
+ *   o2_i = sum_j alpha_ij (a1_j W2) + b2 = (sum_j alpha_ij a1_j) W2 + b2 = u2_i W2 + b2,
+ *   a_src2 . (a1_j W2) = a1_j . (W2 a_src2) = a1_j . vs2  (likewise vd2 = W2 a_dst2),
+ * so the attention, the halo and the backward gather run on the `hidden`-wide a1 (256) instead
+ * of the `embed`-wide a1 W2 (512): half the bytes per edge and per ghost row. The backward
+ * carries dvs2, dvd2 back to W2, a_src2 and a_dst2 (dW2 += dvs2 a_src2^T + dvd2 a_dst2^T,
+ * da_src2 += W2^T dvs2). The whole-model gradient check covers it. */
 
 struct ER_T(er_encoder) {
   er_dgraph *g;
@@ -20,16 +28,20 @@ struct ER_T(er_encoder) {
   /* activations */
   REAL *xd;            /* (n_own, F) dropout output */
   const REAL *xin;     /* xd or x0: input of layer 1 in the last forward */
-  REAL *h1, *o1, *a1;  /* (n_tot, hidden), (n_own, hidden) x2 */
+  REAL *h1, *o1;       /* (n_tot, hidden), (n_own, hidden) */
+  REAL *a1;            /* (n_tot, hidden): layer-2 input, ghost rows by halo */
   REAL *n1;            /* (n_own) L1 norms */
-  REAL *h2, *o2, *zl;  /* (n_tot, embed), (n_own, embed) x2; zl holds Z = ReLU(L1(o2)) */
+  REAL *u2;            /* (n_own, hidden): attention-weighted sums of a1 */
+  REAL *o2, *zl;       /* (n_own, embed) x2: o2 = u2 W2 + b2; zl holds Z = ReLU(L1(o2)) */
   REAL *n2;            /* (n_own) */
+  REAL *v2;            /* (4, hidden): vs2 = W2 a_src2, vd2 = W2 a_dst2, their gradients */
+  double *bacc;        /* (embed): db2 accumulator */
   /* backward scratch */
-  REAL *dh1, *d1;      /* (n_tot, hidden), (n_own, hidden) */
-  REAL *dh2;           /* (n_tot, max(embed, hidden)), also dh1 */
+  REAL *d1;            /* (n_own, hidden) */
+  REAL *dh;            /* (n_tot, hidden): d a1 of layer 2, then dh1 of layer 1 */
   ER_T(er_gat_cache) *c1, *c2;
   /* evaluation on a row subset (er_encoder_eval_rows): owned rows in row_order order, interior
-   * ones first; sub2 = rows whose Z is wanted, sub1 = rows whose layer-1 output (and h2) the
+   * ones first; sub2 = rows whose Z is wanted, sub1 = rows whose layer-1 output a1 the
    * sub2 rows of any rank read. NULL when no subset is planned. */
   er_lidx *sub1, *sub2;
   int64_t n_sub1, n_sub1_int, n_sub2, n_sub2_int;
@@ -82,18 +94,19 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
 #endif
   if (!e->sparse) ER_MALLOC(e->xd, no * L->F);
   ER_CALLOC(e->h1, nt * hidden);
-  ER_MALLOC(e->a1, no * hidden);
+  ER_CALLOC(e->a1, nt * hidden);
   ER_MALLOC(e->n1, no);
-  ER_CALLOC(e->h2, nt * embed);
+  ER_MALLOC(e->u2, no * hidden);
   ER_MALLOC(e->o2, no * embed);
   ER_MALLOC(e->zl, no * embed);
   ER_MALLOC(e->n2, no);
+  ER_CALLOC(e->v2, 4 * hidden);
+  ER_MALLOC(e->bacc, embed);
   ER_MALLOC(e->d1, no * hidden);
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
-  ER_MALLOC(e->dh2, nt * (embed > hidden ? embed : hidden)); /* also serves as dh1 */
-  e->dh1 = e->dh2; /* dh2 is dead once layer 2's backward has produced d1 */
+  ER_MALLOC(e->dh, nt * hidden);
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
-  ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)embed, &e->c2));
+  ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)hidden, &e->c2));
   *out = e;
   e = NULL;
 cleanup:
@@ -105,8 +118,8 @@ void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
   if (!pe || !*pe) return;
   ER_T(er_encoder) *e = *pe;
   free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->a1);
-  free(e->n1), free(e->h2), free(e->o2), free(e->zl), free(e->n2);
-  free(e->d1), free(e->dh2), free(e->sub1), free(e->sub2);
+  free(e->n1), free(e->u2), free(e->o2), free(e->zl), free(e->n2), free(e->v2), free(e->bacc);
+  free(e->d1), free(e->dh), free(e->sub1), free(e->sub2);
 #if ER_ENC_SPARSE
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
@@ -149,6 +162,75 @@ static void ER_T(relu_l1_backward)(REAL *out, const REAL *dZ, const REAL *Z, con
     REAL inv = (REAL)(1.0 / norm[i]), dt = (REAL)dot;
     for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (g[k] - dt) * inv : dt * inv;
   }
+}
+
+/* Fused backward of a = L1(LeakyReLU_slope(o)) from a alone: dL/dy = (da - sign(a) (da . a)) / s
+ * (er_l1norm_backward), then times slope where a <= 0 (o shares a's sign). out must not alias
+ * da. Equals er_l1norm_backward followed by er_leakyrelu_backward. */
+static void ER_T(lrelu_l1_backward)(REAL *out, const REAL *da, const REAL *a, const REAL *norm,
+                                    REAL slope, int64_t n, int64_t d) {
+  for (int64_t i = 0; i < n; ++i) {
+    const REAL *y = a + i * d, *g = da + i * d;
+    REAL *o = out + i * d;
+    if (!((double)norm[i] >= ER_L1_EPS)) {
+      REAL inv = (REAL)(1.0 / ER_L1_EPS);
+      for (int64_t k = 0; k < d; ++k) o[k] = (y[k] > 0 ? 1 : slope) * g[k] * inv;
+      continue;
+    }
+    double dot;
+    ER_SUM8(dot, d, k, (double)g[k] * y[k]);
+    REAL inv = (REAL)(1.0 / (double)norm[i]), dt = (REAL)dot;
+    for (int64_t k = 0; k < d; ++k) {
+      REAL sg = y[k] > 0 ? (REAL)1 : (y[k] < 0 ? (REAL)-1 : (REAL)0);
+      REAL v = (g[k] - sg * dt) * inv;
+      o[k] = y[k] > 0 ? v : slope * v;
+    }
+  }
+}
+
+/* vs2 = W2 a_src2, vd2 = W2 a_dst2 (hidden each; W2 is hidden x embed, row-major) */
+static void ER_T(fold_scores)(ER_T(er_encoder) *e) {
+  const er_encoder_layout *L = &e->L;
+  const REAL *p = e->params, *W = p + L->W2, *as = p + L->as2, *ad = p + L->ad2;
+  int64_t hid = L->hidden, d = L->embed;
+  for (int64_t r = 0; r < hid; ++r) {
+    double s, t;
+    ER_SUM8(s, d, c, (double)W[r * d + c] * as[c]);
+    ER_SUM8(t, d, c, (double)W[r * d + c] * ad[c]);
+    e->v2[r] = (REAL)s, e->v2[hid + r] = (REAL)t;
+  }
+}
+
+/* o2 rows = u2 rows W2 + b2, for the owned rows rows[0..n) (all owned rows when rows == NULL),
+ * through gathered chunks in the scratch tin/tout of cap rows (rows != NULL only). */
+static er_err ER_T(transform2)(ER_T(er_encoder) *e, const er_lidx *rows, int64_t n) {
+  er_err err = ER_OK;
+  const er_encoder_layout *L = &e->L;
+  const REAL *p = e->params, *b = p + L->b2;
+  int64_t hid = L->hidden, d = L->embed;
+  if (!rows) {
+    ER_CALL(ER_T(er_linear_forward)(e->o2, e->u2, p + L->W2, n, hid, d));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t k = 0; k < d; ++k) e->o2[i * d + k] += b[k];
+    goto cleanup;
+  }
+  /* chunks through the (idle) backward scratch dh: n_tot x hidden >= cap x (hidden + embed) */
+  int64_t cap = e->n_tot * hid / (hid + d);
+  if (cap > 4096) cap = 4096;
+  if (cap < 1) cap = 1;
+  REAL *tin = e->dh, *tout = e->dh + cap * hid;
+  for (int64_t s = 0; s < n; s += cap) {
+    int64_t nr = n - s < cap ? n - s : cap;
+    for (int64_t r = 0; r < nr; ++r)
+      memcpy(tin + r * hid, e->u2 + (int64_t)rows[s + r] * hid, (size_t)hid * sizeof(REAL));
+    ER_CALL(ER_T(er_linear_forward)(tout, tin, p + L->W2, nr, hid, d));
+    for (int64_t r = 0; r < nr; ++r) {
+      REAL *o = e->o2 + (int64_t)rows[s + r] * d;
+      for (int64_t k = 0; k < d; ++k) o[k] = tout[r * d + k] + b[k];
+    }
+  }
+cleanup:
+  return err;
 }
 
 /* GAT forward at the owned rows rows[0..n) (the first n_int of them interior) with the halo of
@@ -227,8 +309,8 @@ er_err ER_T(er_encoder_eval_rows)(ER_T(er_encoder) *e, const uint8_t *want, doub
   err = f1 && f2 ? ER_OK : ER_ERROR(ER_ERR_MEM, "out of memory planning the evaluation rows");
   ER_CALL(er_agree(e->g->comm, err));
   for (int64_t i = 0; i < e->n_own; ++i) f2[i] = want[i] != 0;
-  /* f1: rows whose layer-1 output (and h2) a wanted row's layer-2 aggregation reads */
-  ER_CALL(ER_T(mark_neighbours)(e, e->dh2, f2, f1));
+  /* f1: rows whose layer-1 output a1 a wanted row's layer-2 aggregation reads */
+  ER_CALL(ER_T(mark_neighbours)(e, e->dh, f2, f1));
   for (int64_t i = 0; i < e->n_own; ++i) cnt[0] += f1[i];
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 2, MPI_INT64_T, MPI_SUM, e->g->comm));
   if ((double)cnt[0] <= max_fraction * (double)cnt[1]) {
@@ -248,9 +330,10 @@ cleanup:
 }
 
 /* Evaluation forward (no dropout) at the planned rows: layer 1's linear part everywhere (cheap,
- * and its halo needs it), GAT-1, activations and h2 = a1 W2 only at sub1, GAT-2 and the output
- * activations only at sub2. Other rows of every buffer keep stale values that no planned row
- * reads. Each computed row is what the full forward computes there (up to BLAS blocking). */
+ * and its halo needs it), GAT-1 and its activations only at sub1, layer 2 (aggregation,
+ * transform, output activations) only at sub2. Other rows of every buffer keep stale values
+ * that no planned row reads. Each computed row is what the full forward computes there (up to
+ * BLAS blocking). */
 static er_err ER_T(forward_rows)(ER_T(er_encoder) *e) {
   er_err err = ER_OK;
   er_encoder_layout *L = &e->L;
@@ -263,20 +346,10 @@ static er_err ER_T(forward_rows)(ER_T(er_encoder) *e) {
     ER_T(er_leakyrelu_forward)(e->a1 + i * hid, e->o1 + i * hid, (REAL)0.01, hid);
     ER_T(er_l1norm_forward)(e->a1 + i * hid, e->n1 + i, e->a1 + i * hid, 1, hid);
   }
-  /* h2 rows through gathered chunks in the (idle) backward scratch dh2 */
-  int64_t wide = d > hid ? d : hid, cap = e->n_tot * wide / (hid + d);
-  if (cap > 4096) cap = 4096;
-  REAL *tin = e->dh2, *tout = e->dh2 + cap * hid;
-  for (int64_t s = 0; s < e->n_sub1; s += cap) {
-    int64_t nr = e->n_sub1 - s < cap ? e->n_sub1 - s : cap;
-    for (int64_t r = 0; r < nr; ++r)
-      memcpy(tin + r * hid, e->a1 + (int64_t)e->sub1[s + r] * hid, (size_t)hid * sizeof(REAL));
-    ER_CALL(ER_T(er_linear_forward)(tout, tin, p + L->W2, nr, hid, d));
-    for (int64_t r = 0; r < nr; ++r)
-      memcpy(e->h2 + (int64_t)e->sub1[s + r] * d, tout + r * d, (size_t)d * sizeof(REAL));
-  }
-  ER_CALL(ER_T(gat_forward_rows)(e, e->o2, e->c2, e->h2, p + L->as2, p + L->ad2, p + L->b2, 1,
-                                 (int)d, e->sub2, e->n_sub2, e->n_sub2_int));
+  ER_T(fold_scores)(e);
+  ER_CALL(ER_T(gat_forward_rows)(e, e->u2, e->c2, e->a1, e->v2, e->v2 + hid, NULL, 1, (int)hid,
+                                 e->sub2, e->n_sub2, e->n_sub2_int));
+  ER_CALL(ER_T(transform2)(e, e->sub2, e->n_sub2));
   for (int64_t r = 0; r < e->n_sub2; ++r) {
     int64_t i = e->sub2[r];
     ER_T(er_l1norm_forward)(e->zl + i * d, e->n2 + i, e->o2 + i * d, 1, d);
@@ -340,9 +413,11 @@ er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, i
   ER_CALL(ER_T(gat_forward)(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1, (int)H, (int)C1));
   ER_T(er_leakyrelu_forward)(e->a1, e->o1, (REAL)0.01, n * L->hidden);
   ER_T(er_l1norm_forward)(e->a1, e->n1, e->a1, n, L->hidden);
-  //---- layer 2 ----
-  ER_CALL(ER_T(er_linear_forward)(e->h2, e->a1, p + L->W2, n, L->hidden, L->embed));
-  ER_CALL(ER_T(gat_forward)(e, e->o2, e->c2, e->h2, p + L->as2, p + L->ad2, p + L->b2, 1, (int)L->embed));
+  //---- layer 2: aggregate a1 with the folded attention vectors, then transform ----
+  ER_T(fold_scores)(e);
+  ER_CALL(ER_T(gat_forward)(e, e->u2, e->c2, e->a1, e->v2, e->v2 + L->hidden, NULL, 1,
+                            (int)L->hidden));
+  ER_CALL(ER_T(transform2)(e, NULL, n));
   ER_T(er_l1norm_forward)(e->zl, e->n2, e->o2, n, L->embed);
   ER_T(er_relu_forward)(e->zl, e->zl, n * L->embed); /* Z = ReLU(zl) in place */
   *Z = e->zl;
@@ -351,40 +426,53 @@ cleanup:
 }
 
 void ER_T(er_encoder_release_backward)(ER_T(er_encoder) *e) {
-  free(e->dh2);
-  e->dh2 = e->dh1 = NULL;
-  free(e->sub1), free(e->sub2); /* the subset forward borrows dh2 as scratch */
+  free(e->dh);
+  e->dh = NULL;
+  free(e->sub1), free(e->sub2); /* the subset forward borrows dh as scratch */
   e->sub1 = e->sub2 = NULL;
 }
 
 er_err ER_T(er_encoder_backward)(ER_T(er_encoder) *e, const REAL *dZ) {
   er_err err = ER_OK;
-  ER_CHECK(e->dh2 != NULL, ER_ERR_INTERNAL, "encoder backward after its scratch was released");
+  ER_CHECK(e->dh != NULL, ER_ERR_INTERNAL, "encoder backward after its scratch was released");
   er_encoder_layout *L = &e->L;
   const REAL *p = e->params;
   REAL *gr = e->grads;
-  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads, d = L->embed;
+  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads, d = L->embed, hid = L->hidden;
   //---- layer 2 ----
   /* dL/do2 into o2 (which may hold dZ itself) through ReLU and the row L1 normalization */
   ER_T(relu_l1_backward)(e->o2, dZ, e->zl, e->n2, n, d);
-  ER_CALL(ER_T(gat_backward)(e, e->dh2, gr + L->as2, gr + L->ad2, gr + L->b2, e->o2, e->h2,
-                       p + L->as2, p + L->ad2, e->c2, 1, (int)d));
-  memset(e->d1, 0, (size_t)n * L->hidden * sizeof(REAL));
-  ER_CALL(ER_T(er_linear_backward)(e->d1, gr + L->W2, e->dh2, e->a1, p + L->W2, n, L->hidden, d));
+  /* db2: column sums of do2, in double */
+  memset(e->bacc, 0, (size_t)d * sizeof(double));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < d; ++k) e->bacc[k] += e->o2[i * d + k];
+  for (int64_t k = 0; k < d; ++k) gr[L->b2 + k] += (REAL)e->bacc[k];
+  /* dW2 += u2^T do2, du2 = do2 W2^T (into d1) */
+  memset(e->d1, 0, (size_t)n * hid * sizeof(REAL));
+  ER_CALL(ER_T(er_linear_backward)(e->d1, gr + L->W2, e->o2, e->u2, p + L->W2, n, hid, d));
+  REAL *dvs = e->v2 + 2 * hid, *dvd = e->v2 + 3 * hid;
+  memset(dvs, 0, (size_t)(2 * hid) * sizeof(REAL));
+  ER_CALL(ER_T(gat_backward)(e, e->dh, dvs, dvd, NULL, e->d1, e->a1, e->v2, e->v2 + hid, e->c2,
+                             1, (int)hid));
+  /* vs2 = W2 a_src2: dW2 += dvs2 a_src2^T, da_src2 += W2^T dvs2 (likewise for a_dst2) */
+  for (int64_t r = 0; r < hid; ++r) {
+    const REAL *w = p + L->W2 + r * d;
+    REAL *gw = gr + L->W2 + r * d, s = dvs[r], t = dvd[r];
+    for (int64_t k = 0; k < d; ++k) {
+      gw[k] += s * p[L->as2 + k] + t * p[L->ad2 + k];
+      gr[L->as2 + k] += s * w[k];
+      gr[L->ad2 + k] += t * w[k];
+    }
+  }
   //---- layer 1 ----
-  /* d1 = dL/da1 -> dL/d(leaky out) into scratch, then through LeakyReLU into o1's gradient */
-  REAL *dl = e->dh1; /* (n_own, hidden) fits in dh1 (n_tot, hidden) before its own use */
-  memset(dl, 0, (size_t)n * L->hidden * sizeof(REAL));
-  ER_T(er_l1norm_backward)(dl, e->d1, e->a1, e->n1, n, L->hidden);
-  memset(e->d1, 0, (size_t)n * L->hidden * sizeof(REAL));
-  /* the LeakyReLU input o1 shares its sign with a1 = L1(LeakyReLU(o1)): a1 stands in */
-  ER_T(er_leakyrelu_backward)(e->d1, dl, e->a1, (REAL)0.01, n * L->hidden);
-  ER_CALL(ER_T(gat_backward)(e, e->dh1, gr + L->as1, gr + L->ad1, gr + L->b1, e->d1, e->h1,
+  /* dh's owned rows = dL/da1 -> through L1 and LeakyReLU (a1 shares o1's sign) into d1 */
+  ER_T(lrelu_l1_backward)(e->d1, e->dh, e->a1, e->n1, (REAL)0.01, n, hid);
+  ER_CALL(ER_T(gat_backward)(e, e->dh, gr + L->as1, gr + L->ad1, gr + L->b1, e->d1, e->h1,
                        p + L->as1, p + L->ad1, e->c1, (int)H, (int)C1));
 #if ER_ENC_SPARSE
-  if (e->sparse) er_spmm_backward_w(gr + L->W1, e->xsin, e->dh1, L->hidden);
+  if (e->sparse) er_spmm_backward_w(gr + L->W1, e->xsin, e->dh, L->hidden);
 #endif
-  if (!e->sparse) ER_CALL(ER_T(er_linear_backward)(NULL, gr + L->W1, e->dh1, e->xin, p + L->W1, n, L->F, L->hidden));
+  if (!e->sparse) ER_CALL(ER_T(er_linear_backward)(NULL, gr + L->W1, e->dh, e->xin, p + L->W1, n, L->F, L->hidden));
 cleanup:
   return err;
 }

@@ -9,28 +9,29 @@
 
 void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
   double F = (double)s->F, K = (double)s->K, Hd = (double)s->hidden, H = (double)s->heads;
-  double d = (double)s->embed, wide = d > Hd ? d : Hd;
+  double d = (double)s->embed;
   /* owned rows: dgraph (gid, indptr, labels, split, row_order), trainer (normalized features,
-   * noisy, L, probe labels, predictions), encoder (a1, n1, o2, zl (= Z), n2, d1, dropout input
+   * noisy, L, probe labels, predictions), encoder (u2, n1, o2, zl (= Z), n2, d1, dropout input
    * when dense), GAT caches (s_dst, self-loop attention and its dal), semantic (dots,
    * den_class), propagation scratch (py, allocated once in semantic.c), evaluation row lists
    * (labelled rows in train.c, the encoder's two subset lists: at most 3 x 4 B) */
   m->per_node = 8 + 8 + 4 + 1 + 4 + 4 * F + 4 * 4 + (s->sparse_input ? 0 : 4 * F) + 4 * Hd +
                 4 + 2 * 4 * d + 4 + 4 * Hd + 4 * (H + 1) + 2 * 4 * (H + 1) + 4 * K + 4 +
                 8 * K + 3 * 4;
-  /* every resident row (owned and ghost): h1, h2, dh2 (also dh1), Y_den, semantic Y and work,
-   * GAT s_src, ds_src and the transposed-list row pointers of both layers */
-  m->per_row = 4 * Hd + 4 * d + 4 * wide + 3 * 8 * K + 2 * 4 * (H + 1) + 2 * 8;
+  /* every resident row (owned and ghost): h1, a1, dh (both layers' input gradient), Y_den,
+   * semantic Y and work, GAT s_src, ds_src and the transposed-list row pointers of both layers */
+  m->per_row = 3 * 4 * Hd + 3 * 8 * K + 2 * 4 * (H + 1) + 2 * 8;
   m->per_ghost = 8 + 4; /* gid, owner */
   /* local column id; per GAT layer: attention and its gradient dal per slot, the transposed
    * edge list (target row int32, slot int64) */
   m->per_edge = 4 + 2 * 4 * (H + 1) + 2 * (4 + 8);
-  m->per_send = 4 * wide;        /* halo packing buffer at the widest exchange */
+  /* halo packing buffer at the widest exchange (both GAT layers exchange hidden-wide rows) */
+  m->per_send = 4 * Hd > 8 * K ? 4 * Hd : 8 * K;
   m->per_feat_nnz = s->sparse_input ? 2 * (4 + 4) : 0; /* CSR input and its dropout copy */
-  /* output phase (train.c, output.c): dh2 freed; the embedding block, the redistribution's
+  /* output phase (train.c, output.c): dh freed; the embedding block, the redistribution's
    * send buffer and the parallel-HDF5/MPI-IO collective buffer, each (rows x d) floats, measured
-   * on the 1M graph at 2 ranks (peak 10564 MiB = training - dh2 + 3.1 x rows x d x 4 B) */
-  m->out_release_per_row = 4 * wide;
+   * on the 1M graph at 2 ranks (peak 10564 MiB = training - dh + 3.1 x rows x d x 4 B) */
+  m->out_release_per_row = 4 * Hd;
   m->out_per_node = 3 * 4 * d;
   double params = F * Hd + 3 * Hd + Hd * d + 3 * d;
   /* params, grads, 3 Adam moments, best copy; MCR2 matrices (K+1 double + K float), chunks,
