@@ -61,7 +61,8 @@ PY
 # SIGUSR1 while training: checkpoint at the end of the epoch, exit status 75 on every rank
 rm -f "$T"/exit.*
 "$MPIEXEC" -n 2 sh -c '"$@"; echo $? > '"$T"'/exit.$OMPI_COMM_WORLD_RANK' sh "$ERASE_BIN" train \
-  --data "$T/g.h5" "${M[@]}" --epochs 100000 --checkpoint "$T/sig.h5" > "$T/sig.out" 2> "$T/sig.err" &
+  --data "$T/g.h5" "${M[@]}" --epochs 100000 --patience 100000 --checkpoint "$T/sig.h5" \
+  > "$T/sig.out" 2> "$T/sig.err" & # no early stop: the run must still be going at the signal
 pid=$!
 for i in $(seq 1 100); do grep -q "^train:" "$T/sig.out" 2>/dev/null && break; sleep 0.2; done
 sleep 1
