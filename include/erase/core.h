@@ -62,6 +62,8 @@ void er_error_clear(void);
   } while (0)
 /* Ask for transparent huge pages on a fresh large buffer (>= 4 MiB; src/core/mem.c). */
 void er_mem_advise(void *p, size_t bytes);
+/* Give the free pages of the heap back to the system (after large buffers were freed). */
+void er_mem_trim(void);
 #define ER_MALLOC(ptr, count)                                                                \
   do {                                                                                       \
     size_t n_ = (size_t)(count);                                                             \

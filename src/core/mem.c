@@ -4,6 +4,9 @@
 #define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <sys/mman.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "erase/core.h"
 
@@ -17,5 +20,16 @@ void er_mem_advise(void *p, size_t bytes) {
   if (b > a) (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
 #else
   (void)p, (void)bytes;
+#endif
+}
+
+/* Large buffers of a training rank come from the brk heap here (not from their own mappings:
+ * the MPI runtime's allocator settings keep glibc from mapping them), so free() alone does not
+ * lower the resident set unless the block sits at the top of the heap; malloc_trim(0) returns
+ * every free page inside the heap. Measured on the 300K graph: without it the backward scratch
+ * freed before the output phase (258 MB per rank) stayed resident. */
+void er_mem_trim(void) {
+#ifdef __GLIBC__
+  (void)malloc_trim(0);
 #endif
 }

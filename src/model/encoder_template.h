@@ -430,6 +430,7 @@ void ER_T(er_encoder_release_backward)(ER_T(er_encoder) *e) {
   e->dh = NULL;
   free(e->sub1), free(e->sub2); /* the subset forward borrows dh as scratch */
   e->sub1 = e->sub2 = NULL;
+  er_mem_trim();
 }
 
 er_err ER_T(er_encoder_backward)(ER_T(er_encoder) *e, const REAL *dZ) {
