@@ -16,14 +16,14 @@
 #include "testutil.h"
 
 static void check_case(er_dgraph *g, const float *x, const char *name, double max_fraction,
-                       int want_active) {
+                       int want_active, int64_t hidden, int64_t heads, int64_t d) {
   MPI_Comm comm = g->comm;
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  int64_t n = g->n_own, d = 24;
+  int64_t n = g->n_own;
   er_encoder_f *enc = NULL;
-  TEST_OK(er_encoder_create_f(g, x, 16, 4, d, 0.5, &enc));
+  TEST_OK(er_encoder_create_f(g, x, hidden, heads, d, 0.5, &enc));
   er_encoder_init_f(enc, 7);
   uint8_t *want = calloc((size_t)n + 1, 1);
   for (int64_t i = 0; i < n; ++i) want[i] = g->split[i] != 0;
@@ -82,11 +82,23 @@ int main(int argc, char **argv) {
   int64_t n = g->n_own, F = g->F;
   float *x = malloc((size_t)(n * F + 1) * sizeof(float));
   for (int64_t k = 0; k < n * F; ++k) x[k] = g->x[k] - 0.5f * (float)(k % 3); /* dense */
-  check_case(g, x, "dense", 0.5, 1);
-  check_case(g, x, "declined", 0.0, 0);
+  check_case(g, x, "dense", 0.5, 1, 16, 4, 24);
+  check_case(g, x, "declined", 0.0, 0, 16, 4, 24);
   /* keep one entry in ten, non-negative: the first layer runs sparse x dense */
   for (int64_t k = 0; k < n * F; ++k) x[k] = (k % 10 == 0) ? fabsf(g->x[k]) + 0.1f : 0.0f;
-  check_case(g, x, "sparse", 0.5, 1);
+  check_case(g, x, "sparse", 0.5, 1, 16, 4, 24);
+  free(x);
+  er_dgraph_destroy(&g);
+  /* 40 nodes, hidden 2, embed 128: a rank's n_tot x hidden scratch is smaller than one chunk
+   * row of the layer-2 transform (hidden + embed), which then runs row by row */
+  er_generate_opts t = {.nodes = 40, .avg_degree = 4, .classes = 2, .features = 6,
+                        .homophily = 0.7, .feature_snr = 1.0, .train_per_class = 3,
+                        .val = 4, .test = 4, .seed = 6, .out = path};
+  TEST_OK(er_test_generated_graph(comm, &t, &g));
+  n = g->n_own, F = g->F;
+  x = malloc((size_t)(n * F + 1) * sizeof(float));
+  for (int64_t k = 0; k < n * F; ++k) x[k] = g->x[k] - 0.5f * (float)(k % 3);
+  check_case(g, x, "tiny", 1.0, 1, 2, 1, 128);
   free(x);
   er_dgraph_destroy(&g);
   return er_test_finish("test_eval_rows");

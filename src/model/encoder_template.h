@@ -214,10 +214,18 @@ static er_err ER_T(transform2)(ER_T(er_encoder) *e, const er_lidx *rows, int64_t
       for (int64_t k = 0; k < d; ++k) e->o2[i * d + k] += b[k];
     goto cleanup;
   }
-  /* chunks through the (idle) backward scratch dh: n_tot x hidden >= cap x (hidden + embed) */
+  /* chunks through the (idle) backward scratch dh: n_tot x hidden >= cap x (hidden + embed);
+   * a rank too small for one chunk row transforms each row in place */
   int64_t cap = e->n_tot * hid / (hid + d);
   if (cap > 4096) cap = 4096;
-  if (cap < 1) cap = 1;
+  if (cap < 1) {
+    for (int64_t r = 0; r < n; ++r) {
+      REAL *o = e->o2 + (int64_t)rows[r] * d;
+      ER_CALL(ER_T(er_linear_forward)(o, e->u2 + (int64_t)rows[r] * hid, p + L->W2, 1, hid, d));
+      for (int64_t k = 0; k < d; ++k) o[k] += b[k];
+    }
+    goto cleanup;
+  }
   REAL *tin = e->dh, *tout = e->dh + cap * hid;
   for (int64_t s = 0; s < n; s += cap) {
     int64_t nr = n - s < cap ? n - s : cap;
