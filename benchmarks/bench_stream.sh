@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_stream.sh [MFLOATS] [REPS]: memory bandwidth of one process alone, then of each of two
 # processes running at once (what two ranks on this machine share), for a streaming triad and
-# random gathers of 256- and 512-float rows (the two GAT layers). Needs build/tests/bench_stream.
+# random gathers of 256- and 512-float rows (plain and with the kernels' prefetch 2 rows ahead).
+# Needs build/tests/bench_stream.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BENCH_STREAM:-$root/build/tests/bench_stream}
