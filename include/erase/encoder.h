@@ -47,8 +47,8 @@ er_err er_encoder_forward_f(er_encoder_f *enc, int train, uint64_t seed, int64_t
  * compute every row (*active = 0). Replaces any earlier plan. */
 er_err er_encoder_eval_rows_f(er_encoder_f *enc, const uint8_t *want, double max_fraction,
                               int *active);
-/* Frees the backward scratch (the largest buffer, n_tot x max(embed, hidden)) for a phase that
- * only runs full evaluation forwards (writing outputs); backward and ER_FWD_EVAL_ROWS
+/* Frees the backward scratch (n_tot x hidden: the input gradient of both layers) for a phase
+ * that only runs full evaluation forwards (writing outputs); backward and ER_FWD_EVAL_ROWS
  * forwards are no longer available (backward returns an error). */
 void er_encoder_release_backward_f(er_encoder_f *enc);
 /* Collective. dZ (n_own, embed); accumulates rank-local parameter gradients (the caller sums

@@ -21,10 +21,9 @@ typedef struct {
 } er_mem_model;
 
 void er_mem_model_make(const er_mem_shape *s, er_mem_model *m);
-/* Predicted peak bytes of one rank holding n rows, g ghosts, e CSR entries, s sent rows: the
- * larger of the training phase and the output-writing phase. */
-double er_mem_predict(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s);
-/* The two phases apart: training (every run) and writing --out (runs with outputs). */
+/* Predicted peak bytes of one rank holding n rows, g ghosts, e CSR entries, s sent rows, in
+ * the two phases: training (every run) and writing --out (runs with outputs); a run's peak is
+ * the larger of the two when it writes outputs. */
 void er_mem_predict_phases(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s,
                            double *train, double *out);
 

@@ -104,7 +104,9 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
   ER_MALLOC(e->bacc, embed);
   ER_MALLOC(e->d1, no * hidden);
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
-  ER_MALLOC(e->dh, nt * hidden);
+  /* dh also serves the subset transform as chunk scratch: at least one row of hidden + embed */
+  size_t chunk_row = (size_t)(hidden + embed);
+  ER_MALLOC(e->dh, nt * (size_t)hidden > chunk_row ? nt * (size_t)hidden : chunk_row);
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)hidden, &e->c2));
   *out = e;
@@ -214,18 +216,11 @@ static er_err ER_T(transform2)(ER_T(er_encoder) *e, const er_lidx *rows, int64_t
       for (int64_t k = 0; k < d; ++k) e->o2[i * d + k] += b[k];
     goto cleanup;
   }
-  /* chunks through the (idle) backward scratch dh: n_tot x hidden >= cap x (hidden + embed);
-   * a rank too small for one chunk row transforms each row in place */
+  /* chunks through the (idle) backward scratch dh, which holds max(n_tot x hidden, hidden +
+   * embed) values: cap x (hidden + embed) fits, with cap >= 1 */
   int64_t cap = e->n_tot * hid / (hid + d);
   if (cap > 4096) cap = 4096;
-  if (cap < 1) {
-    for (int64_t r = 0; r < n; ++r) {
-      REAL *o = e->o2 + (int64_t)rows[r] * d;
-      ER_CALL(ER_T(er_linear_forward)(o, e->u2 + (int64_t)rows[r] * hid, p + L->W2, 1, hid, d));
-      for (int64_t k = 0; k < d; ++k) o[k] += b[k];
-    }
-    goto cleanup;
-  }
+  if (cap < 1) cap = 1;
   REAL *tin = e->dh, *tout = e->dh + cap * hid;
   for (int64_t s = 0; s < n; s += cap) {
     int64_t nr = n - s < cap ? n - s : cap;

@@ -11,7 +11,7 @@
 #define GAT_SLOPE ((REAL)0.2) /* PyG GATConv negative_slope */
 
 struct ER_T(er_gat_cache) {
-  int64_t n_own, n_tot, nnz, max_deg;
+  int64_t n_own, n_tot, nnz;
   int H, C;
   REAL *alpha;  /* (n_own + nnz, H) softmax weights; slot of row i's self loop: indptr[i] + i */
   REAL *s_src;  /* (n_tot, H)  a_src[k] . h[j, k] */
@@ -92,17 +92,15 @@ void ER_T(er_gat_cache_destroy)(gat_cache **cache) {
 er_err ER_T(er_gat_cache_create)(const er_lgraph *g, int H, int C, gat_cache **cache) {
   er_err err = ER_OK;
   gat_cache *c = NULL;
-  int64_t max_deg = 0;
   ER_CHECK(cache != NULL, ER_ERR_INPUT, "gat cache: output handle is NULL");
   *cache = NULL;
   ER_CHECK(H >= 1 && C >= 1 && (int64_t)H * C <= INT_MAX, ER_ERR_INPUT,
            "gat: invalid heads %d / width %d", H, C);
-  ER_CALL(er_nn_lgraph_check(g, &max_deg));
+  ER_CALL(er_nn_lgraph_check(g, NULL));
   ER_CALLOC(c, 1);
   c->n_own = g->n_own;
   c->n_tot = g->n_tot;
   c->nnz = g->indptr[g->n_own];
-  c->max_deg = max_deg;
   c->H = H;
   c->C = C;
   ER_MALLOC(c->alpha, (size_t)(c->n_own + c->nnz) * (size_t)H);

@@ -30,7 +30,7 @@ void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
   m->per_feat_nnz = s->sparse_input ? 2 * (4 + 4) : 0; /* CSR input and its dropout copy */
   /* output phase (train.c, output.c): dh freed; the embedding block, the redistribution's
    * send buffer and the parallel-HDF5/MPI-IO collective buffer, each (rows x d) floats, measured
-   * on the 1M graph at 2 ranks (peak 10564 MiB = training - dh + 3.1 x rows x d x 4 B) */
+   * on the 1M graph at 2 ranks (benchmarks/RESULTS.md: 9405 MiB measured, 9290 predicted) */
   m->out_release_per_row = 4 * Hd;
   m->out_per_node = 3 * 4 * d;
   double params = F * Hd + 3 * Hd + Hd * d + 3 * d;
@@ -47,8 +47,3 @@ void er_mem_predict_phases(const er_mem_model *m, int64_t n, int64_t g, int64_t 
   *out = *train - m->out_release_per_row * (double)(n + g) + m->out_per_node * n;
 }
 
-double er_mem_predict(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s) {
-  double train, out;
-  er_mem_predict_phases(m, n, g, e, s, &train, &out);
-  return train > out ? train : out;
-}
