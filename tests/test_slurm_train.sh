@@ -3,7 +3,8 @@
 # (prepare.sbatch), training at 2 and 4 tasks, then interruptions that must resume to the
 # uninterrupted result bit-for-bit: `scancel --signal=TERM` (user stop, resubmit), the
 # time-limit warning (USR1 to the batch shell: checkpoint, self-requeue) and `scancel --full`
-# (srun kills the ranks; the periodic checkpoint resumes). Skips without Slurm.
+# (srun kills the ranks; the periodic checkpoint resumes); a step that exits 0 without writing
+# OUT is retried once and then fails the job. Skips without Slurm.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/slurm_lib.sh
@@ -33,6 +34,9 @@ for p in 2 4; do
   tr[$p]=$(DATA=data/g.h5 OUT=runs/r$p.h5 EPOCHS=5 EXTRA_ARGS=$small \
     slurm_submit -n "$p" -d "afterok:$prep" "$jobs/train.sbatch")
 done
+# `train --help` exits 0 and writes nothing: what srun reports when a step never launched
+noout=$(DATA=data/g.h5 OUT=runs/noout.h5 EPOCHS=5 EXTRA_ARGS=--help \
+  slurm_submit -n 1 -d "afterok:$prep" "$jobs/train.sbatch")
 slurm_expect "$bad" FAILED 30 || fail "job with a missing DATA did not fail"
 grep -q "train-job: error: DATA 'missing.h5' does not exist" "erase-train-$bad.out" ||
   fail "no DATA error line: $(cat "erase-train-$bad.out")"
@@ -68,6 +72,14 @@ with h5py.File(sys.argv[2], "r") as f:
 EOF
 done
 ok "prepare + train at 2 and 4 tasks: header, summary, JSON log, RUN.h5"
+
+slurm_expect "$noout" FAILED 60 || fail "job whose steps wrote no OUT did not fail"
+out=$(cat "erase-train-$noout.out")
+[ "$(grep -c "^train-job: + srun" <<<"$out")" = 2 ] || fail "the step was not retried once: $out"
+grep -q "^train-job: error: srun exited 0 twice without writing $PWD/runs/noout.h5" <<<"$out" ||
+  fail "no error line for the missing OUT: $out"
+! grep -q "^train-job: done" <<<"$out" || fail "a run without OUT was reported done: $out"
+ok "srun exiting 0 without OUT: retried once, then the job fails"
 
 # a finished run (OUT there, no checkpoint) is not trained again when resubmitted
 again=$(DATA=data/g.h5 OUT=runs/r2.h5 EPOCHS=5 EXTRA_ARGS=$small slurm_submit -n 2 "$jobs/train.sbatch")
