@@ -28,7 +28,6 @@ n_mat = 11                           # K + 1 matrices, K = 10
 def solve_time(P):                   # the batch split over the ranks, packed inverses allgathered
     return math.ceil(n_mat / P) * solve_one + n_mat * 512 * 513 / 2 * 8 / net_bw
 net_bw, net_lat = 12.5e9, 2e-6       # 100 Gb/s InfiniBand-class link, 2 us latency (stated)
-ghosts_p2 = 340_701
 halo_row = 6544                      # bytes per ghost row per epoch (estimate; read from the logs)
 params = 166_144
 ghost = {}
@@ -43,7 +42,7 @@ def ghosts_per_rank(P):
     if P in ghost: return ghost[P]
     Pm = max(ghost)
     return ghost[Pm] * (P / Pm) ** -0.6
-base_rows = N / 2 + ghosts_p2
+base_rows = N / 2 + ghosts_per_rank(2)
 compute_p2 = sum(phases.values()) - math.ceil(n_mat / 2) * solve_one
 rows = []
 for P in (2, 8, 16, 32, 64, 128, 256):
