@@ -42,9 +42,10 @@ struct ER_T(er_encoder) {
   ER_T(er_gat_cache) *c1, *c2;
   /* evaluation on a row subset (er_encoder_eval_rows): owned rows in row_order order, interior
    * ones first; sub2 = rows whose Z is wanted, sub1 = rows whose layer-1 output a1 the
-   * sub2 rows of any rank read. NULL when no subset is planned. */
-  er_lidx *sub1, *sub2;
-  int64_t n_sub1, n_sub1_int, n_sub2, n_sub2_int;
+   * sub2 rows of any rank read, sub0 = rows whose h1 = x W1 the sub1 rows of any rank read.
+   * NULL when no subset is planned. */
+  er_lidx *sub0, *sub1, *sub2;
+  int64_t n_sub0, n_sub0_int, n_sub1, n_sub1_int, n_sub2, n_sub2_int;
 };
 
 const er_encoder_layout *ER_T(er_encoder_layout)(const ER_T(er_encoder) *e) { return &e->L; }
@@ -104,8 +105,9 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
   ER_MALLOC(e->bacc, embed);
   ER_MALLOC(e->d1, no * hidden);
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
-  /* dh also serves the subset transform as chunk scratch: at least one row of hidden + embed */
-  size_t chunk_row = (size_t)(hidden + embed);
+  /* dh also serves the subset transforms as chunk scratch: at least one row of input + output
+   * (F + hidden in layer 1, hidden + embed in layer 2) */
+  size_t chunk_row = (size_t)(hidden + (embed > L->F ? embed : L->F));
   ER_MALLOC(e->dh, nt * (size_t)hidden > chunk_row ? nt * (size_t)hidden : chunk_row);
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
   ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)hidden, &e->c2));
@@ -121,7 +123,7 @@ void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
   ER_T(er_encoder) *e = *pe;
   free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->a1);
   free(e->n1), free(e->u2), free(e->o2), free(e->zl), free(e->n2), free(e->v2), free(e->bacc);
-  free(e->d1), free(e->dh), free(e->sub1), free(e->sub2);
+  free(e->d1), free(e->dh), free(e->sub0), free(e->sub1), free(e->sub2);
 #if ER_ENC_SPARSE
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
@@ -203,35 +205,41 @@ static void ER_T(fold_scores)(ER_T(er_encoder) *e) {
   }
 }
 
-/* o2 rows = u2 rows W2 + b2, for the owned rows rows[0..n) (all owned rows when rows == NULL),
- * through gathered chunks in the scratch tin/tout of cap rows (rows != NULL only). */
+/* out rows = in rows W (+ b when b != NULL) for the owned rows rows[0..n), through gathered
+ * chunks in the (idle) backward scratch dh, which holds max(n_tot x hidden, hidden +
+ * max(embed, F)) values: cap x (fin + fout) fits, with cap >= 1. */
+static er_err ER_T(linear_rows)(ER_T(er_encoder) *e, REAL *out, const REAL *in, const REAL *W,
+                                const REAL *b, int64_t fin, int64_t fout, const er_lidx *rows,
+                                int64_t n) {
+  er_err err = ER_OK;
+  int64_t cap = e->n_tot * e->L.hidden / (fin + fout);
+  if (cap > 4096) cap = 4096;
+  if (cap < 1) cap = 1;
+  REAL *tin = e->dh, *tout = e->dh + cap * fin;
+  for (int64_t s = 0; s < n; s += cap) {
+    int64_t nr = n - s < cap ? n - s : cap;
+    for (int64_t r = 0; r < nr; ++r)
+      memcpy(tin + r * fin, in + (int64_t)rows[s + r] * fin, (size_t)fin * sizeof(REAL));
+    ER_CALL(ER_T(er_linear_forward)(tout, tin, W, nr, fin, fout));
+    for (int64_t r = 0; r < nr; ++r) {
+      REAL *o = out + (int64_t)rows[s + r] * fout;
+      for (int64_t k = 0; k < fout; ++k) o[k] = tout[r * fout + k] + (b ? b[k] : 0);
+    }
+  }
+cleanup:
+  return err;
+}
+
+/* o2 rows = u2 rows W2 + b2, for the owned rows rows[0..n) (all owned rows when rows == NULL). */
 static er_err ER_T(transform2)(ER_T(er_encoder) *e, const er_lidx *rows, int64_t n) {
   er_err err = ER_OK;
   const er_encoder_layout *L = &e->L;
   const REAL *p = e->params, *b = p + L->b2;
   int64_t hid = L->hidden, d = L->embed;
-  if (!rows) {
-    ER_CALL(ER_T(er_linear_forward)(e->o2, e->u2, p + L->W2, n, hid, d));
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t k = 0; k < d; ++k) e->o2[i * d + k] += b[k];
-    goto cleanup;
-  }
-  /* chunks through the (idle) backward scratch dh, which holds max(n_tot x hidden, hidden +
-   * embed) values: cap x (hidden + embed) fits, with cap >= 1 */
-  int64_t cap = e->n_tot * hid / (hid + d);
-  if (cap > 4096) cap = 4096;
-  if (cap < 1) cap = 1;
-  REAL *tin = e->dh, *tout = e->dh + cap * hid;
-  for (int64_t s = 0; s < n; s += cap) {
-    int64_t nr = n - s < cap ? n - s : cap;
-    for (int64_t r = 0; r < nr; ++r)
-      memcpy(tin + r * hid, e->u2 + (int64_t)rows[s + r] * hid, (size_t)hid * sizeof(REAL));
-    ER_CALL(ER_T(er_linear_forward)(tout, tin, p + L->W2, nr, hid, d));
-    for (int64_t r = 0; r < nr; ++r) {
-      REAL *o = e->o2 + (int64_t)rows[s + r] * d;
-      for (int64_t k = 0; k < d; ++k) o[k] = tout[r * d + k] + b[k];
-    }
-  }
+  if (rows) return ER_T(linear_rows)(e, e->o2, e->u2, p + L->W2, b, hid, d, rows, n);
+  ER_CALL(ER_T(er_linear_forward)(e->o2, e->u2, p + L->W2, n, hid, d));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < d; ++k) e->o2[i * d + k] += b[k];
 cleanup:
   return err;
 }
@@ -302,14 +310,15 @@ cleanup:
 er_err ER_T(er_encoder_eval_rows)(ER_T(er_encoder) *e, const uint8_t *want, double max_fraction,
                                   int *active) {
   er_err err = ER_OK;
-  uint8_t *f2 = NULL, *f1 = NULL;
+  uint8_t *f2 = NULL, *f1 = NULL, *f0 = NULL;
   int64_t cnt[2] = {0, e->n_own};
-  free(e->sub1), free(e->sub2);
-  e->sub1 = e->sub2 = NULL;
+  free(e->sub0), free(e->sub1), free(e->sub2);
+  e->sub0 = e->sub1 = e->sub2 = NULL;
   *active = 0;
   f2 = malloc((size_t)e->n_own + 1);
   f1 = malloc((size_t)e->n_own + 1);
-  err = f1 && f2 ? ER_OK : ER_ERROR(ER_ERR_MEM, "out of memory planning the evaluation rows");
+  f0 = malloc((size_t)e->n_own + 1);
+  err = f0 && f1 && f2 ? ER_OK : ER_ERROR(ER_ERR_MEM, "out of memory planning the evaluation rows");
   ER_CALL(er_agree(e->g->comm, err));
   for (int64_t i = 0; i < e->n_own; ++i) f2[i] = want[i] != 0;
   /* f1: rows whose layer-1 output a1 a wanted row's layer-2 aggregation reads */
@@ -317,24 +326,27 @@ er_err ER_T(er_encoder_eval_rows)(ER_T(er_encoder) *e, const uint8_t *want, doub
   for (int64_t i = 0; i < e->n_own; ++i) cnt[0] += f1[i];
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 2, MPI_INT64_T, MPI_SUM, e->g->comm));
   if ((double)cnt[0] <= max_fraction * (double)cnt[1]) {
+    /* f0: rows whose h1 a sub1 row's layer-1 aggregation reads */
+    ER_CALL(ER_T(mark_neighbours)(e, e->dh, f1, f0));
     err = ER_T(row_list)(e, f2, &e->sub2, &e->n_sub2, &e->n_sub2_int);
     if (err == ER_OK) err = ER_T(row_list)(e, f1, &e->sub1, &e->n_sub1, &e->n_sub1_int);
+    if (err == ER_OK) err = ER_T(row_list)(e, f0, &e->sub0, &e->n_sub0, &e->n_sub0_int);
     ER_CALL(er_agree(e->g->comm, err));
     *active = 1;
   }
 cleanup:
   if (err != ER_OK) {
-    free(e->sub1), free(e->sub2);
-    e->sub1 = e->sub2 = NULL;
+    free(e->sub0), free(e->sub1), free(e->sub2);
+    e->sub0 = e->sub1 = e->sub2 = NULL;
     *active = 0;
   }
-  free(f1), free(f2);
+  free(f0), free(f1), free(f2);
   return err;
 }
 
-/* Evaluation forward (no dropout) at the planned rows: layer 1's linear part everywhere (cheap,
- * and its halo needs it), GAT-1 and its activations only at sub1, layer 2 (aggregation,
- * transform, output activations) only at sub2. Other rows of every buffer keep stale values
+/* Evaluation forward (no dropout) at the planned rows: layer 1's linear part at sub0 (all rows
+ * with a sparse input, where it is cheap), GAT-1 and its activations only at sub1, layer 2
+ * (aggregation, transform, output activations) only at sub2. Other rows of every buffer keep stale values
  * that no planned row reads. Each computed row is what the full forward computes there (up to
  * BLAS blocking). */
 static er_err ER_T(forward_rows)(ER_T(er_encoder) *e) {
@@ -406,7 +418,11 @@ er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, i
       ER_CALL(ER_T(er_dropout_forward)(e->xd, e->x0, seed, step, e->g->gid, e->dropout, n, L->F));
       e->xin = e->xd;
     }
-    ER_CALL(ER_T(er_linear_forward)(e->h1, e->xin, p + L->W1, n, L->F, L->hidden));
+    if (train == ER_FWD_EVAL_ROWS && e->sub1)
+      ER_CALL(ER_T(linear_rows)(e, e->h1, e->xin, p + L->W1, NULL, L->F, L->hidden, e->sub0,
+                                e->n_sub0));
+    else
+      ER_CALL(ER_T(er_linear_forward)(e->h1, e->xin, p + L->W1, n, L->F, L->hidden));
   }
   if (train == ER_FWD_EVAL_ROWS && e->sub1) {
     ER_CALL(ER_T(forward_rows)(e));
@@ -431,8 +447,8 @@ cleanup:
 void ER_T(er_encoder_release_backward)(ER_T(er_encoder) *e) {
   free(e->dh);
   e->dh = NULL;
-  free(e->sub1), free(e->sub2); /* the subset forward borrows dh as scratch */
-  e->sub1 = e->sub2 = NULL;
+  free(e->sub0), free(e->sub1), free(e->sub2); /* the subset forward borrows dh as scratch */
+  e->sub0 = e->sub1 = e->sub2 = NULL;
   er_mem_trim();
 }
 

@@ -14,10 +14,10 @@ void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
    * noisy, L, probe labels, predictions), encoder (u2, n1, o2, zl (= Z), n2, d1, dropout input
    * when dense), GAT caches (s_dst, self-loop attention and its dal), semantic (dots,
    * den_class), propagation scratch (py, allocated once in semantic.c), evaluation row lists
-   * (labelled rows in train.c, the encoder's two subset lists: at most 3 x 4 B) */
+   * (labelled rows in train.c, the encoder's three subset lists: at most 4 x 4 B) */
   m->per_node = 8 + 8 + 4 + 1 + 4 + 4 * F + 4 * 4 + (s->sparse_input ? 0 : 4 * F) + 4 * Hd +
                 4 + 2 * 4 * d + 4 + 4 * Hd + 4 * (H + 1) + 2 * 4 * (H + 1) + 4 * K + 4 +
-                8 * K + 3 * 4;
+                8 * K + 4 * 4;
   /* every resident row (owned and ghost): h1, a1, dh (both layers' input gradient), Y_den,
    * semantic Y and work, GAT s_src, ds_src and the transposed-list row pointers of both layers */
   m->per_row = 3 * 4 * Hd + 3 * 8 * K + 2 * 4 * (H + 1) + 2 * 8;
