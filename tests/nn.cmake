@@ -6,3 +6,6 @@ add_executable(bench_nn bench_nn.c)
 target_link_libraries(bench_nn PRIVATE erase)
 # Memory-bandwidth probe for benchmarks/bench_stream.sh (not a test).
 add_executable(bench_stream ${CMAKE_SOURCE_DIR}/benchmarks/bench_stream.c)
+# sgemm rate on an epoch's shapes for benchmarks/bench_gemm.sh and the floor (not a test).
+add_executable(bench_gemm ${CMAKE_SOURCE_DIR}/benchmarks/bench_gemm.c)
+target_link_libraries(bench_gemm PRIVATE erase)
