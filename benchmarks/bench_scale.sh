@@ -19,10 +19,18 @@ RANKS=${RANKS:-2}
 ONE_RANK_EPOCHS=${ONE_RANK_EPOCHS:-0}
 DIR=${DIR:-$root/benchmarks/out/scale}
 PY=${PY:-/usr/bin/python3}
-# floor rates measured on the development machine (README "Machine facts"); override elsewhere
-SGEMM_GFS=${SGEMM_GFS:-140}
-STREAM_GBS=${STREAM_GBS:-13}
 mkdir -p "$DIR"
+# floor rates: the sgemm rate is measured here, on the epoch's shapes with the BLAS kernels in
+# use, by bench_gemm.sh (each of two processes at once; the mean of their RATE lines) unless
+# SGEMM_GFS is given; the memory rate is the guide's per-core stream figure unless STREAM_GBS is
+# given
+STREAM_GBS=${STREAM_GBS:-13}
+if [ -z "${SGEMM_GFS:-}" ]; then
+  "$root/benchmarks/bench_gemm.sh" > "$DIR/gemm.txt"
+  SGEMM_GFS=$(awk '/^== two at once/{t=1} t && /^RATE/{s+=$2; n++} END{if (n) printf "%.1f", s/n}' "$DIR/gemm.txt")
+  [ -n "$SGEMM_GFS" ] || { echo "bench_scale: bench_gemm.sh gave no rate" >&2; exit 1; }
+  echo "sgemm rate (epoch shapes, two processes at once): $SGEMM_GFS GF/s per core" >&2
+fi
 [ "$EPOCHS" -ge 2 ] || { echo "bench_scale: EPOCHS must be >= 2 (epoch 1 is dropped)" >&2; exit 2; }
 
 run() { # print the command, run it; on failure say which one
@@ -131,10 +139,14 @@ print("|---|---|---|---|---|---|")
 for n in sizes:
     ghosts, edges_local = rows[n]["ge"]  # directed local edges summed over ranks = 2E
     F, H1, d = 128, 256, 512
-    flops = (3 * 2 * n * F * H1 + 4 * 2 * n * H1 * d + n * d * d + 2 * n * d * d)
-    # 4 passes (forward, evaluation forward, backward gather, backward rows) of one hidden-wide
-    # row per edge and self loop in each layer (layer 2 aggregates its 256-wide input)
-    gb = 4 * (edges_local + n) * (H1 + H1) * 4
+    # what an epoch runs on all rows: layer 1's x W1 and dW1, layer 2's u2 W2, dW2 and du2, the
+    # MCR² Grams (n d^2) and gradient (2 n d^2); the evaluation forward runs on the labelled
+    # rows' neighbourhood only and is left out
+    flops = (2 * 2 * n * F * H1 + 3 * 2 * n * H1 * d + n * d * d + 2 * n * d * d)
+    # 2 passes (forward aggregation, backward gather) of one hidden-wide row per edge and self
+    # loop in each layer (layer 2 aggregates its 256-wide input); the per-row backward pass and
+    # the scores touch H-wide values only
+    gb = 2 * (edges_local + n) * (H1 + H1) * 4
     floor = flops / (P * gfs) + gb / (P * gbs)
     meas = rows[n]["ph"]["epoch"]
     print(f"| {n} | {flops / 1e12:.2f} | {gb / 1e9:.1f} | {floor:.2f} | {meas:.2f} | {meas / floor:.1f}x |")

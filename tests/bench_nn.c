@@ -28,6 +28,12 @@ int main(int argc, char **argv) {
   float *out = malloc(n_own * HC * sizeof *out), *dout = malloc(n_own * HC * sizeof *dout);
   float *as = malloc(HC * sizeof *as), *ad = malloc(HC * sizeof *ad), *b = calloc(HC, sizeof *b);
   float *das = calloc(HC, sizeof *das), *dad = calloc(HC, sizeof *dad), *db = calloc(HC, sizeof *db);
+  /* huge pages as the trainer asks for them (src/core/mem.c): random row reads without them
+   * measure TLB misses, not the kernels */
+  er_mem_advise(h, (size_t)(n_tot * HC) * sizeof *h);
+  er_mem_advise(dh, (size_t)(n_tot * HC) * sizeof *dh);
+  er_mem_advise(out, (size_t)(n_own * HC) * sizeof *out);
+  er_mem_advise(dout, (size_t)(n_own * HC) * sizeof *dout);
   /* rows draw deg distinct neighbours near themselves (locality like a partitioned graph), a
    * tenth of them ghosts; or (local=0) uniformly from all rows */
   indptr[0] = 0;
