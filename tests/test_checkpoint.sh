@@ -27,6 +27,10 @@ train 2 --epochs 6 --runs 1 --checkpoint "$T/ck.h5" --checkpoint-every 6 --log-j
 cp "$T/ck.h5" "$T/ck6.h5"
 train 2 --epochs 12 --resume "$T/ck6.h5" --log-json "$T/b.jsonl" --out "$T/resumed.h5" > /dev/null || { echo "FAIL resume"; fail=1; }
 train 1 --epochs 12 --resume "$T/ck6.h5" --log-json "$T/c.jsonl" --out "$T/resumed1.h5" > /dev/null || { echo "FAIL resume at 1 rank"; fail=1; }
+# resuming into the interrupted run's own log: what it logged up to the checkpoint stays, what
+# came after (an epoch the resumed run repeats, a line cut short by a kill) goes
+{ cat "$T/a.jsonl"; echo '{"run":0,"epoch":7,"loss":1}'; printf '{"run":0,"epo'; } > "$T/d.jsonl"
+train 2 --epochs 12 --resume "$T/ck6.h5" --log-json "$T/d.jsonl" > /dev/null || { echo "FAIL resume into the same log"; fail=1; }
 $PY - "$T" <<'PY' || fail=1
 import json, sys, h5py, numpy as np
 T = sys.argv[1]
@@ -43,6 +47,13 @@ for name, part in (("same ranks", ld("b.jsonl")), ("1 rank", ld("c.jsonl"))):
     if name == "same ranks":
         assert all(got[k]["test_acc"] == full[k]["test_acc"] for k in full)
         assert part[-1] == ld("full.jsonl")[-1], "summary differs"
+d = ld("d.jsonl")
+keys = [(o["run"], o["epoch"]) for o in d if "epoch" in o]
+assert len(keys) == len(set(keys)) and set(keys) == set(full), "resumed log: epochs repeated or missing"
+assert all(o["loss"] == full[(o["run"], o["epoch"])]["loss"] for o in d if "epoch" in o), "resumed log: losses"
+assert [o for o in d if "best_epoch" in o] == [o for o in ld("full.jsonl") if "best_epoch" in o], "run summaries"
+assert d[-1] == ld("full.jsonl")[-1], "resumed log: final summary"
+print(f"resume into the same log: {len(keys)} epochs, each once, equal to the uninterrupted log")
 with h5py.File(f"{T}/full.h5") as f, h5py.File(f"{T}/resumed.h5") as g:
     assert np.array_equal(f["/embeddings"][...], g["/embeddings"][...]), "embeddings differ"
     for k in ("denoised", "semantic", "predicted", "noisy"):

@@ -34,6 +34,57 @@ typedef struct {
 } epoch_stats;
 
 
+/* Opens the --log-json file (rank 0). A fresh run starts it empty. A resumed run keeps what the
+ * interrupted one logged up to the checkpoint (run < ck_run, or run == ck_run and epoch <=
+ * ck_epoch; summaries of finished runs) and drops the rest, epochs the resumed run will log again
+ * and the final summary, then appends: one log, no repeated epoch, across any number of
+ * resumes. */
+static er_err open_log(const char *path, int resumed, int64_t ck_run, int64_t ck_epoch,
+                       FILE **out) {
+  er_err err = ER_OK;
+  FILE *in = NULL, *f = NULL;
+  char *line = NULL, *kept = NULL;
+  size_t cap = 0, len = 0, used = 0;
+  *out = NULL;
+  if (resumed && (in = fopen(path, "r")) != NULL) {
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) > 0) {
+      cJSON *o = cJSON_Parse(line);
+      const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "run");
+      const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "epoch");
+      int keep = 0;
+      if (cJSON_IsNumber(r) && cJSON_IsNumber(e))
+        keep = r->valuedouble < (double)ck_run ||
+               (r->valuedouble == (double)ck_run && e->valuedouble <= (double)ck_epoch);
+      else if (cJSON_IsNumber(r) && cJSON_HasObjectItem(o, "best_epoch"))
+        keep = r->valuedouble < (double)ck_run;
+      cJSON_Delete(o);
+      if (!keep) continue;
+      if (used + (size_t)n + 1 > len) {
+        size_t nl = 2 * (used + (size_t)n + 1);
+        char *t = realloc(kept, nl);
+        ER_CHECK(t != NULL, ER_ERR_MEM, "out of memory reading --log-json file '%s'", path);
+        kept = t, len = nl;
+      }
+      memcpy(kept + used, line, (size_t)n);
+      used += (size_t)n;
+    }
+    ER_CHECK(!ferror(in), ER_ERR_IO, "cannot read --log-json file '%s'", path);
+  }
+  f = fopen(path, "w");
+  ER_CHECK(f != NULL, ER_ERR_IO, "cannot write --log-json file '%s'", path);
+  ER_CHECK(used == 0 || (fwrite(kept, 1, used, f) == used && fflush(f) == 0), ER_ERR_IO,
+           "cannot write --log-json file '%s'", path);
+  *out = f;
+  f = NULL;
+cleanup:
+  if (in) fclose(in);
+  if (f) fclose(f);
+  free(line);
+  free(kept);
+  return err;
+}
+
 static void json_line(FILE *f, cJSON *o) {
   char *s = cJSON_PrintUnformatted(o);
   if (s) {
@@ -296,11 +347,6 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   ER_CALLOC(res->best_test, cfg->runs);
   ER_CALLOC(res->best_val, cfg->runs);
   ER_CALLOC(res->best_epoch, cfg->runs);
-  if (rank == 0 && cfg->log_json[0]) {
-    jf = fopen(cfg->log_json, "w");
-    if (!jf) err = ER_ERROR(ER_ERR_IO, "cannot write --log-json file '%s'", cfg->log_json);
-  }
-  ER_CALL(er_agree(comm, err));
   t_setup = er_wtime() - t_setup;
   er_log(comm, "train: %s N=%lld E=%lld F=%lld K=%d on %d ranks (partition %s), %lld params, "
                "setup %.2f s\n", cfg->data, (long long)g->n_global, (long long)g->e_global,
@@ -322,6 +368,9 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     er_log(comm, "resumed from %s: run %lld, epoch %lld done\n", cfg->resume,
            (long long)st.run, (long long)st.epoch);
   }
+  if (rank == 0 && cfg->log_json[0])
+    err = open_log(cfg->log_json, cfg->resume[0] != 0, st.run, st.epoch, &jf);
+  ER_CALL(er_agree(comm, err));
   er_train_signals_install();
 
   //---- runs ---------------------------------------------------------------------------------------
