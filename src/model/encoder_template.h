@@ -346,9 +346,9 @@ cleanup:
 
 /* Evaluation forward (no dropout) at the planned rows: layer 1's linear part at sub0 (all rows
  * with a sparse input, where it is cheap), GAT-1 and its activations only at sub1, layer 2
- * (aggregation, transform, output activations) only at sub2. Other rows of every buffer keep stale values
- * that no planned row reads. Each computed row is what the full forward computes there (up to
- * BLAS blocking). */
+ * (aggregation, transform, output activations) only at sub2. Other rows of every buffer keep
+ * stale values that no planned row reads. Each computed row is what the full forward computes
+ * there (up to BLAS blocking). */
 static er_err ER_T(forward_rows)(ER_T(er_encoder) *e) {
   er_err err = ER_OK;
   er_encoder_layout *L = &e->L;

@@ -51,7 +51,9 @@ static const opt_def defs[] = {
     I64("seed", seed, 0, 9.2e18, "seed of weights and dropout of the first run"),
     F64("probe-C", probe_C, ER_POSITIVE, 1e12, "inverse L2 strength of the linear probe"),
     I64("probe-iters", probe_iters, 1, 1e6, "L-BFGS iteration limit of the probe"),
-    STR("log-json", log_json, "one JSON object per line to this file (with --resume: its lines up to the checkpoint kept, then appended)"),
+    STR("log-json", log_json,
+        "one JSON object per line to this file (with --resume: kept up to the checkpoint, "
+        "then appended)"),
     STR("out", out, "write embeddings, labels and metrics to this HDF5 file"),
     STR("checkpoint", checkpoint, "checkpoint file (also written on SIGTERM/SIGUSR1)"),
     I64("checkpoint-every", checkpoint_every, 0, 1e9, "epochs between checkpoints (0: only on signal)"),
