@@ -24,6 +24,8 @@ er_case not_a_number fail "--epochs: 'ten' is not an integer" -- train --data "$
 er_case bad_noise fail "--noise: 'pairflip'" -- train --data "$D" --noise pairflip
 er_case no_data fail "--data is required" -- train --epochs 2
 er_case missing_file fail "cannot open" -- train --data "$T/none.h5"
+er_case log_json_unwritable fail "cannot write --log-json file '$T/nodir/log.jsonl'" -- \
+  train --data "$D" "${quick[@]}" --log-json "$T/nodir/log.jsonl"
 printf 'not hdf5\n' > "$T/text.h5"
 er_case not_hdf5 fail "not an HDF5 file" -- train --data "$T/text.h5"
 er_case no_labels fail "no labels" -- train --data "$T/nolabels.h5" "${quick[@]}"

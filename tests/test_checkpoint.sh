@@ -31,6 +31,7 @@ train 1 --epochs 12 --resume "$T/ck6.h5" --log-json "$T/c.jsonl" --out "$T/resum
 # came after (an epoch the resumed run repeats, a line cut short by a kill) goes
 { cat "$T/a.jsonl"; echo '{"run":0,"epoch":7,"loss":1}'; printf '{"run":0,"epo'; } > "$T/d.jsonl"
 train 2 --epochs 12 --resume "$T/ck6.h5" --log-json "$T/d.jsonl" > /dev/null || { echo "FAIL resume into the same log"; fail=1; }
+[ ! -e "$T/d.jsonl.tmp" ] || { echo "FAIL the log's rewrite left d.jsonl.tmp"; fail=1; }
 $PY - "$T" <<'PY' || fail=1
 import json, sys, h5py, numpy as np
 T = sys.argv[1]

@@ -34,54 +34,61 @@ typedef struct {
 } epoch_stats;
 
 
-/* Opens the --log-json file (rank 0). A fresh run starts it empty. A resumed run keeps what the
- * interrupted one logged up to the checkpoint (run < ck_run, or run == ck_run and epoch <=
- * ck_epoch; summaries of finished runs) and drops the rest, epochs the resumed run will log again
- * and the final summary, then appends: one log, no repeated epoch, across any number of
- * resumes. */
+/* Whether a line of an interrupted run's log survives a resume from (ck_run, ck_epoch done):
+ * epochs up to the checkpoint and the summaries of runs finished before it. Everything else
+ * (epochs the resumed run logs again, the final summary, a line cut short by a kill) goes. */
+static int log_line_kept(const char *line, int64_t ck_run, int64_t ck_epoch) {
+  cJSON *o = cJSON_Parse(line);
+  const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "run");
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "epoch");
+  int keep = 0;
+  if (cJSON_IsNumber(r) && cJSON_IsNumber(e))
+    keep = r->valuedouble < (double)ck_run ||
+           (r->valuedouble == (double)ck_run && e->valuedouble <= (double)ck_epoch);
+  else if (cJSON_IsNumber(r) && cJSON_HasObjectItem(o, "best_epoch"))
+    keep = r->valuedouble < (double)ck_run;
+  cJSON_Delete(o);
+  return keep;
+}
+
+/* Opens the --log-json file (rank 0). A fresh run starts it empty. A resumed run keeps the
+ * interrupted run's lines that log_line_kept() accepts, written to PATH.tmp and renamed over
+ * PATH (a kill leaves the old log or the new one, never half of it), then appends: one log, no
+ * repeated epoch, across any number of resumes. */
 static er_err open_log(const char *path, int resumed, int64_t ck_run, int64_t ck_epoch,
                        FILE **out) {
   er_err err = ER_OK;
   FILE *in = NULL, *f = NULL;
-  char *line = NULL, *kept = NULL;
-  size_t cap = 0, len = 0, used = 0;
+  char *line = NULL, *tmp = NULL;
+  size_t cap = 0;
   *out = NULL;
   if (resumed && (in = fopen(path, "r")) != NULL) {
+    ER_MALLOC(tmp, strlen(path) + 5);
+    sprintf(tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    ER_CHECK(f != NULL, ER_ERR_IO, "cannot write '%s' (rewriting --log-json)", tmp);
     ssize_t n;
-    while ((n = getline(&line, &cap, in)) > 0) {
-      cJSON *o = cJSON_Parse(line);
-      const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "run");
-      const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "epoch");
-      int keep = 0;
-      if (cJSON_IsNumber(r) && cJSON_IsNumber(e))
-        keep = r->valuedouble < (double)ck_run ||
-               (r->valuedouble == (double)ck_run && e->valuedouble <= (double)ck_epoch);
-      else if (cJSON_IsNumber(r) && cJSON_HasObjectItem(o, "best_epoch"))
-        keep = r->valuedouble < (double)ck_run;
-      cJSON_Delete(o);
-      if (!keep) continue;
-      if (used + (size_t)n + 1 > len) {
-        size_t nl = 2 * (used + (size_t)n + 1);
-        char *t = realloc(kept, nl);
-        ER_CHECK(t != NULL, ER_ERR_MEM, "out of memory reading --log-json file '%s'", path);
-        kept = t, len = nl;
-      }
-      memcpy(kept + used, line, (size_t)n);
-      used += (size_t)n;
-    }
+    while ((n = getline(&line, &cap, in)) > 0)
+      if (log_line_kept(line, ck_run, ck_epoch))
+        ER_CHECK(fwrite(line, 1, (size_t)n, f) == (size_t)n, ER_ERR_IO, "cannot write '%s'", tmp);
     ER_CHECK(!ferror(in), ER_ERR_IO, "cannot read --log-json file '%s'", path);
+    int rc = fclose(f);
+    f = NULL;
+    ER_CHECK(rc == 0 && rename(tmp, path) == 0, ER_ERR_IO, "cannot replace '%s' by '%s'", path,
+             tmp);
+    f = fopen(path, "a");
+  } else {
+    f = fopen(path, "w");
   }
-  f = fopen(path, "w");
   ER_CHECK(f != NULL, ER_ERR_IO, "cannot write --log-json file '%s'", path);
-  ER_CHECK(used == 0 || (fwrite(kept, 1, used, f) == used && fflush(f) == 0), ER_ERR_IO,
-           "cannot write --log-json file '%s'", path);
   *out = f;
   f = NULL;
 cleanup:
   if (in) fclose(in);
   if (f) fclose(f);
+  if (err != ER_OK && tmp) remove(tmp);
   free(line);
-  free(kept);
+  free(tmp);
   return err;
 }
 
