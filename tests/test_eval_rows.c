@@ -89,8 +89,9 @@ int main(int argc, char **argv) {
   check_case(g, x, "sparse", 0.5, 1, 16, 4, 24);
   free(x);
   er_dgraph_destroy(&g);
-  /* 40 nodes, hidden 2, embed 128: a rank's n_tot x hidden scratch is smaller than one chunk
-   * row of the layer-2 transform (hidden + embed), which then runs row by row */
+  /* 40 nodes, hidden 2, embed 128: n_tot x hidden is smaller than one chunk row of the layer-2
+   * transform (hidden + embed); the scratch is sized up to that row and the transform runs in
+   * chunks of one or a few rows */
   er_generate_opts t = {.nodes = 40, .avg_degree = 4, .classes = 2, .features = 6,
                         .homophily = 0.7, .feature_snr = 1.0, .train_per_class = 3,
                         .val = 4, .test = 4, .seed = 6, .out = path};

@@ -30,7 +30,7 @@ void er_mem_model_make(const er_mem_shape *s, er_mem_model *m) {
   m->per_feat_nnz = s->sparse_input ? 2 * (4 + 4) : 0; /* CSR input and its dropout copy */
   /* output phase (train.c, output.c): dh freed; the embedding block, the redistribution's
    * send buffer and the parallel-HDF5/MPI-IO collective buffer, each (rows x d) floats, measured
-   * on the 1M graph at 2 ranks (benchmarks/RESULTS.md: 9405 MiB measured, 9290 predicted) */
+   * on the 1M graph at 2 ranks (benchmarks/RESULTS.md: 9403 MiB measured, 9292 predicted) */
   m->out_release_per_row = 4 * Hd;
   m->out_per_node = 3 * 4 * d;
   double params = F * Hd + 3 * Hd + Hd * d + 3 * d;
