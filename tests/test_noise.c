@@ -60,9 +60,9 @@ int main(int argc, char **argv) {
       }
       double rate = (double)flipped / (double)eligible;
       if (rank == 0)
-        printf("%s r=%.2f: flip rate %.4f over %lld training labels\n", er_noise_name(type), r,
+        printf("%s r=%.2f: flip rate %.4f over %lld training labels\n", er_noise_types.names[type], r,
                rate, (long long)eligible);
-      TEST_CHECK(fabs(rate - r) <= 0.01, "%s r=%g: flip rate %.4f", er_noise_name(type), r, rate);
+      TEST_CHECK(fabs(rate - r) <= 0.01, "%s r=%g: flip rate %.4f", er_noise_types.names[type], r, rate);
       TEST_CHECK(changed_other == 0, "%lld non-training or unlabelled rows changed",
                  (long long)changed_other);
       TEST_CHECK(bad_target == 0, "%lld asymmetric flips went elsewhere than t(i)",
@@ -174,11 +174,17 @@ int main(int argc, char **argv) {
     TEST_CHECK(e == ER_ERR_INPUT, "%s: expected ER_ERR_INPUT, got %d", bad[i].what, e);
     if (rank == 0) printf("bad input (%s): %s\n", bad[i].what, er_error_message());
   }
-  er_noise_type ty;
-  TEST_CHECK(er_noise_parse("symm", &ty) == ER_OK && ty == ER_NOISE_SYMM, "parse symm");
-  TEST_CHECK(er_noise_parse("asymm", &ty) == ER_OK && ty == ER_NOISE_ASYMM, "parse asymm");
-  TEST_CHECK(er_noise_parse("none", &ty) == ER_OK && ty == ER_NOISE_NONE, "parse none");
-  TEST_CHECK(er_noise_parse("uniform", &ty) == ER_ERR_INPUT, "parse rejects unknown names");
+  int ty;
+  const er_enum_names *names = &er_noise_types;
+  TEST_CHECK(er_parse_enum("symm", "--noise", names, &ty) == ER_OK && ty == ER_NOISE_SYMM,
+             "parse symm");
+  TEST_CHECK(er_parse_enum("asymm", "--noise", names, &ty) == ER_OK && ty == ER_NOISE_ASYMM,
+             "parse asymm");
+  TEST_CHECK(er_parse_enum("none", "--noise", names, &ty) == ER_OK && ty == ER_NOISE_NONE,
+             "parse none");
+  er_error_clear();
+  TEST_CHECK(er_parse_enum("uniform", "--noise", names, &ty) == ER_ERR_INPUT,
+             "parse rejects unknown names");
   /* Collective verdict: a bad label on the last rank only fails everywhere. */
   er_error_clear();
   int32_t lab = rank == size - 1 ? 99 : 1, out;

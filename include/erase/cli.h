@@ -1,4 +1,5 @@
-/* cli.h: subcommand entry points and strict option-value parsing shared by them.
+/* cli.h: subcommand entry points and the option handling they share (values are parsed with
+ * er_parse_* from core.h).
  * Every command is collective on comm, parses identically on every rank and returns er_err;
  * main() agrees on the verdict, rank 0 prints one error line, every rank exits non-zero. */
 #ifndef ERASE_CLI_H
@@ -17,10 +18,6 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_train(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_estimate(MPI_Comm comm, int argc, char **argv);
 
-/* Strict parsers: the whole string must be a number in [lo, hi]; name is the option for the
- * message. */
-er_err er_parse_i64(const char *s, const char *name, int64_t lo, int64_t hi, int64_t *v);
-er_err er_parse_f64(const char *s, const char *name, double lo, double hi, double *v);
 /* Report an unknown option / missing value from getopt_long's '?' or ':' result. */
 er_err er_bad_option(const char *cmd, int optopt_c, const char *arg);
 /* Print usage text on rank 0. */

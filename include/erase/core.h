@@ -122,6 +122,23 @@ void er_log(MPI_Comm comm, const char *fmt, ...) __attribute__((format(printf, 2
 /* Wall clock in seconds. */
 double er_wtime(void);
 
+/* Strict option-value parsers (src/core/parse.c): the whole string must be a number in [lo, hi]
+ * (finite for reals); name is the option for the message (ER_ERR_INPUT). */
+er_err er_parse_i64(const char *s, const char *name, int64_t lo, int64_t hi, int64_t *v);
+er_err er_parse_f64(const char *s, const char *name, double lo, double hi, double *v);
+
+/* The names of an enum's values, index = value: one table per enum serves parsing, --help and
+ * provenance. */
+typedef struct {
+  const char *const *names;
+  int n;
+} er_enum_names;
+#define ER_ENUM_NAMES(arr) {(arr), (int)(sizeof(arr) / sizeof((arr)[0]))}
+/* *v = the index of s in e (ER_ERR_INPUT "NAME: 'x' is not a, b or c" otherwise). */
+er_err er_parse_enum(const char *s, const char *name, const er_enum_names *e, int *v);
+/* "a, b or c" into buf. */
+void er_enum_list(const er_enum_names *e, char *buf, size_t len);
+
 /* Block distribution of n items over size ranks: rank r owns [lo, hi). */
 void er_block_range(int64_t n, int size, int rank, int64_t *lo, int64_t *hi);
 

@@ -12,10 +12,8 @@
 
 typedef enum { ER_NOISE_NONE = 0, ER_NOISE_ASYMM = 1, ER_NOISE_SYMM = 2 } er_noise_type;
 
-/* Parse "none", "asymm" or "symm" (ER_ERR_INPUT otherwise). */
-er_err er_noise_parse(const char *name, er_noise_type *type);
-/* The name of a type ("none", "asymm", "symm"). */
-const char *er_noise_name(er_noise_type type);
+/* The names of the types, index = er_noise_type: "none", "asymm", "symm". */
+extern const er_enum_names er_noise_types;
 
 /* Asymmetric flip targets: t[i] (K entries) is the class that class i turns into; t[i] != i,
  * drawn uniformly from the other K-1 classes from the seed alone (same on every rank).

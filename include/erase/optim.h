@@ -38,6 +38,8 @@ er_err er_adam_step(er_adam *opt, float *params, const float *grad);
 er_err er_adam_state(er_adam *opt, er_adam_view *view);
 /* Restore the step count (>= 0) after writing the moments through er_adam_state. */
 er_err er_adam_set_step(er_adam *opt, int64_t step);
+/* Back to the state of a fresh optimizer: zero moments, step 0 (a new run). */
+void er_adam_reset(er_adam *opt);
 /* Change the learning rate (> 0) for subsequent steps. */
 er_err er_adam_set_lr(er_adam *opt, double lr);
 /* Accepts NULL; sets *opt to NULL. */

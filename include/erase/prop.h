@@ -7,6 +7,8 @@
 #include "erase/graph.h"
 
 typedef enum { ER_DENOISE_TRAIN_SUBGRAPH = 0, ER_DENOISE_GLOBAL = 1 } er_denoise_variant;
+/* The names of the variants, index = er_denoise_variant: "train-subgraph", "global". */
+extern const er_enum_names er_denoise_variants;
 
 /* Denoising propagation. noisy: (n_own) class of each owned row (only training rows read;
  * -1 = no label). Y: (n_own + n_ghost, K) output; non-training rows are zero for

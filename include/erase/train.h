@@ -4,23 +4,28 @@
 #define ERASE_TRAIN_H
 
 #include "erase/core.h"
+#include "erase/noise.h"
+#include "erase/prop.h"
+
+/* Input feature normalization: PyG's NormalizeFeatures (the reference) or none. */
+typedef enum { ER_FEATURE_NORM_PYG = 0, ER_FEATURE_NORM_NONE = 1 } er_feature_norm;
 
 typedef struct {
   /* data */
   char data[4096];
   char partition[64];     /* auto | block | P */
   /* label noise and denoising */
-  char noise[16];         /* none | asymm | symm */
+  er_noise_type noise;
   double noise_ratio;
   int64_t noise_seed;
-  char denoise[32];       /* train-subgraph | global */
-  char feature_norm[16];  /* pyg (NormalizeFeatures, the reference) | none */
+  er_denoise_variant denoise;
+  er_feature_norm feature_norm;
   /* model */
   int64_t hidden, heads, embed;
   double dropout;
   /* loss */
   double gamma1, gamma2, eps;
-  char solver[16];        /* auto | lapack | scalapack */
+  int solver;             /* ER_MCR2_AUTO | ER_MCR2_LAPACK | ER_MCR2_SCALAPACK (erase/loss.h) */
   /* label propagation */
   double alpha, beta;
   int64_t T;

@@ -2,6 +2,7 @@
  * propagation and a semantic propagation pass, and report what they did (label agreement on
  * train/val/test, halo traffic, time). A diagnostic of the propagation stack, not training. */
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,13 +17,22 @@ static const char *usage =
     "  --data FILE          dataset (required)\n"
     "  --partition P        auto (default: /partitions/<ranks> if present, else block),\n"
     "                       block, or a part count equal to the number of ranks\n"
-    "  --denoise VARIANT    train-subgraph (default) or global\n"
+    "  --denoise VARIANT    %s (default %s)\n"
     "  --alpha A            propagation weight in [0,1] (default 0.6)\n"
     "  --T T                propagation steps (default 5)\n"
-    "  --noise TYPE         none (default), asymm or symm: corrupt training labels first\n"
+    "  --noise TYPE         %s (default %s): corrupt training labels first\n"
     "  --noise-ratio R      noise ratio in [0,1) (default 0.3)\n"
     "  --noise-seed S       noise seed (default 123, as train)\n"
     "  -h, --help           this text\n";
+
+static void print_usage(MPI_Comm comm) {
+  char variants[128], types[128], text[2048];
+  er_enum_list(&er_denoise_variants, variants, sizeof variants);
+  er_enum_list(&er_noise_types, types, sizeof types);
+  snprintf(text, sizeof text, usage, variants, er_denoise_variants.names[0], types,
+           er_noise_types.names[0]);
+  er_usage(comm, text);
+}
 
 typedef struct {
   int64_t agree[3], total[3]; /* train, val, test */
@@ -45,8 +55,7 @@ static void tally(const er_dgraph *g, const double *Y, int K, const int32_t *tru
 er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   const char *data = NULL, *partition = NULL;
-  er_denoise_variant variant = ER_DENOISE_TRAIN_SUBGRAPH;
-  er_noise_type noise = ER_NOISE_NONE;
+  int variant = ER_DENOISE_TRAIN_SUBGRAPH, noise = ER_NOISE_NONE;
   double alpha = 0.6, ratio = 0.3;
   int64_t T = 5, nseed = 123; /* same default as train */
   hid_t fid = -1;
@@ -71,17 +80,13 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
     switch (c) {
     case 'd': data = optarg; break;
     case 'p': partition = optarg; break;
-    case 'v':
-      if (!strcmp(optarg, "train-subgraph")) variant = ER_DENOISE_TRAIN_SUBGRAPH;
-      else if (!strcmp(optarg, "global")) variant = ER_DENOISE_GLOBAL;
-      else ER_CHECK(0, ER_ERR_INPUT, "--denoise: '%s' is not train-subgraph or global", optarg);
-      break;
+    case 'v': ER_CALL(er_parse_enum(optarg, "--denoise", &er_denoise_variants, &variant)); break;
     case 'a': ER_CALL(er_parse_f64(optarg, "--alpha", 0, 1, &alpha)); break;
     case 'T': ER_CALL(er_parse_i64(optarg, "--T", 0, 1000, &T)); break;
-    case 'n': ER_CALL(er_noise_parse(optarg, &noise)); break;
+    case 'n': ER_CALL(er_parse_enum(optarg, "--noise", &er_noise_types, &noise)); break;
     case 'r': ER_CALL(er_parse_f64(optarg, "--noise-ratio", 0, 0.999999, &ratio)); break;
     case 's': ER_CALL(er_parse_i64(optarg, "--noise-seed", 0, INT64_MAX, &nseed)); break;
-    case 'h': er_usage(comm, usage); return ER_HELP_SHOWN;
+    case 'h': print_usage(comm); return ER_HELP_SHOWN;
     default: ER_CALL(er_bad_option("propagate", optopt, argv[optind - 1]));
     }
   }
@@ -132,8 +137,8 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   er_log(comm, "propagate: %s, N=%lld, K=%d, %d ranks, partition %s, %lld ghosts in total\n",
          data, (long long)g->n_global, K, size, g->partition, (long long)tg);
   er_log(comm, "  noise %s ratio %.2f seed %lld; denoise %s alpha %.2f T %lld\n",
-         er_noise_name(noise), noise == ER_NOISE_NONE ? 0.0 : ratio, (long long)nseed,
-         variant == ER_DENOISE_GLOBAL ? "global" : "train-subgraph", alpha, (long long)T);
+         er_noise_types.names[noise], noise == ER_NOISE_NONE ? 0.0 : ratio, (long long)nseed,
+         er_denoise_variants.names[variant], alpha, (long long)T);
   for (int k = 0; k < 3; ++k) {
     MPI_Allreduce(all[k], &sum, 6, MPI_INT64_T, MPI_SUM, comm);
     er_log(comm, "  %-28s", what[k]);

@@ -12,30 +12,8 @@
 #define NOISE_IDX_OTHER 1  /* per node: symmetric target among the K-1 others */
 #define NOISE_CLASS_ID(c) ((UINT64_C(1) << 63) | (uint64_t)(c))
 
-er_err er_noise_parse(const char *name, er_noise_type *type) {
-  er_err err = ER_OK;
-  ER_CHECK(name && type, ER_ERR_INTERNAL, "er_noise_parse: NULL argument");
-  if (strcmp(name, "none") == 0) {
-    *type = ER_NOISE_NONE;
-  } else if (strcmp(name, "asymm") == 0) {
-    *type = ER_NOISE_ASYMM;
-  } else if (strcmp(name, "symm") == 0) {
-    *type = ER_NOISE_SYMM;
-  } else {
-    ER_CHECK(0, ER_ERR_INPUT, "unknown noise type '%s' (expected none, asymm or symm)", name);
-  }
-cleanup:
-  return err;
-}
-
-const char *er_noise_name(er_noise_type type) {
-  switch (type) {
-    case ER_NOISE_NONE: return "none";
-    case ER_NOISE_ASYMM: return "asymm";
-    case ER_NOISE_SYMM: return "symm";
-  }
-  return "unknown";
-}
+static const char *const noise_names[] = {"none", "asymm", "symm"};
+const er_enum_names er_noise_types = ER_ENUM_NAMES(noise_names);
 
 /* Class o-th among the K-1 classes other than c (o in [0, K-1)). */
 static int32_t other_class(int32_t c, uint64_t o) {

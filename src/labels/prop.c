@@ -33,6 +33,9 @@ cleanup:
   return err;
 }
 
+static const char *const denoise_names[] = {"train-subgraph", "global"};
+const er_enum_names er_denoise_variants = ER_ENUM_NAMES(denoise_names);
+
 er_err er_denoise(er_dgraph *g, const int32_t *noisy, int K, er_denoise_variant variant,
                   double alpha, int T, double *Y) {
   er_err err = ER_OK;

@@ -2,6 +2,7 @@
  * single-tensor CPU path) operation by operation. No gradient reduction, no scheduling. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "erase/optim.h"
 
@@ -47,6 +48,14 @@ er_err er_adam_create(int64_t n, double lr, double beta1, double beta2, double e
 cleanup:
   er_adam_destroy(&a);
   return err;
+}
+
+void er_adam_reset(er_adam *opt) {
+  size_t bytes = (size_t)opt->n * sizeof(float);
+  memset(opt->m, 0, bytes);
+  memset(opt->v, 0, bytes);
+  if (opt->vmax) memset(opt->vmax, 0, bytes);
+  opt->step = 0;
 }
 
 er_err er_adam_step(er_adam *opt, float *params, const float *grad) {

@@ -8,30 +8,44 @@
 #include <string.h>
 
 #include "erase/cli.h"
+#include "erase/loss.h"
 #include "erase/train.h"
 
-typedef enum { OPT_F64, OPT_I64, OPT_STR } opt_type;
+static const char *const solver_names[] = {"auto", "lapack", "scalapack"}; /* ER_MCR2_* */
+static const er_enum_names solvers = ER_ENUM_NAMES(solver_names);
+static const char *const feature_norm_names[] = {"pyg", "none"};
+static const er_enum_names feature_norms = ER_ENUM_NAMES(feature_norm_names);
+
+typedef enum { OPT_F64, OPT_I64, OPT_STR, OPT_ENUM } opt_type;
 typedef struct {
   const char *name;
   opt_type type;
   size_t off, len; /* offset in er_train_config; len for strings */
   double lo, hi;
+  const er_enum_names *names; /* OPT_ENUM: the values' names (the field is an int-sized enum) */
   const char *help;
 } opt_def;
 
 #define ER_POSITIVE 1e-300 /* lower bound meaning "> 0" */
-#define F64(n, f, lo, hi, h) {n, OPT_F64, offsetof(er_train_config, f), 0, lo, hi, h}
-#define I64(n, f, lo, hi, h) {n, OPT_I64, offsetof(er_train_config, f), 0, lo, hi, h}
-#define STR(n, f, h) {n, OPT_STR, offsetof(er_train_config, f), sizeof(((er_train_config *)0)->f), 0, 0, h}
+#define F64(n, f, lo, hi, h) {n, OPT_F64, offsetof(er_train_config, f), 0, lo, hi, NULL, h}
+#define I64(n, f, lo, hi, h) {n, OPT_I64, offsetof(er_train_config, f), 0, lo, hi, NULL, h}
+#define STR(n, f, h)                                                                             \
+  {n, OPT_STR, offsetof(er_train_config, f), sizeof(((er_train_config *)0)->f), 0, 0, NULL, h}
+#define ENUM(n, f, names, h)                                                                     \
+  {n, OPT_ENUM, offsetof(er_train_config, f), sizeof(((er_train_config *)0)->f), 0, 0, &names, h}
+_Static_assert(sizeof(er_noise_type) == sizeof(int) && sizeof(er_denoise_variant) == sizeof(int) &&
+                   sizeof(er_feature_norm) == sizeof(int),
+               "enum options are stored as int");
 
 static const opt_def defs[] = {
     STR("data", data, "dataset HDF5 file (required)"),
     STR("partition", partition, "auto (default), block, or part count = ranks"),
-    STR("noise", noise, "label noise on training labels: none | asymm | symm"),
+    ENUM("noise", noise, er_noise_types, "label noise on training labels"),
     F64("noise-ratio", noise_ratio, 0, 0.999999, "noise ratio r in [0,1)"),
     I64("noise-seed", noise_seed, 0, 9.2e18, "seed of the label noise"),
-    STR("denoise", denoise, "denoising propagation: train-subgraph | global"),
-    STR("feature-norm", feature_norm, "input features: pyg (shift by the global min, row sums to 1; the reference) | none"),
+    ENUM("denoise", denoise, er_denoise_variants, "denoising propagation"),
+    ENUM("feature-norm", feature_norm, feature_norms,
+         "input normalization, pyg = the reference's NormalizeFeatures"),
     I64("hidden", hidden, 1, 1 << 20, "hidden width of GAT layer 1 (heads x width)"),
     I64("heads", heads, 1, 1024, "attention heads of layer 1 (must divide hidden)"),
     I64("embed", embed, 1, 1 << 16, "embedding width d"),
@@ -39,7 +53,7 @@ static const opt_def defs[] = {
     F64("gamma1", gamma1, ER_POSITIVE, 1e12, "MCR2 gamma1"),
     F64("gamma2", gamma2, 0, 1e12, "MCR2 gamma2"),
     F64("eps", eps, ER_POSITIVE, 1e12, "MCR2 eps (> 0)"),
-    STR("solver", solver, "log-determinant solver: auto | lapack | scalapack"),
+    ENUM("solver", solver, solvers, "log-determinant solver"),
     F64("alpha", alpha, 0, 1, "propagation alpha in [0,1]"),
     F64("beta", beta, 0, 1, "semantic label mix beta in [0,1]"),
     I64("T", T, 0, 1000, "propagation steps"),
@@ -66,11 +80,11 @@ static const int n_defs = (int)(sizeof defs / sizeof defs[0]);
 void er_train_config_defaults(er_train_config *c) {
   memset(c, 0, sizeof *c);
   snprintf(c->partition, sizeof c->partition, "auto");
-  snprintf(c->noise, sizeof c->noise, "none");
+  c->noise = ER_NOISE_NONE;
   c->noise_ratio = 0.3;
   c->noise_seed = 123;
-  snprintf(c->denoise, sizeof c->denoise, "train-subgraph");
-  snprintf(c->feature_norm, sizeof c->feature_norm, "pyg");
+  c->denoise = ER_DENOISE_TRAIN_SUBGRAPH;
+  c->feature_norm = ER_FEATURE_NORM_PYG;
   c->hidden = 256;
   c->heads = 8;
   c->embed = 512;
@@ -78,7 +92,7 @@ void er_train_config_defaults(er_train_config *c) {
   c->gamma1 = 1;
   c->gamma2 = 2;
   c->eps = 0.05;
-  snprintf(c->solver, sizeof c->solver, "auto");
+  c->solver = ER_MCR2_AUTO;
   c->alpha = 0.6;
   c->beta = 0.6;
   c->T = 5;
@@ -121,6 +135,7 @@ static er_err set_value(er_train_config *c, const opt_def *d, const char *val, c
     return er_parse_f64(val, name, d->lo, d->hi, (double *)p);
   }
   if (d->type == OPT_I64) return er_parse_i64(val, name, (int64_t)d->lo, (int64_t)d->hi, (int64_t *)p);
+  if (d->type == OPT_ENUM) return er_parse_enum(val, name, d->names, (int *)p);
   if (strlen(val) >= d->len) return ER_ERROR(ER_ERR_INPUT, "%s: value too long", name);
   snprintf(p, d->len, "%s", val);
   return ER_OK;
@@ -145,6 +160,15 @@ static int ini_handler_fn(void *user, const char *section, const char *key, cons
   return x->err == ER_OK;
 }
 
+/* The value of an option as --help and the provenance string print it. */
+static void format_value(const opt_def *d, const er_train_config *c, char *buf, size_t len) {
+  const char *p = (const char *)c + d->off;
+  if (d->type == OPT_F64) snprintf(buf, len, "%.17g", *(const double *)p);
+  else if (d->type == OPT_I64) snprintf(buf, len, "%lld", (long long)*(const int64_t *)p);
+  else if (d->type == OPT_ENUM) snprintf(buf, len, "%s", d->names->names[*(const int *)p]);
+  else snprintf(buf, len, "%s", p);
+}
+
 static void print_help(MPI_Comm comm, const er_train_config *c) {
   int rank;
   MPI_Comm_rank(comm, &rank);
@@ -156,12 +180,15 @@ static void print_help(MPI_Comm comm, const er_train_config *c) {
          "  --config FILE          INI file with any of the keys below\n");
   for (int i = 0; i < n_defs; ++i) {
     const opt_def *d = &defs[i];
-    const char *p = (const char *)c + d->off;
-    char def[64];
-    if (d->type == OPT_F64) snprintf(def, sizeof def, "%g", *(const double *)p);
-    else if (d->type == OPT_I64) snprintf(def, sizeof def, "%lld", (long long)*(const int64_t *)p);
-    else snprintf(def, sizeof def, "%s", *p ? p : "-");
-    printf("  --%-20s %s (default %s)\n", d->name, d->help, def);
+    char def[64], list[256] = "";
+    const char *sep = d->type == OPT_ENUM ? "; " : " (";
+    if (d->type == OPT_F64) snprintf(def, sizeof def, "%g", *(const double *)((const char *)c + d->off));
+    else format_value(d, c, def, sizeof def);
+    if (d->type == OPT_ENUM) {
+      er_enum_list(d->names, list + 2, sizeof list - 2);
+      memcpy(list, " (", 2);
+    }
+    printf("  --%-20s %s%s%sdefault %s)\n", d->name, d->help, list, sep, def[0] ? def : "-");
   }
   printf("  -h, --help             this text\n");
   fflush(stdout);
@@ -213,15 +240,6 @@ er_err er_train_config_parse(MPI_Comm comm, int argc, char **argv, er_train_conf
   ER_CHECK(c->data[0], ER_ERR_INPUT, "train: --data is required (see --help)");
   ER_CHECK(c->hidden % c->heads == 0, ER_ERR_INPUT,
            "--heads %lld does not divide --hidden %lld", (long long)c->heads, (long long)c->hidden);
-  ER_CHECK(!strcmp(c->noise, "none") || !strcmp(c->noise, "asymm") || !strcmp(c->noise, "symm"),
-           ER_ERR_INPUT, "--noise: '%s' is not none, asymm or symm", c->noise);
-  ER_CHECK(!strcmp(c->feature_norm, "pyg") || !strcmp(c->feature_norm, "none"), ER_ERR_INPUT,
-           "--feature-norm: '%s' is not pyg or none", c->feature_norm);
-  ER_CHECK(!strcmp(c->denoise, "train-subgraph") || !strcmp(c->denoise, "global"), ER_ERR_INPUT,
-           "--denoise: '%s' is not train-subgraph or global", c->denoise);
-  ER_CHECK(!strcmp(c->solver, "auto") || !strcmp(c->solver, "lapack") ||
-               !strcmp(c->solver, "scalapack"),
-           ER_ERR_INPUT, "--solver: '%s' is not auto, lapack or scalapack", c->solver);
 cleanup:
   free(lo);
   return err;
@@ -232,17 +250,18 @@ char *er_train_config_string(const er_train_config *c) {
   char *s = malloc(cap);
   if (!s) return NULL;
   s[0] = '\0';
+  char value[4200];
   for (int i = 0; i < n_defs; ++i) {
-    const opt_def *d = &defs[i];
-    const char *p = (const char *)c + d->off;
-    if (len + 4200 > cap) {
+    if (len + sizeof value + 64 > cap) {
       char *ns = realloc(s, cap *= 2);
-      if (!ns) return s;
+      if (!ns) {
+        free(s);
+        return NULL;
+      }
       s = ns;
     }
-    if (d->type == OPT_F64) len += snprintf(s + len, cap - len, "%s = %.17g\n", d->name, *(const double *)p);
-    else if (d->type == OPT_I64) len += snprintf(s + len, cap - len, "%s = %lld\n", d->name, (long long)*(const int64_t *)p);
-    else len += snprintf(s + len, cap - len, "%s = %s\n", d->name, p);
+    format_value(&defs[i], c, value, sizeof value);
+    len += (size_t)snprintf(s + len, cap - len, "%s = %s\n", defs[i].name, value);
   }
   return s;
 }

@@ -1,9 +1,11 @@
-/* output.c: RUN.h5, the results of `erase-mpi train --out`: embeddings and labels of the best
- * model in the dataset's node order (rows moved to contiguous blocks, collective writes),
- * per-epoch and per-run metrics, and the provenance attributes. Written under a temporary name
- * and renamed when complete. Layout: docs/FORMAT.md. */
+/* output.c: the files a training run writes besides checkpoints: RUN.h5 of `--out` (embeddings
+ * and labels of the best model in the dataset's node order, metrics, provenance; layout in
+ * docs/FORMAT.md) and the first step of `--dump-step` for the PyTorch twin. Both are written
+ * under a temporary name and renamed when complete. */
 #include <stdlib.h>
 #include <string.h>
+
+#include "erase/nn.h"
 
 #include "erase/h5.h"
 #include "train_private.h"
@@ -22,7 +24,7 @@ cleanup:
   return err;
 }
 
-er_err er_output_write(MPI_Comm comm, const char *path, const er_train_config *cfg,
+static er_err output_write(MPI_Comm comm, const char *path, const er_train_config *cfg,
                        const er_dgraph *g, const er_train_state *st, const float *Z, int d,
                        const int32_t *pred, const int32_t *noisy, const int32_t *den,
                        double test_mean, double test_std) {
@@ -88,5 +90,76 @@ cleanup:
   free(blk);
   free(col);
   free(conf);
+  return err;
+}
+
+er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std) {
+  er_err err = ER_OK;
+  const er_dgraph *g = t->g;
+  const er_train_state *st = &t->st;
+  const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
+  int32_t *den = NULL, *seen = NULL;
+  size_t n_own = (size_t)g->n_own;
+  const float *Z;
+  double acc[3];
+  er_encoder_release_backward_f(t->enc); /* before the output buffers are made */
+  memcpy(er_encoder_params_f(t->enc), st->out_params, (size_t)lay->n_params * sizeof(float));
+  ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_EVAL, er_run_seed(t->cfg, st->out_run),
+                               st->out_epoch, &Z));
+  ER_CALL(er_eval_run(&t->ev, g, Z, st->out_L, t->cfg, 1, acc));
+  den = malloc(n_own * sizeof(int32_t) + 1);
+  seen = malloc(n_own * sizeof(int32_t) + 1);
+  ER_CHECK(den && seen, ER_ERR_MEM, "out of memory");
+  for (size_t i = 0; i < n_own; ++i) {
+    const double *y = t->Y_den + i * t->K;
+    int b = 0;
+    for (int c = 1; c < t->K; ++c)
+      if (y[c] > y[b]) b = c;
+    den[i] = y[b] > 0 ? b : -1;
+    seen[i] = (g->split[i] & ER_SPLIT_TRAIN) ? t->noisy[i] : -1;
+  }
+cleanup:
+  err = er_agree(t->comm, err);
+  if (err == ER_OK)
+    err = output_write(t->comm, t->cfg->out, t->cfg, g, st, Z, t->d, t->ev.pred, seen, den,
+                       test_mean, test_std);
+  free(den);
+  free(seen);
+  if (err == ER_OK)
+    er_log(t->comm, "wrote %s (best run %lld epoch %lld: val %.2f%%, test %.2f%%)\n", t->cfg->out,
+           (long long)st->out_run, (long long)st->out_epoch, acc[1], acc[2]);
+  return err;
+}
+
+/* --dump-step: the first training step's inputs and results for the PyTorch twin
+ * (benchmarks/torch_twin.py). One rank only: rows are written in local order = global order. */
+er_err er_dump_step(er_trainer *t, const er_mcr2_result *mr) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  char *tmp = NULL;
+  float *x_dropped = NULL;
+  const char *path = t->cfg->dump_step;
+  ER_CHECK(t->size == 1, ER_ERR_INPUT, "--dump-step needs a 1-rank run");
+  const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
+  int64_t n = t->g->n_own, np = lay->n_params;
+  hid_t F = H5T_NATIVE_FLOAT, I32 = H5T_NATIVE_INT32;
+  ER_MALLOC(x_dropped, n * lay->F);
+  er_encoder_input_f(t->enc, x_dropped);
+  ER_CALL(er_h5_create(t->comm, path, &fid, &tmp));
+  ER_CALL(er_h5_write_rows(fid, "/x_dropped", F, F, n, lay->F, 0, n, x_dropped));
+  ER_CALL(er_h5_write_rows(fid, "/params", F, F, np, 0, 0, np, er_encoder_params_f(t->enc)));
+  ER_CALL(er_h5_write_rows(fid, "/grads", F, F, np, 0, 0, np, er_encoder_grads_f(t->enc)));
+  ER_CALL(er_h5_write_rows(fid, "/L", I32, I32, n, 0, 0, n, t->L));
+  const char *names[] = {"F", "hidden", "heads", "embed"};
+  const int64_t values[] = {lay->F, lay->hidden, lay->heads, lay->embed};
+  for (int k = 0; k < 4; ++k) ER_CALL(er_h5_attr_set_i64(fid, "/", names[k], values[k]));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "loss", mr->loss));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "R", mr->R));
+  ER_CALL(er_h5_attr_set_f64(fid, "/", "Rc", mr->Rc));
+  ER_CALL(er_h5_commit(t->comm, fid, path, &tmp));
+  fid = -1;
+cleanup:
+  if (err) er_h5_abort(t->comm, fid, &tmp);
+  free(x_dropped);
   return err;
 }

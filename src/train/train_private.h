@@ -1,18 +1,23 @@
-/* train_private.h: the training state shared by the loop (train.c), checkpoints
- * (checkpoint.c) and outputs (output.c). Everything here is replicated on all ranks except
- * out_L (owned rows). Not a public API. */
+/* train_private.h: the trainer shared by the files of src/train: what setup builds (setup.c),
+ * one epoch (epoch.c), the probe evaluation (evaluate.c), the run log (log.c), checkpoints
+ * (checkpoint.c), outputs (output.c) and the run loop (train.c). Not a public API. */
 #ifndef ERASE_TRAIN_PRIVATE_H
 #define ERASE_TRAIN_PRIVATE_H
 
+#include <stdio.h>
+
 #include "erase/encoder.h"
 #include "erase/graph.h"
+#include "erase/loss.h"
 #include "erase/optim.h"
+#include "erase/semantic.h"
 #include "erase/train.h"
 
 /* per-epoch metrics, one row per epoch in this column order */
 #define ER_HIST_COLS 11
 extern const char *const er_hist_names[ER_HIST_COLS];
 
+/* Progress and results of the runs; replicated on every rank except best_L (owned rows). */
 typedef struct {
   /* position: the last completed epoch is (run, epoch); epoch 0 = run not started */
   int64_t run, epoch;
@@ -37,6 +42,102 @@ er_err er_train_state_init(er_train_state *st, const er_train_config *cfg, const
 void er_train_state_free(er_train_state *st);
 er_err er_train_state_push(er_train_state *st, const double row[ER_HIST_COLS]);
 
+/* Probe evaluation (ERASE.md section 7), buffers made once by er_eval_create. */
+#define ER_EVAL_CHUNK 4096 /* rows normalized and predicted at a time */
+typedef struct {
+  int d, K;
+  int64_t n_train_all; /* training rows on all ranks: the probe fits all of them on every rank */
+  float *chunk;        /* (ER_EVAL_CHUNK, d) rows of Z, L2-normalized */
+  float *X_train;      /* (n_train_all, d) every rank's normalized training rows, rank order */
+  int32_t *y_train;    /* (max(n_train_all, n_own)) their labels; after the fit a chunk's
+                          predictions */
+  double *W;           /* (K, d + 1) probe weights and intercepts */
+  int *counts, *displs; /* (size) Allgatherv counts and displacements */
+  er_lidx *rows;       /* (n_rows) owned labelled rows: the per-epoch evaluation predicts only
+                          these when the encoder computes Z only around them */
+  int64_t n_rows;
+  int rows_only;       /* 1: the encoder's evaluation forward computes just those rows */
+  int32_t *pred;       /* (n_own) probe predictions */
+} er_eval;
+
+/* Collective. Buffers for g's labelled rows; plans the encoder's evaluation rows. */
+er_err er_eval_create(const er_dgraph *g, er_encoder_f *enc, int K, int d, er_eval *ev);
+void er_eval_free(er_eval *ev);
+/* Collective. Fits the probe on the L2-normalized training rows of Z with labels L, predicts
+ * (all owned rows, or only ev->rows when rows_only and all_rows == 0) into ev->pred, and
+ * returns the accuracy against the clean labels on train/val/test (percent). */
+er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_t *L,
+                   const er_train_config *cfg, int all_rows, double acc[3]);
+
+/* Parts of an epoch, timed separately (slowest rank) in the JSON log. */
+enum {
+  ER_PH_ENCODER_FWD, ER_PH_LABELS, ER_PH_LOSS, ER_PH_ENCODER_BWD, ER_PH_GRAD_ALLREDUCE,
+  ER_PH_ADAM, ER_PH_EVAL_FWD, ER_PH_PROBE, ER_NPHASE
+};
+extern const char *const er_phase_names[ER_NPHASE];
+
+/* What one epoch produced. The timings and the stop request are each rank's own until
+ * er_epoch_agree() replaces them by the maximum over the ranks. */
+typedef struct {
+  double loss, R, Rc, delta_R;
+  double acc[3];               /* probe accuracy on train, val, test (percent) */
+  double phase_s[ER_NPHASE];   /* wall seconds of each part */
+  double halo_wait_s[ER_NPHASE]; /* seconds waited for halo exchanges inside each part */
+  double compute_s, comm_s;
+  double stop_requested;       /* 1 if this rank was asked to stop (SIGTERM / SIGUSR1) */
+} er_epoch;
+
+/* Everything a training run holds, built once by er_trainer_setup. */
+typedef struct {
+  MPI_Comm comm;
+  int rank, size;
+  const er_train_config *cfg;
+  er_dgraph *g;
+  int K, d;             /* classes, embedding width */
+  uint64_t graph_sum;   /* the dataset's graph checksum */
+  float *x;             /* (n_own, F) normalized input features (the encoder reads them) */
+  int32_t *noisy;       /* (n_own) labels after label noise (training rows corrupted) */
+  double *Y_den;        /* (n_own + n_ghost, K) denoised training labels (ERASE.md section 2) */
+  er_encoder_f *enc;
+  er_semantic *sem;
+  er_mcr2 *mcr;
+  er_adam *adam;
+  float *dZ;            /* (n_own, d) loss gradient (the encoder's scratch) */
+  int32_t *L;           /* (n_own) this epoch's semantic labels */
+  er_eval ev;
+  er_train_state st;
+  FILE *log;            /* --log-json, rank 0 only */
+  double setup_s;       /* wall seconds of er_trainer_setup */
+} er_trainer;
+
+/* Collective. Loads the dataset, normalizes features, corrupts and denoises the training
+ * labels, builds encoder, semantic labels, loss, optimizer and probe buffers (setup.c). */
+er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t);
+void er_trainer_free(er_trainer *t);
+/* Fresh weights (seeded by the run) and optimizer moments for run `run`. */
+void er_trainer_start_run(er_trainer *t, int64_t run);
+/* The seed of a run's weights and dropout masks. */
+uint64_t er_run_seed(const er_train_config *cfg, int64_t run);
+
+/* Collective. One training step (epoch.c): encoder forward with dropout, semantic labels,
+ * MCR2 loss and gradient, encoder backward, gradient Allreduce, Adam. */
+er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep);
+/* Collective. Dropout-free forward and the probe's accuracies. */
+er_err er_epoch_evaluate(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep);
+/* Collective. Slowest rank's timings; whether any rank was asked to stop. */
+er_err er_epoch_agree(MPI_Comm comm, er_epoch *ep);
+/* SIGTERM / SIGUSR1 ask every rank to finish the epoch and checkpoint. */
+void er_stop_signals_install(void);
+int er_stop_requested(void);
+
+/* Run log (log.c): --log-json on rank 0 and the console lines. A resumed run keeps the
+ * interrupted run's lines up to the checkpoint. */
+er_err er_log_open(er_trainer *t, int resumed);
+void er_log_header(const er_trainer *t);
+void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoch *ep);
+void er_log_run(const er_trainer *t, int64_t run);
+void er_log_summary(const er_trainer *t, double mean, double std);
+
 /* Collective. Atomic (temp + rename): the previous checkpoint stays valid until the new one is
  * complete. */
 er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_config *cfg,
@@ -48,13 +149,12 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
                           const er_dgraph *g, er_train_state *st, er_encoder_f *enc,
                           er_adam *adam);
 
-/* Collective. Writes RUN.h5 (docs/FORMAT.md, run outputs) atomically. Z (n_own, d) are the
- * embeddings of the best model, pred its probe predictions, noisy the training labels seen,
- * den the denoised labels (-1 where Y_den is zero). */
-er_err er_output_write(MPI_Comm comm, const char *path, const er_train_config *cfg,
-                       const er_dgraph *g, const er_train_state *st, const float *Z, int d,
-                       const int32_t *pred, const int32_t *noisy, const int32_t *den,
-                       double test_mean, double test_std);
+/* Collective. Writes cfg->out (docs/FORMAT.md, run outputs) atomically: the best model's
+ * dropout-free embeddings, its probe predictions, the labels and the metrics. Frees the
+ * encoder's backward scratch first: training is over. */
+er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std);
+/* Collective. --dump-step: the first step's inputs and results for the PyTorch twin. */
+er_err er_dump_step(er_trainer *t, const er_mcr2_result *mr);
 
 /* 64-bit content hash (splitmix-mixed, order dependent) for checkpoint integrity. */
 uint64_t er_hash_bytes(uint64_t h, const void *p, size_t n);

@@ -1,0 +1,142 @@
+/* log.c: what a training run tells its user: the console lines on rank 0 and the --log-json
+ * file (one JSON object per line; keys in docs/FORMAT.md). A resumed run keeps the interrupted
+ * run's log up to the checkpoint and appends. It does not decide anything about training. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train_private.h"
+
+/* Whether a line of an interrupted run's log survives a resume from (ck_run, ck_epoch done):
+ * epochs up to the checkpoint and the summaries of runs finished before it. Everything else
+ * (epochs the resumed run logs again, the final summary, a line cut short by a kill) goes. */
+static int log_line_kept(const char *line, int64_t ck_run, int64_t ck_epoch) {
+  cJSON *o = cJSON_Parse(line);
+  const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "run");
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "epoch");
+  int keep = 0;
+  if (cJSON_IsNumber(r) && cJSON_IsNumber(e))
+    keep = r->valuedouble < (double)ck_run ||
+           (r->valuedouble == (double)ck_run && e->valuedouble <= (double)ck_epoch);
+  else if (cJSON_IsNumber(r) && cJSON_HasObjectItem(o, "best_epoch"))
+    keep = r->valuedouble < (double)ck_run;
+  cJSON_Delete(o);
+  return keep;
+}
+
+/* Opens the log (rank 0). A fresh run starts it empty. A resumed run keeps the interrupted
+ * run's lines that log_line_kept() accepts, written to PATH.tmp and renamed over PATH (a kill
+ * leaves the old log or the new one, never half of it), then appends: one log, no repeated
+ * epoch, across any number of resumes. */
+static er_err open_log(const char *path, int resumed, int64_t ck_run, int64_t ck_epoch,
+                       FILE **out) {
+  er_err err = ER_OK;
+  FILE *in = NULL, *f = NULL;
+  char *line = NULL, *tmp = NULL;
+  size_t cap = 0;
+  *out = NULL;
+  if (resumed && (in = fopen(path, "r")) != NULL) {
+    ER_MALLOC(tmp, strlen(path) + 5);
+    sprintf(tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    ER_CHECK(f != NULL, ER_ERR_IO, "cannot write '%s' (rewriting --log-json)", tmp);
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) > 0)
+      if (log_line_kept(line, ck_run, ck_epoch))
+        ER_CHECK(fwrite(line, 1, (size_t)n, f) == (size_t)n, ER_ERR_IO, "cannot write '%s'", tmp);
+    ER_CHECK(!ferror(in), ER_ERR_IO, "cannot read --log-json file '%s'", path);
+    int rc = fclose(f);
+    f = NULL;
+    ER_CHECK(rc == 0 && rename(tmp, path) == 0, ER_ERR_IO, "cannot replace '%s' by '%s'", path,
+             tmp);
+    f = fopen(path, "a");
+  } else {
+    f = fopen(path, "w");
+  }
+  ER_CHECK(f != NULL, ER_ERR_IO, "cannot write --log-json file '%s'", path);
+  *out = f;
+  f = NULL;
+cleanup:
+  if (in) fclose(in);
+  if (f) fclose(f);
+  if (err != ER_OK && tmp) remove(tmp);
+  free(line);
+  free(tmp);
+  return err;
+}
+
+er_err er_log_open(er_trainer *t, int resumed) {
+  er_err err = ER_OK;
+  if (t->rank == 0 && t->cfg->log_json[0])
+    err = open_log(t->cfg->log_json, resumed, t->st.run, t->st.epoch, &t->log);
+  return er_agree(t->comm, err);
+}
+
+static void json_line(FILE *f, cJSON *o) {
+  char *s = cJSON_PrintUnformatted(o);
+  if (s) {
+    fprintf(f, "%s\n", s);
+    fflush(f);
+    free(s);
+  }
+  cJSON_Delete(o);
+}
+
+void er_log_header(const er_trainer *t) {
+  const er_dgraph *g = t->g;
+  const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
+  er_log(t->comm, "train: %s N=%lld E=%lld F=%lld K=%d on %d ranks (partition %s), %lld params, "
+                  "setup %.2f s\n", t->cfg->data, (long long)g->n_global, (long long)g->e_global,
+         (long long)lay->F, t->K, t->size, g->partition, (long long)lay->n_params, t->setup_s);
+  if (t->ev.rows_only)
+    er_log(t->comm, "train: per-epoch evaluation computes Z only around the labelled nodes "
+                    "(their two-hop neighbourhood)\n");
+  if (!t->cfg->quiet)
+    er_log(t->comm, "%4s %5s %11s %9s %9s %9s %7s %7s %7s %8s %8s\n", "run", "epoch", "loss", "R",
+           "Rc", "deltaR", "train", "val", "test", "comp_s", "comm_s");
+}
+
+void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoch *ep) {
+  if (!t->cfg->quiet)
+    er_log(t->comm, "%4lld %5lld %11.6f %9.5f %9.5f %9.5f %7.2f %7.2f %7.2f %8.4f %8.4f\n",
+           (long long)run, (long long)epoch, ep->loss, ep->R, ep->Rc, ep->delta_R, ep->acc[0],
+           ep->acc[1], ep->acc[2], ep->compute_s, ep->comm_s);
+  if (!t->log) return;
+  /* the epoch line carries the history row (er_hist_names) under the same names */
+  const double row[ER_HIST_COLS] = {(double)run, (double)epoch, ep->loss, ep->R, ep->Rc,
+                                    ep->delta_R, ep->acc[0], ep->acc[1], ep->acc[2],
+                                    ep->compute_s, ep->comm_s};
+  cJSON *o = cJSON_CreateObject();
+  for (int c = 0; c < ER_HIST_COLS; ++c) cJSON_AddNumberToObject(o, er_hist_names[c], row[c]);
+  cJSON *phases = cJSON_AddObjectToObject(o, "phases");
+  for (int k = 0; k < ER_NPHASE; ++k)
+    cJSON_AddNumberToObject(phases, er_phase_names[k], ep->phase_s[k]);
+  cJSON *waits = cJSON_AddObjectToObject(o, "halo_wait");
+  for (int k = 0; k < ER_NPHASE; ++k)
+    if (ep->halo_wait_s[k] > 0) cJSON_AddNumberToObject(waits, er_phase_names[k], ep->halo_wait_s[k]);
+  json_line(t->log, o);
+}
+
+void er_log_run(const er_trainer *t, int64_t run) {
+  const er_train_state *st = &t->st;
+  er_log(t->comm, "run %lld: best epoch %lld, val %.2f%%, test %.2f%%\n", (long long)run,
+         (long long)st->best_epoch, st->best_val, st->best_test);
+  if (!t->log) return;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "run", (double)run);
+  cJSON_AddNumberToObject(o, "best_epoch", (double)st->best_epoch);
+  cJSON_AddNumberToObject(o, "val_acc", st->best_val);
+  cJSON_AddNumberToObject(o, "test_acc", st->best_test);
+  json_line(t->log, o);
+}
+
+void er_log_summary(const er_trainer *t, double mean, double std) {
+  er_log(t->comm, "summary: test accuracy %.2f +- %.2f over %lld runs\n", mean, std,
+         (long long)t->cfg->runs);
+  if (!t->log) return;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "test_mean", mean);
+  cJSON_AddNumberToObject(o, "test_std", std);
+  cJSON_AddNumberToObject(o, "runs", (double)t->cfg->runs);
+  json_line(t->log, o);
+}

@@ -1,0 +1,142 @@
+/* setup.c: everything a training run builds once, in the order of ERASE.md: the rank's share
+ * of the graph, normalized input features (section 3), label noise on the training labels (1)
+ * and the denoising propagation (2); then encoder, semantic labels, loss, optimizer and probe
+ * buffers. It does not train. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "erase/dataset.h"
+#include "erase/h5.h"
+#include "erase/nn.h"
+#include "erase/noise.h"
+#include "erase/prop.h"
+#include "train_private.h"
+
+/* Adam as the reference uses it (ERASE.md section 6): PyTorch's defaults with amsgrad. */
+#define ER_ADAM_BETA1 0.9
+#define ER_ADAM_BETA2 0.999
+#define ER_ADAM_EPS 1e-8
+#define ER_ADAM_AMSGRAD 1
+
+uint64_t er_run_seed(const er_train_config *cfg, int64_t run) {
+  return (uint64_t)cfg->seed + 100u * (uint64_t)run; /* seed, seed + 100, ... */
+}
+
+/* The rank's share of the dataset; refuses a dataset without training split or labels. */
+static er_err load_graph(er_trainer *t) {
+  er_err err = ER_OK;
+  const er_train_config *cfg = t->cfg;
+  hid_t fid = -1;
+  er_meta meta;
+  uint64_t feature_sum;
+  ER_CALL(er_h5_open(t->comm, cfg->data, 0, &fid));
+  ER_CALL(er_dataset_meta(t->comm, fid, &meta));
+  ER_CHECK(meta.n_train > 0, ER_ERR_INPUT, "dataset '%s' has no training split", cfg->data);
+  ER_CALL(er_dgraph_create(t->comm, fid, cfg->partition, 1, &t->g));
+  ER_CALL(er_dataset_checksum(t->comm, fid, &t->graph_sum, &feature_sum));
+  er_h5_close(&fid);
+  int64_t labelled = 0;
+  for (er_lidx i = 0; i < t->g->n_own; ++i) labelled += t->g->labels[i] >= 0;
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &labelled, 1, MPI_INT64_T, MPI_SUM, t->comm));
+  ER_CHECK(labelled > 0, ER_ERR_INPUT, "dataset '%s' has no labels (all -1)", cfg->data);
+cleanup:
+  er_h5_close(&fid);
+  return err;
+}
+
+/* NormalizeFeatures (global minimum, then row sums) or the raw features; the raw ones go. */
+static er_err normalize_features(er_trainer *t) {
+  er_err err = ER_OK;
+  er_dgraph *g = t->g;
+  ER_MALLOC(t->x, (size_t)g->n_own * g->F);
+  if (t->cfg->feature_norm == ER_FEATURE_NORM_PYG) {
+    double gmin = er_features_min_f(g->x, g->n_own, g->F);
+    ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &gmin, 1, MPI_DOUBLE, MPI_MIN, t->comm));
+    er_normalize_features_f(t->x, g->x, gmin, g->n_own, g->F);
+  } else {
+    memcpy(t->x, g->x, (size_t)g->n_own * (size_t)g->F * sizeof(float));
+  }
+  ER_FREE(g->x);
+cleanup:
+  return err;
+}
+
+/* Label noise on the training rows; every class must keep a training node (its prototype). */
+static er_err corrupt_labels(er_trainer *t) {
+  er_err err = ER_OK;
+  const er_dgraph *g = t->g;
+  uint8_t *is_train = NULL;
+  int64_t *per_class = NULL;
+  size_t n_own = (size_t)g->n_own;
+  ER_MALLOC(t->noisy, n_own);
+  ER_MALLOC(is_train, n_own);
+  for (size_t i = 0; i < n_own; ++i) is_train[i] = (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  err = er_noise_apply(g->labels, g->gid, is_train, g->n_own, t->K, t->cfg->noise,
+                       t->cfg->noise_ratio, (uint64_t)t->cfg->noise_seed, t->noisy);
+  ER_CALL(er_agree(t->comm, err));
+  ER_CALLOC(per_class, t->K);
+  for (size_t i = 0; i < n_own; ++i)
+    if (is_train[i] && t->noisy[i] >= 0 && t->noisy[i] < t->K) per_class[t->noisy[i]]++;
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, per_class, t->K, MPI_INT64_T, MPI_SUM, t->comm));
+  for (int c = 0; c < t->K; ++c)
+    ER_CHECK(per_class[c] > 0, ER_ERR_INPUT, "class %d has no training node (after label "
+             "noise): the prototype of an empty class is undefined", c);
+cleanup:
+  free(is_train);
+  free(per_class);
+  return err;
+}
+
+er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t) {
+  er_err err = ER_OK;
+  memset(t, 0, sizeof *t);
+  t->comm = comm;
+  t->cfg = cfg;
+  MPI_Comm_rank(comm, &t->rank);
+  MPI_Comm_size(comm, &t->size);
+  t->d = (int)cfg->embed;
+
+  ER_CALL(load_graph(t));
+  er_dgraph *g = t->g;
+  t->K = g->K;
+  ER_CALL(normalize_features(t));
+  ER_CALL(corrupt_labels(t));
+  ER_MALLOC(t->Y_den, ((size_t)g->n_own + g->n_ghost) * t->K);
+  ER_CALL(er_denoise(g, t->noisy, t->K, cfg->denoise, cfg->alpha, (int)cfg->T, t->Y_den));
+
+  ER_CALL(er_encoder_create_f(g, t->x, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout,
+                              &t->enc));
+  ER_CALL(er_semantic_create(g, t->K, t->d, t->Y_den, cfg->alpha, cfg->beta, (int)cfg->T,
+                             &t->sem));
+  ER_CALL(er_mcr2_create(comm, t->d, t->K, cfg->gamma1, cfg->gamma2, cfg->eps, cfg->solver,
+                         &t->mcr));
+  const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
+  t->dZ = er_encoder_dz_buffer_f(t->enc);
+  ER_MALLOC(t->L, g->n_own);
+  ER_CALL(er_eval_create(g, t->enc, t->K, t->d, &t->ev));
+  ER_CALL(er_train_state_init(&t->st, cfg, g, t->K, lay->n_params, t->graph_sum));
+  ER_CALL(er_adam_create(lay->n_params, cfg->lr, ER_ADAM_BETA1, ER_ADAM_BETA2, ER_ADAM_EPS,
+                         cfg->weight_decay, ER_ADAM_AMSGRAD, &t->adam));
+cleanup:
+  return err;
+}
+
+void er_trainer_start_run(er_trainer *t, int64_t run) {
+  er_encoder_init_f(t->enc, er_run_seed(t->cfg, run));
+  er_adam_reset(t->adam);
+  er_train_state *st = &t->st;
+  st->run = run, st->epoch = 0, st->best_val = -1, st->best_test = 0, st->best_epoch = 0;
+}
+
+void er_trainer_free(er_trainer *t) {
+  if (t->log) fclose(t->log);
+  er_train_state_free(&t->st);
+  er_adam_destroy(&t->adam);
+  er_mcr2_destroy(&t->mcr);
+  er_semantic_destroy(&t->sem);
+  er_encoder_destroy_f(&t->enc);
+  er_dgraph_destroy(&t->g);
+  er_eval_free(&t->ev);
+  free(t->x), free(t->noisy), free(t->Y_den), free(t->L);
+  memset(t, 0, sizeof *t);
+}
