@@ -1,7 +1,6 @@
 /* cmd_estimate.c: `erase-mpi estimate`: predict each rank's peak memory for a training run
  * from the dataset, a partition and the model widths, before running it. Rank 0 computes; the
  * partition's per-part counts come from er_partition_profile. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +12,32 @@
 #include "erase/h5.h"
 #include "erase/partition.h"
 
-static const char *usage =
-    "usage: erase-mpi estimate --data DATA.h5 --ranks P [--partition auto|block]\n"
-    "                          [--hidden 256] [--heads 8] [--embed 512]\n"
-    "Predict the peak memory of each rank of `mpirun -n P erase-mpi train` from the partition\n"
-    "(/partitions/P when present, else contiguous blocks) and the model widths, and print the\n"
-    "memory model (bytes per node, row, ghost, edge, sent row). Runs on one process.\n";
+typedef struct {
+  char data[4096], partition[64];
+  int64_t ranks, hidden, heads, embed;
+} estimate_args;
+
+#define A estimate_args
+static const er_opt estimate_opts[] = {
+    ER_OPT_S(A, "data", data, "DATA.h5", "dataset (required)"),
+    ER_OPT_I(A, "ranks", ranks, 1, 1 << 24, "P", "ranks of the training run (required)"),
+    ER_OPT_S(A, "partition", partition, "auto|block",
+             "auto: /partitions/<P> when present, else contiguous blocks"),
+    ER_OPT_I(A, "hidden", hidden, 1, 1 << 20, "N", "hidden width of GAT layer 1"),
+    ER_OPT_I(A, "heads", heads, 1, 1024, "N", "attention heads of layer 1"),
+    ER_OPT_I(A, "embed", embed, 1, 1 << 16, "D", "embedding width d"),
+};
+#undef A
+
+static const er_cmd_spec estimate_spec = {
+    .cmd = "estimate",
+    .usage = "usage: erase-mpi estimate --data DATA.h5 --ranks P [options]\n"
+             "Predict the peak memory of each rank of `mpirun -n P erase-mpi train` from the\n"
+             "partition and the model widths, and print the memory model (bytes per node, row,\n"
+             "ghost, edge, sent row). Runs on one process.\n",
+    .opts = estimate_opts,
+    .n_opts = (int)(sizeof estimate_opts / sizeof estimate_opts[0]),
+};
 
 static er_err estimate_root(const char *data, int P, const char *partition, int64_t hidden,
                             int64_t heads, int64_t embed) {
@@ -116,38 +135,15 @@ cleanup:
 
 er_err er_cmd_estimate(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
-  const char *data = NULL, *partition = "auto";
-  int64_t P = 0, hidden = 256, heads = 8, embed = 512;
-  static struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                 {"ranks", required_argument, 0, 'r'},
-                                 {"partition", required_argument, 0, 'p'},
-                                 {"hidden", required_argument, 0, 'H'},
-                                 {"heads", required_argument, 0, 'a'},
-                                 {"embed", required_argument, 0, 'e'},
-                                 {"help", no_argument, 0, 'h'},
-                                 {0, 0, 0, 0}};
-  opterr = 0;
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'd': data = optarg; break;
-    case 'r': ER_CALL(er_parse_i64(optarg, "--ranks", 1, 1 << 24, &P)); break;
-    case 'p': partition = optarg; break;
-    case 'H': ER_CALL(er_parse_i64(optarg, "--hidden", 1, 1 << 20, &hidden)); break;
-    case 'a': ER_CALL(er_parse_i64(optarg, "--heads", 1, 1024, &heads)); break;
-    case 'e': ER_CALL(er_parse_i64(optarg, "--embed", 1, 1 << 16, &embed)); break;
-    case 'h': er_usage(comm, usage); return ER_HELP_SHOWN;
-    default: ER_CALL(er_bad_option("estimate", optopt, argv[optind - 1]));
-    }
-  }
-  ER_CHECK(optind == argc, ER_ERR_INPUT, "estimate: unexpected argument '%s'", argv[optind]);
-  ER_CHECK(data && P > 0, ER_ERR_INPUT, "estimate: --data and --ranks are required (see --help)");
-  ER_CHECK(hidden % heads == 0, ER_ERR_INPUT, "--heads %lld does not divide --hidden %lld",
-           (long long)heads, (long long)hidden);
+  estimate_args a = {.partition = "auto", .hidden = 256, .heads = 8, .embed = 512};
+  ER_CALL(er_opts_parse(comm, &estimate_spec, &a, argc, argv, NULL, NULL));
+  ER_CHECK(a.data[0] && a.ranks > 0, ER_ERR_INPUT,
+           "estimate: --data and --ranks are required (see --help)");
+  ER_CHECK(a.hidden % a.heads == 0, ER_ERR_INPUT, "--heads %lld does not divide --hidden %lld",
+           (long long)a.heads, (long long)a.hidden);
   int rank;
   MPI_Comm_rank(comm, &rank);
-  if (rank == 0) err = estimate_root(data, (int)P, partition, hidden, heads, embed);
+  if (rank == 0) err = estimate_root(a.data, (int)a.ranks, a.partition, a.hidden, a.heads, a.embed);
 cleanup:
   return err;
 }

@@ -1,7 +1,6 @@
 /* cmd_propagate.c: `erase-mpi propagate`: build the distributed graph, run ERASE's denoising
  * propagation and a semantic propagation pass, and report what they did (label agreement on
  * train/val/test, halo traffic, time). A diagnostic of the propagation stack, not training. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,28 +10,36 @@
 #include "erase/noise.h"
 #include "erase/prop.h"
 
-static const char *usage =
-    "usage: erase-mpi propagate --data DATA.h5 [options]\n"
-    "Distributed ERASE label propagation (ERASE.md sections 2 and 4) and a report.\n"
-    "  --data FILE          dataset (required)\n"
-    "  --partition P        auto (default: /partitions/<ranks> if present, else block),\n"
-    "                       block, or a part count equal to the number of ranks\n"
-    "  --denoise VARIANT    %s (default %s)\n"
-    "  --alpha A            propagation weight in [0,1] (default 0.6)\n"
-    "  --T T                propagation steps (default 5)\n"
-    "  --noise TYPE         %s (default %s): corrupt training labels first\n"
-    "  --noise-ratio R      noise ratio in [0,1) (default 0.3)\n"
-    "  --noise-seed S       noise seed (default 123, as train)\n"
-    "  -h, --help           this text\n";
+typedef struct {
+  char data[4096], partition[64];
+  er_denoise_variant denoise;
+  er_noise_type noise;
+  double alpha, noise_ratio;
+  int64_t T, noise_seed;
+} propagate_args;
 
-static void print_usage(MPI_Comm comm) {
-  char variants[128], types[128], text[2048];
-  er_enum_list(&er_denoise_variants, variants, sizeof variants);
-  er_enum_list(&er_noise_types, types, sizeof types);
-  snprintf(text, sizeof text, usage, variants, er_denoise_variants.names[0], types,
-           er_noise_types.names[0]);
-  er_usage(comm, text);
-}
+#define A propagate_args
+static const er_opt propagate_opts[] = {
+    ER_OPT_S(A, "data", data, "FILE", "dataset (required)"),
+    ER_OPT_S(A, "partition", partition, "P",
+             "auto: /partitions/<ranks> if present, else block; block; or a part\n"
+             "count equal to the number of ranks"),
+    ER_OPT_E(A, "denoise", denoise, er_denoise_variants, "denoising propagation"),
+    ER_OPT_F(A, "alpha", alpha, 0, 1, "A", "propagation weight in [0,1]"),
+    ER_OPT_I(A, "T", T, 0, 1000, "T", "propagation steps"),
+    ER_OPT_E(A, "noise", noise, er_noise_types, "corrupt training labels first"),
+    ER_OPT_F(A, "noise-ratio", noise_ratio, 0, 0.999999, "R", "noise ratio in [0,1)"),
+    ER_OPT_I(A, "noise-seed", noise_seed, 0, INT64_MAX, "S", "noise seed (as train)"),
+};
+#undef A
+
+static const er_cmd_spec propagate_spec = {
+    .cmd = "propagate",
+    .usage = "usage: erase-mpi propagate --data DATA.h5 [options]\n"
+             "Distributed ERASE label propagation (ERASE.md sections 2 and 4) and a report.\n",
+    .opts = propagate_opts,
+    .n_opts = (int)(sizeof propagate_opts / sizeof propagate_opts[0]),
+};
 
 typedef struct {
   int64_t agree[3], total[3]; /* train, val, test */
@@ -54,48 +61,25 @@ static void tally(const er_dgraph *g, const double *Y, int K, const int32_t *tru
 
 er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
-  const char *data = NULL, *partition = NULL;
-  int variant = ER_DENOISE_TRAIN_SUBGRAPH, noise = ER_NOISE_NONE;
-  double alpha = 0.6, ratio = 0.3;
-  int64_t T = 5, nseed = 123; /* same default as train */
+  propagate_args a = {.partition = "auto", .denoise = ER_DENOISE_TRAIN_SUBGRAPH,
+                      .noise = ER_NOISE_NONE, .alpha = 0.6, .noise_ratio = 0.3, .T = 5,
+                      .noise_seed = 123}; /* train's defaults */
   hid_t fid = -1;
   er_dgraph *g = NULL;
   double *Y = NULL, *W = NULL;
   int32_t *noisy = NULL;
   uint8_t *mask = NULL;
-  static struct option opts[] = {{"data", required_argument, 0, 'd'},
-                                 {"partition", required_argument, 0, 'p'},
-                                 {"denoise", required_argument, 0, 'v'},
-                                 {"alpha", required_argument, 0, 'a'},
-                                 {"T", required_argument, 0, 'T'},
-                                 {"noise", required_argument, 0, 'n'},
-                                 {"noise-ratio", required_argument, 0, 'r'},
-                                 {"noise-seed", required_argument, 0, 's'},
-                                 {"help", no_argument, 0, 'h'},
-                                 {0, 0, 0, 0}};
-  opterr = 0;
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'd': data = optarg; break;
-    case 'p': partition = optarg; break;
-    case 'v': ER_CALL(er_parse_enum(optarg, "--denoise", &er_denoise_variants, &variant)); break;
-    case 'a': ER_CALL(er_parse_f64(optarg, "--alpha", 0, 1, &alpha)); break;
-    case 'T': ER_CALL(er_parse_i64(optarg, "--T", 0, 1000, &T)); break;
-    case 'n': ER_CALL(er_parse_enum(optarg, "--noise", &er_noise_types, &noise)); break;
-    case 'r': ER_CALL(er_parse_f64(optarg, "--noise-ratio", 0, 0.999999, &ratio)); break;
-    case 's': ER_CALL(er_parse_i64(optarg, "--noise-seed", 0, INT64_MAX, &nseed)); break;
-    case 'h': print_usage(comm); return ER_HELP_SHOWN;
-    default: ER_CALL(er_bad_option("propagate", optopt, argv[optind - 1]));
-    }
-  }
-  ER_CHECK(optind == argc, ER_ERR_INPUT, "propagate: unexpected argument '%s'", argv[optind]);
-  ER_CHECK(data, ER_ERR_INPUT, "propagate: --data is required (see --help)");
+  ER_CALL(er_opts_parse(comm, &propagate_spec, &a, argc, argv, NULL, NULL));
+  ER_CHECK(a.data[0], ER_ERR_INPUT, "propagate: --data is required (see --help)");
+  const char *data = a.data;
+  er_denoise_variant variant = a.denoise;
+  er_noise_type noise = a.noise;
+  double alpha = a.alpha, ratio = a.noise_ratio;
+  int64_t T = a.T, nseed = a.noise_seed;
 
   double t0 = er_wtime();
   ER_CALL(er_h5_open(comm, data, 0, &fid));
-  ER_CALL(er_dgraph_create(comm, fid, partition, 0, &g));
+  ER_CALL(er_dgraph_create(comm, fid, a.partition, 0, &g));
   er_h5_close(&fid);
   double t_load = er_wtime() - t0;
   int K = g->K;

@@ -1,0 +1,209 @@
+/* options.c: table-driven options (erase/options.h): getopt_long for the command line, inih for
+ * --config files, --help and the provenance string from the same table. It knows no command:
+ * each command passes its table and its options struct. */
+#include "erase/options.h"
+
+#include <getopt.h>
+#include <ini.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const er_opt *find_opt(const er_cmd_spec *spec, const char *key) {
+  char name[64];
+  snprintf(name, sizeof name, "%s", key);
+  for (char *p = name; *p; ++p) /* INI files may spell keys with underscores */
+    if (*p == '_') *p = '-';
+  for (int i = 0; i < spec->n_opts; ++i)
+    if (!strcmp(spec->opts[i].name, key) || !strcmp(spec->opts[i].name, name))
+      return &spec->opts[i];
+  return NULL;
+}
+
+/* A bound stored as a double, back as an int64 (INT64_MIN/MAX do not survive the round trip) */
+static int64_t i64_bound(double b) {
+  if (b >= 0x1p63) return INT64_MAX;
+  if (b <= -0x1p63) return INT64_MIN;
+  return (int64_t)b;
+}
+
+/* where: "--" on the command line, "config key " in an INI file (for the message) */
+static er_err set_value(void *base, const er_opt *o, const char *val, const char *where) {
+  char name[96];
+  snprintf(name, sizeof name, "%s%s", where, o->name);
+  char *p = (char *)base + o->off;
+  switch (o->type) {
+  case ER_OPT_F64:
+    if (o->lo == ER_OPT_POSITIVE) { /* say "> 0" rather than quote a tiny bound */
+      double v;
+      er_err err = er_parse_f64(val, name, -HUGE_VAL, o->hi, &v);
+      if (err) return err;
+      if (!(v > 0)) return ER_ERROR(ER_ERR_INPUT, "%s must be > 0 (got %g)", name, v);
+      *(double *)p = v;
+      return ER_OK;
+    }
+    return er_parse_f64(val, name, o->lo, o->hi, (double *)p);
+  case ER_OPT_I64: return er_parse_i64(val, name, i64_bound(o->lo), i64_bound(o->hi), (int64_t *)p);
+  case ER_OPT_ENUM: return er_parse_enum(val, name, o->names, (int *)p);
+  case ER_OPT_STR:
+    if (strlen(val) >= o->size) return ER_ERROR(ER_ERR_INPUT, "%s: value too long", name);
+    snprintf(p, o->size, "%s", val);
+    return ER_OK;
+  }
+  return ER_ERROR(ER_ERR_INTERNAL, "%s: unknown option type", name);
+}
+
+static void format_value(const er_opt *o, const void *base, char *buf, size_t len) {
+  const char *p = (const char *)base + o->off;
+  switch (o->type) {
+  case ER_OPT_F64: snprintf(buf, len, "%.17g", *(const double *)p); break;
+  case ER_OPT_I64: snprintf(buf, len, "%lld", (long long)*(const int64_t *)p); break;
+  case ER_OPT_ENUM: snprintf(buf, len, "%s", o->names->names[*(const int *)p]); break;
+  case ER_OPT_STR: snprintf(buf, len, "%s", p); break;
+  }
+}
+
+typedef struct {
+  const er_cmd_spec *spec;
+  void *base;
+  er_err err;
+  const char *file;
+} ini_ctx;
+
+static int ini_set(void *user, const char *section, const char *key, const char *value) {
+  ini_ctx *x = user;
+  (void)section;
+  if (x->err) return 0;
+  const er_opt *o = find_opt(x->spec, key);
+  if (!o) {
+    x->err = ER_ERROR(ER_ERR_INPUT, "config %s: unknown key '%s'", x->file, key);
+    return 0;
+  }
+  x->err = set_value(x->base, o, value, "config key ");
+  return x->err == ER_OK;
+}
+
+static er_err read_config(const er_cmd_spec *spec, void *base, const char *path) {
+  er_err err = ER_OK;
+  ini_ctx x = {spec, base, ER_OK, path};
+  FILE *f = fopen(path, "r");
+  ER_CHECK(f, ER_ERR_INPUT, "cannot open config file '%s'", path);
+  int rc = ini_parse_file(f, ini_set, &x);
+  fclose(f);
+  ER_CALL(x.err);
+  ER_CHECK(rc == 0, ER_ERR_INPUT, "config %s: syntax error on line %d", path, rc);
+cleanup:
+  return err;
+}
+
+/* "--name ARG" as --help shows it */
+static void option_label(const er_opt *o, char *buf, size_t len) {
+  const char *arg = o->arg;
+  if (!arg) arg = o->type == ER_OPT_F64 ? "X" : o->type == ER_OPT_I64 ? "N" : "NAME";
+  snprintf(buf, len, "--%s %s", o->name, arg);
+}
+
+void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank) return;
+  printf("%s\n", spec->usage);
+  if (spec->config_file)
+    printf("  %-24s INI file with any of the keys below (the command line wins)\n",
+           "--config FILE");
+  for (int i = 0; i < spec->n_opts; ++i) {
+    const er_opt *o = &spec->opts[i];
+    char label[64], def[64], list[256] = "";
+    option_label(o, label, sizeof label);
+    if (o->type == ER_OPT_F64) snprintf(def, sizeof def, "%g", *(const double *)((const char *)base + o->off));
+    else format_value(o, base, def, sizeof def);
+    if (o->type == ER_OPT_ENUM) {
+      memcpy(list, ": ", 2);
+      er_enum_list(o->names, list + 2, sizeof list - 2);
+    }
+    printf("  %-24s ", label);
+    for (const char *h = o->help; *h; ++h) /* continuation lines under the text column */
+      if (*h == '\n') printf("\n%27s", "");
+      else putchar(*h);
+    printf("%s", list);
+    if (def[0]) printf(" (default %s)", def);
+    printf("\n");
+  }
+  printf("  %-24s this text\n", "-h, --help");
+  if (spec->epilog) printf("\n%s", spec->epilog);
+  fflush(stdout);
+}
+
+char *er_opts_string(const er_cmd_spec *spec, const void *base) {
+  size_t cap = 8192, len = 0;
+  char value[4200];
+  char *s = malloc(cap);
+  if (!s) return NULL;
+  s[0] = '\0';
+  for (int i = 0; i < spec->n_opts; ++i) {
+    if (len + sizeof value + 64 > cap) {
+      char *ns = realloc(s, cap *= 2);
+      if (!ns) {
+        free(s);
+        return NULL;
+      }
+      s = ns;
+    }
+    format_value(&spec->opts[i], base, value, sizeof value);
+    len += (size_t)snprintf(s + len, cap - len, "%s = %s\n", spec->opts[i].name, value);
+  }
+  return s;
+}
+
+er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int argc, char **argv,
+                     char **pos, int *n_pos) {
+  er_err err = ER_OK;
+  struct option *lo = NULL;
+  const char *config = NULL;
+  if (n_pos) *n_pos = 0;
+  /* pass 1: --help, and --config (applied before the command line, which wins) */
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--")) break;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      er_opts_help(comm, spec, base);
+      return ER_HELP_SHOWN;
+    }
+    if (!spec->config_file) continue;
+    if (!strcmp(argv[i], "--config")) {
+      ER_CHECK(i + 1 < argc, ER_ERR_INPUT, "--config needs a file");
+      config = argv[i + 1];
+    } else if (!strncmp(argv[i], "--config=", 9)) {
+      config = argv[i] + 9;
+    }
+  }
+  if (config) ER_CALL(read_config(spec, base, config));
+  /* pass 2: the command line */
+  ER_CALLOC(lo, spec->n_opts + 2);
+  for (int i = 0; i < spec->n_opts; ++i)
+    lo[i] = (struct option){spec->opts[i].name, required_argument, 0, 1000 + i};
+  if (spec->config_file) lo[spec->n_opts] = (struct option){"config", required_argument, 0, 999};
+  opterr = 0;
+  optind = 0; /* glibc: full re-initialization (a process may parse more than once) */
+  int ch;
+  while ((ch = getopt_long(argc, argv, spec->max_positional ? ":" : "+:", lo, NULL)) != -1) {
+    if (ch == 999) continue;
+    if (ch >= 1000 && ch < 1000 + spec->n_opts) {
+      ER_CALL(set_value(base, &spec->opts[ch - 1000], optarg, "--"));
+      continue;
+    }
+    const char *arg = argv[optind - 1];
+    if (ch == ':' || (optopt && optopt != '?'))
+      ER_CHECK(0, ER_ERR_INPUT, "%s: option '%s' is unknown or needs a value (see --help)",
+               spec->cmd, arg);
+    ER_CHECK(0, ER_ERR_INPUT, "%s: unknown option '%s' (see --help)", spec->cmd, arg);
+  }
+  for (int i = optind; i < argc; ++i) {
+    ER_CHECK(n_pos && *n_pos < spec->max_positional, ER_ERR_INPUT,
+             "%s: unexpected argument '%s' (see --help)", spec->cmd, argv[i]);
+    pos[(*n_pos)++] = argv[i];
+  }
+cleanup:
+  free(lo);
+  return err;
+}
