@@ -44,6 +44,7 @@ typedef struct {
   const er_opt *opts;
   int n_opts;
   int config_file;      /* 1: accepts --config FILE, an INI file with the same keys */
+  int presets;          /* 1: accepts --preset NAME, the shipped INI file NAME.ini (er_preset_dir) */
   int max_positional;   /* positional arguments allowed (0: none) */
   const char *epilog;   /* printed after the options by --help, or NULL */
 } er_cmd_spec;
@@ -51,8 +52,8 @@ typedef struct {
 /* Returned after printing --help: success, nothing else to do. */
 #define ER_HELP_SHOWN (-1)
 
-/* Applies --config FILE (if the command takes one), then the command line (which wins), to the
- * struct at base, whose fields hold the defaults. Positional arguments are returned through
+/* Applies --preset NAME, then --config FILE (where the command takes them), then the command
+ * line (which wins), to the struct at base, whose fields hold the defaults. Positional arguments are returned through
  * pos/n_pos (pointers into argv; pos may be NULL when max_positional is 0). Prints --help on
  * rank 0 of comm and returns ER_HELP_SHOWN when asked. */
 er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int argc, char **argv,
@@ -62,5 +63,10 @@ er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int arg
 char *er_opts_string(const er_cmd_spec *spec, const void *base);
 /* --help text on rank 0 of comm, with the defaults found at base. */
 void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base);
+
+/* The directory of the shipped presets: $ERASE_CONFIG_DIR if set, else
+ * <executable's directory>/../share/erase-mpi/configs (an installed tree) if it exists, else the
+ * source tree's configs/ (a build tree). */
+void er_preset_dir(char *buf, size_t len);
 
 #endif

@@ -3,8 +3,11 @@
  * each command passes its table and its options struct. */
 #include "erase/options.h"
 
+#include <dirent.h>
 #include <getopt.h>
 #include <ini.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +100,73 @@ cleanup:
   return err;
 }
 
+#ifndef ERASE_SOURCE_DIR
+#define ERASE_SOURCE_DIR "."
+#endif
+
+void er_preset_dir(char *buf, size_t len) {
+  const char *env = getenv("ERASE_CONFIG_DIR");
+  if (env && *env) {
+    snprintf(buf, len, "%s", env);
+    return;
+  }
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = '\0';
+    struct stat st;
+    snprintf(buf, len, "%s/../share/erase-mpi/configs", exe);
+    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return;
+  }
+  snprintf(buf, len, "%s/configs", ERASE_SOURCE_DIR);
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
+
+/* "a, b or c" of the presets found (NAME.ini files), or "none found in DIR" */
+static void preset_list(char *buf, size_t len) {
+  char dir[4096];
+  er_preset_dir(dir, sizeof dir);
+  DIR *d = opendir(dir);
+  char names[32][64];
+  int n = 0;
+  struct dirent *e;
+  while (d && n < 32 && (e = readdir(d)) != NULL) {
+    size_t l = strlen(e->d_name);
+    if (l > 4 && l < 64 && !strcmp(e->d_name + l - 4, ".ini")) {
+      snprintf(names[n], sizeof names[n], "%.*s", (int)(l - 4), e->d_name);
+      n++;
+    }
+  }
+  if (d) closedir(d);
+  if (n == 0) {
+    snprintf(buf, len, "none found in %.400s", dir);
+    return;
+  }
+  qsort(names, (size_t)n, sizeof names[0], cmp_name);
+  const char *ptr[32];
+  for (int i = 0; i < n; ++i) ptr[i] = names[i];
+  er_enum_names list = {ptr, n};
+  er_enum_list(&list, buf, len);
+}
+
+static er_err read_preset(const er_cmd_spec *spec, void *base, const char *name) {
+  er_err err = ER_OK;
+  char dir[4096], path[4200], list[512];
+  ER_CHECK(*name && !strchr(name, '/'), ER_ERR_INPUT, "--preset: '%s' is not a preset name", name);
+  er_preset_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/%s.ini", dir, name);
+  if (access(path, R_OK) != 0) {
+    preset_list(list, sizeof list);
+    ER_CHECK(0, ER_ERR_INPUT, "--preset: no preset '%s' (presets: %s)", name, list);
+  }
+  ER_CALL(read_config(spec, base, path));
+cleanup:
+  return err;
+}
+
 /* "--name ARG" as --help shows it */
 static void option_label(const er_opt *o, char *buf, size_t len) {
   const char *arg = o->arg;
@@ -109,6 +179,11 @@ void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base) {
   MPI_Comm_rank(comm, &rank);
   if (rank) return;
   printf("%s\n", spec->usage);
+  if (spec->presets) {
+    char list[512];
+    preset_list(list, sizeof list);
+    printf("  %-24s a dataset's reference hyperparameters: %s\n", "--preset NAME", list);
+  }
   if (spec->config_file)
     printf("  %-24s INI file with any of the keys below (the command line wins)\n",
            "--config FILE");
@@ -160,7 +235,7 @@ er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int arg
                      char **pos, int *n_pos) {
   er_err err = ER_OK;
   struct option *lo = NULL;
-  const char *config = NULL;
+  const char *config = NULL, *preset = NULL;
   if (n_pos) *n_pos = 0;
   /* pass 1: --help, and --config (applied before the command line, which wins) */
   for (int i = 1; i < argc; ++i) {
@@ -169,20 +244,27 @@ er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int arg
       er_opts_help(comm, spec, base);
       return ER_HELP_SHOWN;
     }
-    if (!spec->config_file) continue;
-    if (!strcmp(argv[i], "--config")) {
+    if (spec->config_file && !strcmp(argv[i], "--config")) {
       ER_CHECK(i + 1 < argc, ER_ERR_INPUT, "--config needs a file");
       config = argv[i + 1];
-    } else if (!strncmp(argv[i], "--config=", 9)) {
+    } else if (spec->config_file && !strncmp(argv[i], "--config=", 9)) {
       config = argv[i] + 9;
+    } else if (spec->presets && !strcmp(argv[i], "--preset")) {
+      ER_CHECK(i + 1 < argc, ER_ERR_INPUT, "--preset needs a name");
+      preset = argv[i + 1];
+    } else if (spec->presets && !strncmp(argv[i], "--preset=", 9)) {
+      preset = argv[i] + 9;
     }
   }
+  if (preset) ER_CALL(read_preset(spec, base, preset));
   if (config) ER_CALL(read_config(spec, base, config));
   /* pass 2: the command line */
-  ER_CALLOC(lo, spec->n_opts + 2);
+  ER_CALLOC(lo, spec->n_opts + 3);
   for (int i = 0; i < spec->n_opts; ++i)
     lo[i] = (struct option){spec->opts[i].name, required_argument, 0, 1000 + i};
-  if (spec->config_file) lo[spec->n_opts] = (struct option){"config", required_argument, 0, 999};
+  int extra = spec->n_opts; /* consumed in pass 1 */
+  if (spec->config_file) lo[extra++] = (struct option){"config", required_argument, 0, 999};
+  if (spec->presets) lo[extra++] = (struct option){"preset", required_argument, 0, 999};
   opterr = 0;
   optind = 0; /* glibc: full re-initialization (a process may parse more than once) */
   int ch;

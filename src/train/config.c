@@ -70,6 +70,7 @@ static const er_cmd_spec spec = {
     .opts = defs,
     .n_opts = (int)(sizeof defs / sizeof defs[0]),
     .config_file = 1,
+    .presets = 1,
 };
 
 void er_train_config_defaults(er_train_config *c) {
