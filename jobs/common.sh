@@ -35,12 +35,13 @@ run() {
   say "  ($((SECONDS - t0)) s)"
 }
 
-# erase-mpi: the ERASE_BIN knob, else <repo of jobs/>/build/erase-mpi, then
+# erase-mpi: the ERASE_BIN knob, else <repo of jobs/>/build/erase-mpi, then the installed one
+# (jobs/ in PREFIX/share/erase-mpi, the binary in PREFIX/bin), then
 # $SLURM_SUBMIT_DIR/build/erase-mpi, then erase-mpi on PATH.
 er_require_bin() {
   local c
   if [ -z "${ERASE_BIN:-}" ]; then
-    for c in "$ER_JOBS_DIR/../build/erase-mpi" \
+    for c in "$ER_JOBS_DIR/../build/erase-mpi" "$ER_JOBS_DIR/../../../bin/erase-mpi" \
              "${SLURM_SUBMIT_DIR:-.}/build/erase-mpi" "$(command -v erase-mpi || true)"; do
       if [ -n "$c" ] && [ -x "$c" ]; then ERASE_BIN=$(realpath "$c"); break; fi
     done
