@@ -48,7 +48,7 @@
 #include "encoder_template.h"
 
 void er_encoder_input_f(const er_encoder_f *e, float *x) {
-  int64_t F = e->L.F;
+  int64_t F = e->lay.F;
   if (!e->sparse) {
     memcpy(x, e->xin, (size_t)(e->n_own * F) * sizeof(float));
     return;

@@ -21,7 +21,7 @@
 struct er_encoder_T {
   er_dgraph *g;
   er_lgraph lg;
-  er_encoder_layout L;
+  er_encoder_layout lay; /* parameter layout: sizes and offsets into params and grads */
   double dropout;
   const REAL *x0; /* (n_own, F) normalized features, not owned */
   int sparse;      /* 1: layer 1 input kept as CSR (xs0, with dropout xs) */
@@ -54,12 +54,12 @@ struct er_encoder_T {
   int64_t n_sub0, n_sub0_int, n_sub1, n_sub1_int, n_sub2, n_sub2_int;
 };
 
-const er_encoder_layout *er_encoder_layout_T(const er_encoder_T *e) { return &e->L; }
+const er_encoder_layout *er_encoder_layout_T(const er_encoder_T *e) { return &e->lay; }
 REAL *er_encoder_params_T(er_encoder_T *e) { return e->params; }
 REAL *er_encoder_grads_T(er_encoder_T *e) { return e->grads; }
 REAL *er_encoder_dz_buffer_T(er_encoder_T *e) { return e->o2; }
 void er_encoder_zero_grads_T(er_encoder_T *e) {
-  memset(e->grads, 0, (size_t)e->L.n_params * sizeof(REAL));
+  memset(e->grads, 0, (size_t)e->lay.n_params * sizeof(REAL));
 }
 
 er_err er_encoder_create_T(er_dgraph *g, const REAL *x_norm, int64_t hidden, int64_t heads,
@@ -76,30 +76,29 @@ er_err er_encoder_create_T(er_dgraph *g, const REAL *x_norm, int64_t hidden, int
   e->n_own = g->n_own;
   e->n_tot = (int64_t)g->n_own + g->n_ghost;
   e->lg = (er_lgraph){e->n_own, e->n_tot, g->indptr, g->indices};
-  er_encoder_layout *L = &e->L;
-  L->F = g->F, L->hidden = hidden, L->heads = heads, L->embed = embed;
-  int64_t C1 = hidden / heads, o = 0;
-  L->W1 = o, o += L->F * hidden;
-  L->as1 = o, o += hidden; /* (heads, C1) */
-  L->ad1 = o, o += hidden;
-  L->b1 = o, o += hidden;
-  L->W2 = o, o += hidden * embed;
-  L->as2 = o, o += embed;
-  L->ad2 = o, o += embed;
-  L->b2 = o, o += embed;
-  L->n_params = o;
-  (void)C1;
+  er_encoder_layout *lay = &e->lay;
+  lay->F = g->F, lay->hidden = hidden, lay->heads = heads, lay->embed = embed;
+  int64_t off = 0;
+  lay->W1 = off, off += lay->F * hidden;
+  lay->as1 = off, off += hidden; /* (heads, hidden / heads) */
+  lay->ad1 = off, off += hidden;
+  lay->b1 = off, off += hidden;
+  lay->W2 = off, off += hidden * embed;
+  lay->as2 = off, off += embed;
+  lay->ad2 = off, off += embed;
+  lay->b2 = off, off += embed;
+  lay->n_params = off;
   size_t no = (size_t)e->n_own, nt = (size_t)e->n_tot;
-  ER_CALLOC(e->params, o);
-  ER_CALLOC(e->grads, o);
+  ER_CALLOC(e->params, off);
+  ER_CALLOC(e->grads, off);
 #if ER_ENC_SPARSE
-  e->sparse = er_dense_density(x_norm, e->n_own, L->F) < ER_SPARSE_INPUT_DENSITY;
+  e->sparse = er_dense_density(x_norm, e->n_own, lay->F) < ER_SPARSE_INPUT_DENSITY;
   if (e->sparse) {
-    ER_CALL(er_spmat_from_dense(&e->xs0, x_norm, e->n_own, L->F));
-    ER_CALL(er_spmat_from_dense(&e->xs, x_norm, e->n_own, L->F));
+    ER_CALL(er_spmat_from_dense(&e->xs0, x_norm, e->n_own, lay->F));
+    ER_CALL(er_spmat_from_dense(&e->xs, x_norm, e->n_own, lay->F));
   }
 #endif
-  if (!e->sparse) ER_MALLOC(e->xd, no * L->F);
+  if (!e->sparse) ER_MALLOC(e->xd, no * lay->F);
   ER_CALLOC(e->h1, nt * hidden);
   ER_CALLOC(e->a1, nt * hidden);
   ER_MALLOC(e->n1, no);
@@ -113,7 +112,7 @@ er_err er_encoder_create_T(er_dgraph *g, const REAL *x_norm, int64_t hidden, int
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
   /* dh also serves the subset transforms as chunk scratch: at least one row of input + output
    * (F + hidden in layer 1, hidden + embed in layer 2) */
-  size_t chunk_row = (size_t)(hidden + (embed > L->F ? embed : L->F));
+  size_t chunk_row = (size_t)(hidden + (embed > lay->F ? embed : lay->F));
   ER_MALLOC(e->dh, nt * (size_t)hidden > chunk_row ? nt * (size_t)hidden : chunk_row);
   ER_CALL(er_gat_cache_create_T(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
   ER_CALL(er_gat_cache_create_T(&e->lg, 1, (int)hidden, &e->c2));
@@ -141,17 +140,17 @@ void er_encoder_destroy_T(er_encoder_T **pe) {
 }
 
 void er_encoder_init_T(er_encoder_T *e, uint64_t seed) {
-  er_encoder_layout *L = &e->L;
+  er_encoder_layout *lay = &e->lay;
   REAL *p = e->params;
-  int64_t H = L->heads, C1 = L->hidden / L->heads;
-  er_glorot_init_T(p + L->W1, seed, 1, L->F, L->hidden);
-  er_glorot_init_T(p + L->as1, seed, 2, H, C1);
-  er_glorot_init_T(p + L->ad1, seed, 3, H, C1);
-  memset(p + L->b1, 0, (size_t)L->hidden * sizeof(REAL));
-  er_glorot_init_T(p + L->W2, seed, 4, L->hidden, L->embed);
-  er_glorot_init_T(p + L->as2, seed, 5, 1, L->embed);
-  er_glorot_init_T(p + L->ad2, seed, 6, 1, L->embed);
-  memset(p + L->b2, 0, (size_t)L->embed * sizeof(REAL));
+  int64_t H = lay->heads, C1 = lay->hidden / lay->heads;
+  er_glorot_init_T(p + lay->W1, seed, 1, lay->F, lay->hidden);
+  er_glorot_init_T(p + lay->as1, seed, 2, H, C1);
+  er_glorot_init_T(p + lay->ad1, seed, 3, H, C1);
+  memset(p + lay->b1, 0, (size_t)lay->hidden * sizeof(REAL));
+  er_glorot_init_T(p + lay->W2, seed, 4, lay->hidden, lay->embed);
+  er_glorot_init_T(p + lay->as2, seed, 5, 1, lay->embed);
+  er_glorot_init_T(p + lay->ad2, seed, 6, 1, lay->embed);
+  memset(p + lay->b2, 0, (size_t)lay->embed * sizeof(REAL));
 }
 
 /* Fused backward of Z = ReLU(y), y = x / max(|x|_1, eps), from Z alone (y is not kept):
@@ -161,16 +160,16 @@ void er_encoder_init_T(er_encoder_T *e, uint64_t seed) {
 static void relu_l1_backward(REAL *out, const REAL *dZ, const REAL *Z, const REAL *norm, int64_t n,
                              int64_t d) {
   for (int64_t i = 0; i < n; ++i) {
-    const REAL *z = Z + i * d, *g = dZ + i * d;
+    const REAL *z = Z + i * d, *dz = dZ + i * d;
     REAL *o = out + i * d;
     double dot;
-    ER_SUM8(dot, d, k, z[k] > 0 ? (double)g[k] * z[k] : 0.0);
+    ER_SUM8(dot, d, k, z[k] > 0 ? (double)dz[k] * z[k] : 0.0);
     if (norm[i] < ER_L1_EPS) {
-      for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (REAL)(g[k] / ER_L1_EPS) : 0;
+      for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (REAL)(dz[k] / ER_L1_EPS) : 0;
       continue;
     }
     REAL inv = (REAL)(1.0 / norm[i]), dt = (REAL)dot;
-    for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (g[k] - dt) * inv : dt * inv;
+    for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (dz[k] - dt) * inv : dt * inv;
   }
 }
 
@@ -180,19 +179,19 @@ static void relu_l1_backward(REAL *out, const REAL *dZ, const REAL *Z, const REA
 static void lrelu_l1_backward(REAL *out, const REAL *da, const REAL *a, const REAL *norm,
                               REAL slope, int64_t n, int64_t d) {
   for (int64_t i = 0; i < n; ++i) {
-    const REAL *y = a + i * d, *g = da + i * d;
+    const REAL *y = a + i * d, *dy = da + i * d;
     REAL *o = out + i * d;
     if (!((double)norm[i] >= ER_L1_EPS)) {
       REAL inv = (REAL)(1.0 / ER_L1_EPS);
-      for (int64_t k = 0; k < d; ++k) o[k] = (y[k] > 0 ? 1 : slope) * g[k] * inv;
+      for (int64_t k = 0; k < d; ++k) o[k] = (y[k] > 0 ? 1 : slope) * dy[k] * inv;
       continue;
     }
     double dot;
-    ER_SUM8(dot, d, k, (double)g[k] * y[k]);
+    ER_SUM8(dot, d, k, (double)dy[k] * y[k]);
     REAL inv = (REAL)(1.0 / (double)norm[i]), dt = (REAL)dot;
     for (int64_t k = 0; k < d; ++k) {
       REAL sg = y[k] > 0 ? (REAL)1 : (y[k] < 0 ? (REAL)-1 : (REAL)0);
-      REAL v = (g[k] - sg * dt) * inv;
+      REAL v = (dy[k] - sg * dt) * inv;
       o[k] = y[k] > 0 ? v : slope * v;
     }
   }
@@ -200,9 +199,9 @@ static void lrelu_l1_backward(REAL *out, const REAL *da, const REAL *a, const RE
 
 /* vs2 = W2 a_src2, vd2 = W2 a_dst2 (hidden each; W2 is hidden x embed, row-major) */
 static void fold_scores(er_encoder_T *e) {
-  const er_encoder_layout *L = &e->L;
-  const REAL *p = e->params, *W = p + L->W2, *as = p + L->as2, *ad = p + L->ad2;
-  int64_t hid = L->hidden, d = L->embed;
+  const er_encoder_layout *lay = &e->lay;
+  const REAL *p = e->params, *W = p + lay->W2, *as = p + lay->as2, *ad = p + lay->ad2;
+  int64_t hid = lay->hidden, d = lay->embed;
   for (int64_t r = 0; r < hid; ++r) {
     double s, t;
     ER_SUM8(s, d, c, (double)W[r * d + c] * as[c]);
@@ -217,7 +216,7 @@ static void fold_scores(er_encoder_T *e) {
 static er_err linear_rows(er_encoder_T *e, REAL *out, const REAL *in, const REAL *W, const REAL *b,
                           int64_t fin, int64_t fout, const er_lidx *rows, int64_t n) {
   er_err err = ER_OK;
-  int64_t cap = e->n_tot * e->L.hidden / (fin + fout);
+  int64_t cap = e->n_tot * e->lay.hidden / (fin + fout);
   if (cap > 4096) cap = 4096;
   if (cap < 1) cap = 1;
   REAL *tin = e->dh, *tout = e->dh + cap * fin;
@@ -238,11 +237,11 @@ cleanup:
 /* o2 rows = u2 rows W2 + b2, for the owned rows rows[0..n) (all owned rows when rows == NULL). */
 static er_err transform2(er_encoder_T *e, const er_lidx *rows, int64_t n) {
   er_err err = ER_OK;
-  const er_encoder_layout *L = &e->L;
-  const REAL *p = e->params, *b = p + L->b2;
-  int64_t hid = L->hidden, d = L->embed;
-  if (rows) return linear_rows(e, e->o2, e->u2, p + L->W2, b, hid, d, rows, n);
-  ER_CALL(er_linear_forward_T(e->o2, e->u2, p + L->W2, n, hid, d));
+  const er_encoder_layout *lay = &e->lay;
+  const REAL *p = e->params, *b = p + lay->b2;
+  int64_t hid = lay->hidden, d = lay->embed;
+  if (rows) return linear_rows(e, e->o2, e->u2, p + lay->W2, b, hid, d, rows, n);
+  ER_CALL(er_linear_forward_T(e->o2, e->u2, p + lay->W2, n, hid, d));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < d; ++k) e->o2[i * d + k] += b[k];
 cleanup:
@@ -354,10 +353,10 @@ cleanup:
  * there (up to BLAS blocking). */
 static er_err forward_rows(er_encoder_T *e) {
   er_err err = ER_OK;
-  er_encoder_layout *L = &e->L;
+  er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
-  int64_t H = L->heads, hid = L->hidden, d = L->embed, C1 = hid / H;
-  ER_CALL(gat_forward_rows(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1, (int)H,
+  int64_t H = lay->heads, hid = lay->hidden, d = lay->embed, C1 = hid / H;
+  ER_CALL(gat_forward_rows(e, e->o1, e->c1, e->h1, p + lay->as1, p + lay->ad1, p + lay->b1, (int)H,
                            (int)C1, e->sub1, e->n_sub1, e->n_sub1_int));
   for (int64_t r = 0; r < e->n_sub1; ++r) {
     int64_t i = e->sub1[r];
@@ -401,9 +400,9 @@ cleanup:
 er_err er_encoder_forward_T(er_encoder_T *e, int train, uint64_t seed, int64_t step,
                             const REAL **Z) {
   er_err err = ER_OK;
-  er_encoder_layout *L = &e->L;
+  er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
-  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads;
+  int64_t n = e->n_own, H = lay->heads, C1 = lay->hidden / lay->heads;
   //---- layer 1: dropout on the input, then h1 = x W1 (sparse or dense) ----
 #if ER_ENC_SPARSE
   if (e->sparse) {
@@ -412,34 +411,37 @@ er_err er_encoder_forward_T(er_encoder_T *e, int train, uint64_t seed, int64_t s
       ER_CALL(er_spmat_dropout(&e->xs, &e->xs0, seed, step, e->g->gid, e->dropout));
       e->xsin = &e->xs;
     }
-    er_spmm_forward(e->h1, e->xsin, p + L->W1, L->hidden);
+    er_spmm_forward(e->h1, e->xsin, p + lay->W1, lay->hidden);
   }
 #endif
   if (!e->sparse) {
     e->xin = e->x0;
     if (train == ER_FWD_TRAIN && e->dropout > 0) {
-      ER_CALL(er_dropout_forward_T(e->xd, e->x0, seed, step, e->g->gid, e->dropout, n, L->F));
+      ER_CALL(er_dropout_forward_T(e->xd, e->x0, seed, step, e->g->gid, e->dropout, n, lay->F));
       e->xin = e->xd;
     }
     if (train == ER_FWD_EVAL_ROWS && e->sub1)
-      ER_CALL(linear_rows(e, e->h1, e->xin, p + L->W1, NULL, L->F, L->hidden, e->sub0, e->n_sub0));
+      ER_CALL(linear_rows(e, e->h1, e->xin, p + lay->W1, NULL, lay->F, lay->hidden, e->sub0,
+                          e->n_sub0));
     else
-      ER_CALL(er_linear_forward_T(e->h1, e->xin, p + L->W1, n, L->F, L->hidden));
+      ER_CALL(er_linear_forward_T(e->h1, e->xin, p + lay->W1, n, lay->F, lay->hidden));
   }
   if (train == ER_FWD_EVAL_ROWS && e->sub1) {
     ER_CALL(forward_rows(e));
     *Z = e->zl;
     goto cleanup;
   }
-  ER_CALL(gat_forward(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1, (int)H, (int)C1));
-  er_leakyrelu_forward_T(e->a1, e->o1, (REAL)0.01, n * L->hidden);
-  er_l1norm_forward_T(e->a1, e->n1, e->a1, n, L->hidden);
+  ER_CALL(gat_forward(e, e->o1, e->c1, e->h1, p + lay->as1, p + lay->ad1, p + lay->b1, (int)H,
+                      (int)C1));
+  er_leakyrelu_forward_T(e->a1, e->o1, (REAL)0.01, n * lay->hidden);
+  er_l1norm_forward_T(e->a1, e->n1, e->a1, n, lay->hidden);
   //---- layer 2: aggregate a1 with the folded attention vectors, then transform ----
   fold_scores(e);
-  ER_CALL(gat_forward(e, e->u2, e->c2, e->a1, e->v2, e->v2 + L->hidden, NULL, 1, (int)L->hidden));
+  ER_CALL(gat_forward(e, e->u2, e->c2, e->a1, e->v2, e->v2 + lay->hidden, NULL, 1,
+                      (int)lay->hidden));
   ER_CALL(transform2(e, NULL, n));
-  er_l1norm_forward_T(e->zl, e->n2, e->o2, n, L->embed);
-  er_relu_forward_T(e->zl, e->zl, n * L->embed); /* Z = ReLU(zl) in place */
+  er_l1norm_forward_T(e->zl, e->n2, e->o2, n, lay->embed);
+  er_relu_forward_T(e->zl, e->zl, n * lay->embed); /* Z = ReLU(zl) in place */
   *Z = e->zl;
 cleanup:
   return err;
@@ -456,10 +458,10 @@ void er_encoder_release_backward_T(er_encoder_T *e) {
 er_err er_encoder_backward_T(er_encoder_T *e, const REAL *dZ) {
   er_err err = ER_OK;
   ER_CHECK(e->dh != NULL, ER_ERR_INTERNAL, "encoder backward after its scratch was released");
-  er_encoder_layout *L = &e->L;
+  er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
   REAL *gr = e->grads;
-  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads, d = L->embed, hid = L->hidden;
+  int64_t n = e->n_own, H = lay->heads, hid = lay->hidden, C1 = hid / H, d = lay->embed;
   //---- layer 2 ----
   /* dL/do2 into o2 (which may hold dZ itself) through ReLU and the row L1 normalization */
   relu_l1_backward(e->o2, dZ, e->zl, e->n2, n, d);
@@ -467,34 +469,34 @@ er_err er_encoder_backward_T(er_encoder_T *e, const REAL *dZ) {
   memset(e->bacc, 0, (size_t)d * sizeof(double));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < d; ++k) e->bacc[k] += e->o2[i * d + k];
-  for (int64_t k = 0; k < d; ++k) gr[L->b2 + k] += (REAL)e->bacc[k];
+  for (int64_t k = 0; k < d; ++k) gr[lay->b2 + k] += (REAL)e->bacc[k];
   /* dW2 += u2^T do2, du2 = do2 W2^T (into d1) */
   memset(e->d1, 0, (size_t)n * hid * sizeof(REAL));
-  ER_CALL(er_linear_backward_T(e->d1, gr + L->W2, e->o2, e->u2, p + L->W2, n, hid, d));
+  ER_CALL(er_linear_backward_T(e->d1, gr + lay->W2, e->o2, e->u2, p + lay->W2, n, hid, d));
   REAL *dvs = e->v2 + 2 * hid, *dvd = e->v2 + 3 * hid;
   memset(dvs, 0, (size_t)(2 * hid) * sizeof(REAL));
   ER_CALL(gat_backward(e, e->dh, dvs, dvd, NULL, e->d1, e->a1, e->v2, e->v2 + hid, e->c2, 1,
                        (int)hid));
   /* vs2 = W2 a_src2: dW2 += dvs2 a_src2^T, da_src2 += W2^T dvs2 (likewise for a_dst2) */
   for (int64_t r = 0; r < hid; ++r) {
-    const REAL *w = p + L->W2 + r * d;
-    REAL *gw = gr + L->W2 + r * d, s = dvs[r], t = dvd[r];
+    const REAL *w = p + lay->W2 + r * d;
+    REAL *gw = gr + lay->W2 + r * d, s = dvs[r], t = dvd[r];
     for (int64_t k = 0; k < d; ++k) {
-      gw[k] += s * p[L->as2 + k] + t * p[L->ad2 + k];
-      gr[L->as2 + k] += s * w[k];
-      gr[L->ad2 + k] += t * w[k];
+      gw[k] += s * p[lay->as2 + k] + t * p[lay->ad2 + k];
+      gr[lay->as2 + k] += s * w[k];
+      gr[lay->ad2 + k] += t * w[k];
     }
   }
   //---- layer 1 ----
   /* dh's owned rows = dL/da1 -> through L1 and LeakyReLU (a1 shares o1's sign) into d1 */
   lrelu_l1_backward(e->d1, e->dh, e->a1, e->n1, (REAL)0.01, n, hid);
-  ER_CALL(gat_backward(e, e->dh, gr + L->as1, gr + L->ad1, gr + L->b1, e->d1, e->h1, p + L->as1,
-                       p + L->ad1, e->c1, (int)H, (int)C1));
+  ER_CALL(gat_backward(e, e->dh, gr + lay->as1, gr + lay->ad1, gr + lay->b1, e->d1, e->h1,
+                       p + lay->as1, p + lay->ad1, e->c1, (int)H, (int)C1));
 #if ER_ENC_SPARSE
-  if (e->sparse) er_spmm_backward_w(gr + L->W1, e->xsin, e->dh, L->hidden);
+  if (e->sparse) er_spmm_backward_w(gr + lay->W1, e->xsin, e->dh, lay->hidden);
 #endif
   if (!e->sparse)
-    ER_CALL(er_linear_backward_T(NULL, gr + L->W1, e->dh, e->xin, p + L->W1, n, L->F, L->hidden));
+    ER_CALL(er_linear_backward_T(NULL, gr + lay->W1, e->dh, e->xin, p + lay->W1, n, lay->F, hid));
 cleanup:
   return err;
 }

@@ -178,18 +178,24 @@ cleanup:
   return err;
 }
 
-/* [lo, hi) must lie in [0, n_tot). */
-static er_err gat_check_range(int64_t lo, int64_t hi, int64_t n_tot, const char *what) {
+/* gat_check_call, then: the row range [lo, hi) lies in [0, n_tot). */
+static er_err gat_check_range(const er_gat_cache_T *c, const er_lgraph *g, int H, int C, int64_t lo,
+                              int64_t hi, const char *what) {
   er_err err = ER_OK;
-  ER_CHECK(0 <= lo && lo <= hi && hi <= n_tot, ER_ERR_INPUT,
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
            "gat %s: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")", what, lo, hi,
-           n_tot);
+           g->n_tot);
 cleanup:
   return err;
 }
 
-static er_err gat_check_rows(const er_lidx *rows, int64_t n_rows, int64_t n_own) {
+/* gat_check_call, then: rows[0..n_rows) (0..n_rows-1 when rows is NULL) are owned rows. */
+static er_err gat_check_rows(const er_gat_cache_T *c, const er_lgraph *g, int H, int C,
+                             const er_lidx *rows, int64_t n_rows) {
   er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  const int64_t n_own = g->n_own;
   ER_CHECK(n_rows >= 0 && (rows != NULL || n_rows <= n_own), ER_ERR_INPUT,
            "gat: %" PRId64 " rows requested of %" PRId64, n_rows, n_own);
   if (rows)
@@ -206,8 +212,7 @@ cleanup:
 er_err er_gat_scores_T(er_gat_cache_T *c, const REAL *h, const REAL *a_src, const REAL *a_dst,
                        int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_range(lo, hi, g->n_tot, "scores"));
+  ER_CALL(gat_check_range(c, g, H, C, lo, hi, "scores"));
   const int64_t HC = (int64_t)H * C;
   for (int64_t j = lo; j < hi; j++) {
     const REAL *hj = h + j * HC;
@@ -222,8 +227,7 @@ cleanup:
 er_err er_gat_aggregate_T(REAL *out, er_gat_cache_T *c, const REAL *h, const REAL *bias,
                           const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_rows(rows, n_rows, g->n_own));
+  ER_CALL(gat_check_rows(c, g, H, C, rows, n_rows));
   const int64_t HC = (int64_t)H * C;
   REAL *mx = c->rowk, *sum = c->rowk + H;
   for (int64_t r = 0; r < n_rows; r++) {
@@ -330,12 +334,11 @@ static inline void gat_gather_slot(REAL *restrict dhj, REAL *restrict dal,
 er_err er_gat_backward_gather_T(REAL *dh, const REAL *dout, const REAL *h, er_gat_cache_T *c,
                                 int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_range(lo, hi, g->n_tot, "backward gather"));
+  ER_CALL(gat_check_range(c, g, H, C, lo, hi, "backward gather"));
   const int64_t HC = (int64_t)H * C;
-  const int64_t *tp = c->tindptr, *ts = c->tslot;
-  const er_lidx *ti = c->tsrc;
-  const int64_t qend = tp[hi];
+  const int64_t *tindptr = c->tindptr, *tslot = c->tslot;
+  const er_lidx *tsrc = c->tsrc;
+  const int64_t qend = tindptr[hi];
   for (int64_t j = lo; j < hi; j++) {
     const REAL *hj = h + j * HC;
     REAL *dhj = dh + j * HC;
@@ -344,15 +347,15 @@ er_err er_gat_backward_gather_T(REAL *dh, const REAL *dout, const REAL *h, er_ga
       const int64_t p = g->indptr[j] + j;
       gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + j * HC, hj, H, C);
     }
-    for (int64_t q = tp[j]; q < tp[j + 1]; q++) {
-      const int64_t p = ts[q];
+    for (int64_t q = tindptr[j]; q < tindptr[j + 1]; q++) {
+      const int64_t p = tslot[q];
       if (q + GAT_PF_DIST < qend) { /* the lists are contiguous: run on into the next rows */
-        gat_prefetch_row(dout + (int64_t)ti[q + GAT_PF_DIST] * HC, HC);
-        gat_prefetch_small(c->alpha + ts[q + GAT_PF_DIST] * H, 0);
-        gat_prefetch_small(c->dal + ts[q + GAT_PF_DIST] * H, 1);
+        gat_prefetch_row(dout + (int64_t)tsrc[q + GAT_PF_DIST] * HC, HC);
+        gat_prefetch_small(c->alpha + tslot[q + GAT_PF_DIST] * H, 0);
+        gat_prefetch_small(c->dal + tslot[q + GAT_PF_DIST] * H, 1);
       }
-      gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + (int64_t)ti[q] * HC, hj,
-                      H, C);
+      gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + (int64_t)tsrc[q] * HC, hj, H,
+                      C);
     }
   }
 cleanup:
@@ -363,8 +366,7 @@ er_err er_gat_backward_rows_T(REAL *dh, REAL *da_dst, REAL *dbias, const REAL *d
                               const REAL *a_dst, er_gat_cache_T *c, const er_lidx *rows,
                               int64_t n_rows, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_rows(rows, n_rows, g->n_own));
+  ER_CALL(gat_check_rows(c, g, H, C, rows, n_rows));
   const int64_t HC = (int64_t)H * C;
   REAL *tk = c->rowk, *dsd = c->rowk + H;
   double *acc = c->acc;
@@ -418,8 +420,7 @@ er_err er_gat_backward_sources_T(REAL *dh, REAL *da_src, const REAL *h, const RE
                                  er_gat_cache_T *c, int64_t lo, int64_t hi, const er_lgraph *g,
                                  int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_range(lo, hi, g->n_tot, "backward sources"));
+  ER_CALL(gat_check_range(c, g, H, C, lo, hi, "backward sources"));
   const int64_t HC = (int64_t)H * C;
   double *acc = c->acc;
   memset(acc, 0, (size_t)HC * sizeof(double));
@@ -468,15 +469,15 @@ static double gat_ref_z(const REAL *h, const REAL *a_src, const REAL *a_dst, int
 static void gat_ref_alpha(double *alpha, const REAL *h, const REAL *a_src, const REAL *a_dst,
                           const er_lgraph *g, int64_t i, int k, int H, int C) {
   const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
-  double m = -INFINITY, Z = 0;
+  double mx = -INFINITY, denom = 0;
   for (int64_t s = 0; s <= deg; s++) {
     int64_t j = s == 0 ? i : g->indices[p0 + s - 1];
     double z = gat_ref_z(h, a_src, a_dst, i, j, k, H, C);
     alpha[s] = z > 0 ? z : 0.2 * z;
-    if (alpha[s] > m) m = alpha[s];
+    if (alpha[s] > mx) mx = alpha[s];
   }
-  for (int64_t s = 0; s <= deg; s++) Z += exp(alpha[s] - m);
-  for (int64_t s = 0; s <= deg; s++) alpha[s] = exp(alpha[s] - m) / Z;
+  for (int64_t s = 0; s <= deg; s++) denom += exp(alpha[s] - mx);
+  for (int64_t s = 0; s <= deg; s++) alpha[s] = exp(alpha[s] - mx) / denom;
 }
 
 er_err er_gat_forward_ref_T(REAL *out, const REAL *h, const REAL *a_src, const REAL *a_dst,
