@@ -1,8 +1,9 @@
 /* encoder.h: the distributed 2-layer GAT encoder of ERASE.md section 3 on an er_dgraph:
  * parameters and gradients in one slab each, activations allocated once, forward/backward with
- * the halo exchanged after the linear transforms (h = xW travels, not x) and split-phase overlap
- * of interior rows. Collective on g->comm (halo). Gradients are rank-local sums: the caller
- * Allreduces them. */
+ * split-phase halo overlap of interior rows. The halo carries h1 = x W1 in layer 1 (not x) and
+ * a1 in layer 2 (one head: it aggregates before its transform, so a1, not a1 W2, travels).
+ * Collective on g->comm (halo). Gradients are rank-local sums: the caller Allreduces them.
+ * Float (_f) trains; double (_d) serves the gradient checks. */
 #ifndef ERASE_ENCODER_H
 #define ERASE_ENCODER_H
 
@@ -48,8 +49,9 @@ er_err er_encoder_forward_f(er_encoder_f *enc, int train, uint64_t seed, int64_t
 er_err er_encoder_eval_rows_f(er_encoder_f *enc, const uint8_t *want, double max_fraction,
                               int *active);
 /* Frees the backward scratch (n_tot x hidden: the input gradient of both layers) for a phase
- * that only runs full evaluation forwards (writing outputs); backward and ER_FWD_EVAL_ROWS
- * forwards are no longer available (backward returns an error). */
+ * that only runs full evaluation forwards (writing outputs); afterwards backward returns an
+ * error, ER_FWD_EVAL_ROWS forwards compute every row and er_encoder_eval_rows must not be
+ * called. */
 void er_encoder_release_backward_f(er_encoder_f *enc);
 /* Collective. dZ (n_own, embed); accumulates rank-local parameter gradients (the caller sums
  * them over ranks). Uses the activations of the last forward. */

@@ -1,9 +1,11 @@
 /* nn.h: rank-local layer kernels of the ERASE encoder (ERASE.md section 3): linear transform,
  * GAT attention aggregation (PyG GATConv semantics), LeakyReLU/ReLU, row L1 normalization,
  * dropout, Glorot init, input feature normalization; hand-written forward and backward, each in
- * float (_f) and double (_d), with plain _ref twins for the tests. No MPI inside: the caller does
- * the halo exchanges (ghost rows of h before the GAT forward; ghost rows of dh back to their
- * owners after the GAT backward) and the reductions (global feature minimum, gradient sums).
+ * float (_f, training) and double (_d, gradient checks), with plain _ref twins for the tests.
+ * src/nn/nn_float.c and nn_double.c define them from the templates in src/nn. No MPI inside:
+ * the caller does the halo exchanges (ghost rows of h before the GAT forward; ghost rows of dh
+ * back to their owners after the GAT backward) and the reductions (global feature minimum,
+ * gradient sums).
  *
  * Conventions (llm.c): outputs first, inputs const, sizes last; row-major arrays, shapes are
  * written beside every argument; every backward ACCUMULATES (+=) into its gradient outputs, so
@@ -33,8 +35,8 @@ typedef struct {
  * Linear transform without bias: h = x W.  x (n, fin), W (fin, fout), h (n, fout); cblas gemm.
  * Backward: dW (fin, fout) += x^T dh;  dx (n, fin) += dh W^T unless dx is NULL.
  * h must not alias x, nor dx dh. Fails (ER_ERR_INPUT) only when a size is negative or exceeds
- * the BLAS integer range. The _ref twins are triple loops with double accumulation. Dense only
- * for now (a sparse x, e.g. bag-of-words features, would want a CSR times dense kernel). */
+ * the BLAS integer range. The _ref twins are triple loops with double accumulation. x is dense
+ * here; a sparse first-layer input (bag-of-words features) goes through er_spmm_* (sparse.h). */
 er_err er_linear_forward_f(float *h, const float *x, const float *W, int64_t n, int64_t fin,
                            int64_t fout);
 er_err er_linear_backward_f(float *dx, float *dW, const float *dh, const float *x,

@@ -1,54 +1,20 @@
-/* mcr2.c: distributed coding-rate-reduction loss (ERASE.md section 5): per-class Gram matrices
- * accumulated in double, one Allreduce, Cholesky logdets/inverses, and the backward
- * dZ_i = gamma1 d/(m eps) Z_i (M_j - gamma2 M0). It does not own Z, L or dZ and keeps no
- * autograd state beyond the inverses of the last forward. */
-#include "erase/loss.h"
-
-#include <cblas.h>
+/* mcr2.c: distributed coding-rate-reduction loss (ERASE.md section 5), the part that does not
+ * depend on the precision of Z: the handle, the class sort, the Allreduce of the per-class Grams,
+ * the Cholesky logdets/inverses, the loss and B_j = gamma1 d/(m eps) (M_j - gamma2 M0) for the
+ * backward. The Gram and product loops over Z are in mcr2_template.h. It does not own Z, L or
+ * dZ and keeps no autograd state beyond the inverses of the last forward. */
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcr2_solve.h"
+#include "mcr2_private.h"
 
 /* AUTO picks ScaLAPACK from this d on (and only with >= 2 ranks). Measured by
  * benchmarks/bench_loss_crossover.sh, see benchmarks/RESULTS.md ("MCR² solver crossover"): on the
  * 2-core development machine LAPACK won at every measured d (64..2048) and rank count
  * (1, 2, 4), so the switch sits beyond the largest measured d. Re-measure on a many-core node. */
 const int er_mcr2_scalapack_min_d = 4096;
-
-/* Rows per gathered chunk: float Grams of at most this many rows are formed with one ssyrk and
- * then added into the double accumulators (bounds float rounding growth, keeps BLAS-3 speed). */
-#define ER_MCR2_CHUNK 256
-
-struct er_mcr2 {
-  MPI_Comm comm;
-  int d, K;
-  double gamma1, gamma2, eps;
-  int solver;        /* resolved: ER_MCR2_LAPACK or ER_MCR2_SCALAPACK */
-  int nmat;          /* K+1, or K+2 when gamma1 != 1 (R_th needs its own logdet) */
-  double *mats;      /* (nmat, d, d): [0] = I + gamma1 d/(m eps) G, [1+j] = I + d/(m_j eps) G_j,
-                        [K+1] = I + d/(m eps) G; after forward [0] = M0, [1+j] = B_j (double).
-                        Only the row-major upper triangles (i <= j) are kept: all are symmetric */
-  float *Bf;         /* (K, d, d) B_j = gamma1 d/(m eps) (M_j - gamma2 M0) in float, upper */
-  double *pack;      /* LAPACK path on >1 rank: gathered inverses (er_mcr2_solve_lapack) */
-  int *counts;       /* (2 P) its Allgatherv counts and displacements */
-  double *logdet;    /* (nmat) */
-  double *red;       /* (K * d(d+1)/2 + K + 2) Allreduce buffer: packed Grams, counts, flags */
-  double *cnt;       /* (K) global m_j (with the 1e-8) of the last forward */
-  float *tmpf;       /* (d, d) float Gram of one chunk */
-  float *chunkf;     /* (CHUNK, d) gathered rows, float */
-  float *outf;       /* (CHUNK, d) */
-  double *chunkd;    /* (CHUNK, d) gathered rows, double */
-  double *outd;      /* (CHUNK, d) */
-  int64_t *perm;     /* (cap) row indices sorted by class */
-  int64_t *start;    /* (K + 1) class offsets into perm */
-  int64_t cap;
-  int64_t n_fwd;     /* n_local of the last successful forward, -1 if none */
-  er_mcr2_grid grid;
-  int have_grid;
-};
 
 er_err er_mcr2_create(MPI_Comm comm, int d, int K, double gamma1, double gamma2, double eps,
                       int solver, er_mcr2 **out) {
@@ -82,7 +48,7 @@ er_err er_mcr2_create(MPI_Comm comm, int d, int K, double gamma1, double gamma2,
   ER_MALLOC(h->logdet, h->nmat);
   ER_MALLOC(h->red, (size_t)K * er_mcr2_packlen(d) + K + 2);
   ER_MALLOC(h->cnt, K);
-  ER_MALLOC(h->tmpf, dd);
+  ER_MALLOC(h->gramf, dd);
   ER_MALLOC(h->chunkf, (size_t)ER_MCR2_CHUNK * d);
   ER_MALLOC(h->outf, (size_t)ER_MCR2_CHUNK * d);
   ER_MALLOC(h->chunkd, (size_t)ER_MCR2_CHUNK * d);
@@ -121,7 +87,7 @@ void er_mcr2_destroy(er_mcr2 **hp) {
   free(h->logdet);
   free(h->red);
   free(h->cnt);
-  free(h->tmpf);
+  free(h->gramf);
   free(h->chunkf);
   free(h->outf);
   free(h->chunkd);
@@ -166,71 +132,32 @@ cleanup:
   return err;
 }
 
-/* Add the upper triangle of the float (d, d) Gram tmp into the double G (row-major upper). */
-static void add_upper_f(int d, const float *tmp, double *G) {
-  for (int i = 0; i < d; i++)
-    for (int j = i; j < d; j++) G[(size_t)i * d + j] += (double)tmp[(size_t)i * d + j];
-}
-
-/* Per-class partial Grams (upper triangles) into mats[1+j]; zeroed first. */
-static void gram_local_f(er_mcr2 *h, const float *Z) {
-  int d = h->d;
-  size_t dd = (size_t)d * d;
-  for (int j = 0; j < h->K; j++) {
-    double *G = h->mats + (size_t)(1 + j) * dd;
-    memset(G, 0, dd * sizeof *G);
-    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
-      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
-      for (int r = 0; r < rows; r++)
-        memcpy(h->chunkf + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(float));
-      cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, d, rows, 1.0f, h->chunkf, d, 0.0f,
-                  h->tmpf, d);
-      add_upper_f(d, h->tmpf, G);
-    }
-  }
-}
-
-static void gram_local_d(er_mcr2 *h, const double *Z) {
-  int d = h->d;
-  size_t dd = (size_t)d * d;
-  for (int j = 0; j < h->K; j++) {
-    double *G = h->mats + (size_t)(1 + j) * dd;
-    memset(G, 0, dd * sizeof *G);
-    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
-      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
-      for (int r = 0; r < rows; r++)
-        memcpy(h->chunkd + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(double));
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, rows, 1.0, h->chunkd, d, 1.0, G, d);
-    }
-  }
-}
-
 //---------------------------------------------------------------------------------------------
-// forward (shared by both precisions after the local Grams)
+// forward: around the per-class Grams of mcr2_template.h
 //---------------------------------------------------------------------------------------------
 
-static er_err forward_common(er_mcr2 *h, const void *Z, int is_double, const int32_t *L,
-                             int64_t n, er_mcr2_result *res) {
+er_err er_mcr2_forward_prepare(er_mcr2 *h, int have_Z, const int32_t *L, int64_t n,
+                               er_mcr2_result *res) {
+  h->n_fwd = -1;
+  memset(res, 0, sizeof *res);
+  er_err local = (n < 0 || (n > 0 && (!have_Z || !L)))
+                     ? ER_ERROR(ER_ERR_INPUT, "mcr2: bad local input (n_local=%lld)", (long long)n)
+                     : sort_by_class(h, L, n);
+  /* a bad input is remembered; its rank contributes empty classes */
+  if (local != ER_OK) memset(h->start, 0, (size_t)(h->K + 1) * sizeof *h->start);
+  return local;
+}
+
+er_err er_mcr2_forward_finish(er_mcr2 *h, er_err local, int64_t n, double t_start,
+                              er_mcr2_result *res) {
   er_err err = ER_OK;
   int d = h->d, K = h->K;
   size_t dd = (size_t)d * d, plen = er_mcr2_packlen(d);
-  double t_start = MPI_Wtime(), comm_s = 0.0;
+  double comm_s = 0.0;
   double *red = h->red, *rcnt = red + (size_t)K * plen, *rflag = rcnt + K;
-  h->n_fwd = -1;
-  memset(res, 0, sizeof *res);
-
-  //---- local: labels, per-class Grams (a bad label is remembered, Grams left zero) ----
-  er_err local = (n < 0 || (n > 0 && (!Z || !L)))
-                     ? ER_ERROR(ER_ERR_INPUT, "mcr2: bad local input (n_local=%lld)", (long long)n)
-                     : sort_by_class(h, L, n);
   int bad_input = local != ER_OK;
-  if (bad_input) {
-    memset(h->start, 0, (size_t)(K + 1) * sizeof *h->start);
-  } else if (is_double) {
-    gram_local_d(h, (const double *)Z);
-  } else {
-    gram_local_f(h, (const float *)Z);
-  }
+
+  //---- local: pack the per-class Grams (zeros after a bad input) and counts, check them ----
   for (int j = 0; j < K; j++) {
     const double *G = h->mats + (size_t)(1 + j) * dd;
     double *pk = red + (size_t)j * plen;
@@ -248,8 +175,8 @@ static er_err forward_common(er_mcr2 *h, const void *Z, int is_double, const int
         int rank;
         MPI_Comm_rank(h->comm, &rank);
         nonfinite = 1;
-        local = ER_ERROR(ER_ERR_NUM, "mcr2: non-finite entries (NaN/Inf) in the rows of Z on rank %d",
-                         rank);
+        local = ER_ERROR(ER_ERR_NUM,
+                         "mcr2: non-finite entries (NaN/Inf) in the rows of Z on rank %d", rank);
         break;
       }
   rflag[0] = bad_input;
@@ -356,70 +283,16 @@ cleanup:
   return err;
 }
 
-er_err er_mcr2_forward(er_mcr2 *h, const float *Z, const int32_t *L, int64_t n_local,
-                       er_mcr2_result *res) {
-  return forward_common(h, Z, 0, L, n_local, res);
-}
-
-er_err er_mcr2_forward_d(er_mcr2 *h, const double *Z, const int32_t *L, int64_t n_local,
-                         er_mcr2_result *res) {
-  return forward_common(h, Z, 1, L, n_local, res);
-}
-
 //---------------------------------------------------------------------------------------------
-// backward: per class, gather rows, one GEMM with B_j, scatter
+// backward: before the per-class products of mcr2_template.h
 //---------------------------------------------------------------------------------------------
 
-static er_err backward_check(er_mcr2 *h, const int32_t *L, int64_t n) {
+er_err er_mcr2_backward_prepare(er_mcr2 *h, const int32_t *L, int64_t n) {
   er_err err = ER_OK;
   ER_CHECK(h->n_fwd >= 0, ER_ERR_INTERNAL, "mcr2: backward without a successful forward");
   ER_CHECK(n == h->n_fwd, ER_ERR_INTERNAL, "mcr2: backward n_local=%lld but forward had %lld",
            (long long)n, (long long)h->n_fwd);
   ER_CALL(sort_by_class(h, L, n));
-cleanup:
-  return err;
-}
-
-er_err er_mcr2_backward(er_mcr2 *h, float *dZ, const float *Z, const int32_t *L,
-                        int64_t n_local) {
-  er_err err = ER_OK;
-  int d = h->d;
-  size_t dd = (size_t)d * d;
-  ER_CALL(backward_check(h, L, n_local));
-  for (int j = 0; j < h->K; j++) {
-    const float *B = h->Bf + (size_t)j * dd;
-    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
-      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
-      for (int r = 0; r < rows; r++)
-        memcpy(h->chunkf + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(float));
-      cblas_ssymm(CblasRowMajor, CblasRight, CblasUpper, rows, d, 1.0f, B, d, h->chunkf, d,
-                  0.0f, h->outf, d);
-      for (int r = 0; r < rows; r++)
-        memcpy(dZ + (size_t)h->perm[s + r] * d, h->outf + (size_t)r * d, (size_t)d * sizeof(float));
-    }
-  }
-cleanup:
-  return err;
-}
-
-er_err er_mcr2_backward_d(er_mcr2 *h, double *dZ, const double *Z, const int32_t *L,
-                          int64_t n_local) {
-  er_err err = ER_OK;
-  int d = h->d;
-  size_t dd = (size_t)d * d;
-  ER_CALL(backward_check(h, L, n_local));
-  for (int j = 0; j < h->K; j++) {
-    const double *B = h->mats + (size_t)(1 + j) * dd;
-    for (int64_t s = h->start[j]; s < h->start[j + 1]; s += ER_MCR2_CHUNK) {
-      int rows = (int)(h->start[j + 1] - s < ER_MCR2_CHUNK ? h->start[j + 1] - s : ER_MCR2_CHUNK);
-      for (int r = 0; r < rows; r++)
-        memcpy(h->chunkd + (size_t)r * d, Z + (size_t)h->perm[s + r] * d, (size_t)d * sizeof(double));
-      cblas_dsymm(CblasRowMajor, CblasRight, CblasUpper, rows, d, 1.0, B, d, h->chunkd, d, 0.0,
-                  h->outd, d);
-      for (int r = 0; r < rows; r++)
-        memcpy(dZ + (size_t)h->perm[s + r] * d, h->outd + (size_t)r * d, (size_t)d * sizeof(double));
-    }
-  }
 cleanup:
   return err;
 }

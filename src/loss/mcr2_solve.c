@@ -1,6 +1,7 @@
 /* mcr2_solve.c: Cholesky log-determinants and inverses of a batch of d x d SPD matrices, either
  * with LAPACK (dpotrf/dpotri, the batch split over the ranks, results allgathered) or with
- * ScaLAPACK (pdpotrf/pdpotri on a BLACS grid). It does not form the matrices nor agree on errors. */
+ * ScaLAPACK (pdpotrf/pdpotri on a BLACS grid). It does not form the matrices, and it leaves
+ * er_agree on its verdict to the caller. */
 #include "mcr2_solve.h"
 
 #include <lapacke.h>
@@ -34,7 +35,8 @@ extern void pdpotri_(const char *uplo, const int *n, double *a, const int *ia, c
 // LAPACK, the batch split over the ranks
 //---------------------------------------------------------------------------------------------
 
-/* Row-major upper triangle of a d x d matrix <-> packed (row i: d - i entries from the diagonal). */
+/* Row-major upper triangle of a d x d matrix <-> packed (row i: d - i entries from the
+ * diagonal). */
 static void pack_upper(int d, const double *a, double *pk) {
   for (int i = 0; i < d; i++, pk += d - i + 1)
     memcpy(pk, a + (size_t)i * d + i, (size_t)(d - i) * sizeof *pk);
@@ -192,7 +194,8 @@ er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, 
         int gj = glob_index(lj, g->nb, g->mycol, g->npcol);
         for (int li = 0; li < g->locr; li++) {
           int gi = glob_index(li, g->nb, g->myrow, g->nprow);
-          g->loc[li + (size_t)lj * lld] = gi <= gj ? a[(size_t)gi * d + gj] : a[(size_t)gj * d + gi];
+          g->loc[li + (size_t)lj * lld] =
+              gi <= gj ? a[(size_t)gi * d + gj] : a[(size_t)gj * d + gi];
         }
       }
       /* info of pdpotrf/pdpotri is broadcast over the grid by ScaLAPACK, so every grid rank
@@ -207,7 +210,8 @@ er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, 
       for (int lj = 0; lj < g->locc; lj++) {
         int gj = glob_index(lj, g->nb, g->mycol, g->npcol);
         for (int li = 0; li < g->locr; li++)
-          if (glob_index(li, g->nb, g->myrow, g->nprow) == gj) s += log(g->loc[li + (size_t)lj * lld]);
+          if (glob_index(li, g->nb, g->myrow, g->nprow) == gj)
+            s += log(g->loc[li + (size_t)lj * lld]);
       }
       bld[k] = 2.0 * s;
       if (k >= n_inv) continue;
@@ -232,7 +236,7 @@ er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, 
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, buf, (int)g->pack_len, MPI_DOUBLE, MPI_SUM, comm));
   *comm_s += MPI_Wtime() - t0;
 
-  /* *bfail is now the same on every rank: a collective verdict */
+  /* after the Allreduce *bfail is the same on every rank: a collective verdict */
   if (*bfail > 0.0) {
     err = ER_ERROR(ER_ERR_NUM,
                    "ScaLAPACK Cholesky/inverse failed for %d coding-rate matrix(es) (first: %d, "

@@ -1,5 +1,6 @@
 /* mcr2_solve.h (private to src/loss): log-determinants and inverses of a batch of d x d SPD
- * matrices, LAPACK with the batch split over the ranks or ScaLAPACK on a BLACS grid. Knows nothing about the loss. */
+ * matrices, LAPACK with the batch split over the ranks or ScaLAPACK on a BLACS grid. Knows
+ * nothing about the loss. */
 #ifndef ERASE_LOSS_MCR2_SOLVE_H
 #define ERASE_LOSS_MCR2_SOLVE_H
 
@@ -29,7 +30,8 @@ void er_mcr2_grid_destroy(er_mcr2_grid *g);
  * seconds to *comm_s.
  * LAPACK: rank r factors the contiguous block [nmat r/P, nmat (r+1)/P) of the batch, then one
  * MPI_Allgatherv of packed inverses (pack: nmat * (packlen(d) + 2) doubles; counts: 2 P ints of
- * scratch) gives every rank all of them; with one rank nothing is packed. ScaLAPACK: every grid rank works on every matrix. */
+ * scratch) gives every rank all of them; with one rank nothing is packed. ScaLAPACK: every grid
+ * rank works on every matrix. */
 er_err er_mcr2_solve_lapack(MPI_Comm comm, int d, int nmat, int n_inv, double *mats,
                             double *logdet, double *pack, int *counts, double *comm_s);
 er_err er_mcr2_solve_scalapack(er_mcr2_grid *g, MPI_Comm comm, int d, int nmat, int n_inv,

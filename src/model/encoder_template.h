@@ -1,8 +1,9 @@
-/* encoder_template.h: the distributed GAT encoder, written once for float (training) and
- * double (gradient checks): dropout -> GAT(H heads) -> LeakyReLU(0.01) -> L1 -> GAT(1 head, d)
- * -> L1 -> ReLU, wiring the rank-local kernels of nn.h to the halo. Owns the parameter and
- * gradient slabs and every activation buffer; allocates nothing per step. Included by
- * encoder_f.c / encoder_d.c with REAL, ER_NN_SUFFIX, ER_MPI_REAL and ER_ENC_SPARSE defined.
+/* encoder_template.h: the distributed GAT encoder, written once for REAL: dropout -> GAT(H
+ * heads) -> LeakyReLU(0.01) -> L1 -> GAT(1 head, d) -> L1 -> ReLU, wiring the rank-local
+ * kernels of nn.h to the halo. Owns the parameter and gradient slabs and every activation
+ * buffer; allocates nothing per step. Included by encoder_f.c (float, training) and encoder_d.c
+ * (double, gradient checks), which define REAL, ER_MPI_REAL, ER_ENC_SPARSE and NAME_T for the
+ * names of encoder.h it defines and of nn.h it calls.
  *
  * Layer 2 has one head, so its transform commutes with the aggregation:
  *   o2_i = sum_j alpha_ij (a1_j W2) + b2 = (sum_j alpha_ij a1_j) W2 + b2 = u2_i W2 + b2,
@@ -11,11 +12,16 @@
  * of the `embed`-wide a1 W2 (512): half the bytes per edge and per ghost row. The backward
  * carries dvs2, dvd2 back to W2, a_src2 and a_dst2 (dW2 += dvs2 a_src2^T + dvd2 a_dst2^T,
  * da_src2 += W2^T dvs2). The whole-model gradient check covers it. */
+#ifndef REAL
+#error "encoder_template.h is included by encoder_f.c / encoder_d.c only"
+#endif
+/* An unmapped NAME_T would be defined under that name, without the prototype from encoder.h. */
+#pragma GCC diagnostic error "-Wmissing-prototypes"
 
-struct ER_T(er_encoder) {
+struct er_encoder_T {
   er_dgraph *g;
   er_lgraph lg;
-  er_encoder_layout L;
+  er_encoder_layout lay; /* parameter layout: sizes and offsets into params and grads */
   double dropout;
   const REAL *x0; /* (n_own, F) normalized features, not owned */
   int sparse;      /* 1: layer 1 input kept as CSR (xs0, with dropout xs) */
@@ -39,7 +45,7 @@ struct ER_T(er_encoder) {
   /* backward scratch */
   REAL *d1;            /* (n_own, hidden) */
   REAL *dh;            /* (n_tot, hidden): d a1 of layer 2, then dh1 of layer 1 */
-  ER_T(er_gat_cache) *c1, *c2;
+  er_gat_cache_T *c1, *c2;
   /* evaluation on a row subset (er_encoder_eval_rows): owned rows in row_order order, interior
    * ones first; sub2 = rows whose Z is wanted, sub1 = rows whose layer-1 output a1 the
    * sub2 rows of any rank read, sub0 = rows whose h1 = x W1 the sub1 rows of any rank read.
@@ -48,18 +54,18 @@ struct ER_T(er_encoder) {
   int64_t n_sub0, n_sub0_int, n_sub1, n_sub1_int, n_sub2, n_sub2_int;
 };
 
-const er_encoder_layout *ER_T(er_encoder_layout)(const ER_T(er_encoder) *e) { return &e->L; }
-REAL *ER_T(er_encoder_params)(ER_T(er_encoder) *e) { return e->params; }
-REAL *ER_T(er_encoder_grads)(ER_T(er_encoder) *e) { return e->grads; }
-REAL *ER_T(er_encoder_dz_buffer)(ER_T(er_encoder) *e) { return e->o2; }
-void ER_T(er_encoder_zero_grads)(ER_T(er_encoder) *e) {
-  memset(e->grads, 0, (size_t)e->L.n_params * sizeof(REAL));
+const er_encoder_layout *er_encoder_layout_T(const er_encoder_T *e) { return &e->lay; }
+REAL *er_encoder_params_T(er_encoder_T *e) { return e->params; }
+REAL *er_encoder_grads_T(er_encoder_T *e) { return e->grads; }
+REAL *er_encoder_dz_buffer_T(er_encoder_T *e) { return e->o2; }
+void er_encoder_zero_grads_T(er_encoder_T *e) {
+  memset(e->grads, 0, (size_t)e->lay.n_params * sizeof(REAL));
 }
 
-er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden, int64_t heads,
-                         int64_t embed, double dropout, ER_T(er_encoder) **out) {
+er_err er_encoder_create_T(er_dgraph *g, const REAL *x_norm, int64_t hidden, int64_t heads,
+                           int64_t embed, double dropout, er_encoder_T **out) {
   er_err err = ER_OK;
-  ER_T(er_encoder) *e = NULL;
+  er_encoder_T *e = NULL;
   *out = NULL;
   ER_CHECK(hidden % heads == 0, ER_ERR_INPUT, "heads %lld do not divide hidden %lld",
            (long long)heads, (long long)hidden);
@@ -70,30 +76,29 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
   e->n_own = g->n_own;
   e->n_tot = (int64_t)g->n_own + g->n_ghost;
   e->lg = (er_lgraph){e->n_own, e->n_tot, g->indptr, g->indices};
-  er_encoder_layout *L = &e->L;
-  L->F = g->F, L->hidden = hidden, L->heads = heads, L->embed = embed;
-  int64_t C1 = hidden / heads, o = 0;
-  L->W1 = o, o += L->F * hidden;
-  L->as1 = o, o += hidden; /* (heads, C1) */
-  L->ad1 = o, o += hidden;
-  L->b1 = o, o += hidden;
-  L->W2 = o, o += hidden * embed;
-  L->as2 = o, o += embed;
-  L->ad2 = o, o += embed;
-  L->b2 = o, o += embed;
-  L->n_params = o;
-  (void)C1;
+  er_encoder_layout *lay = &e->lay;
+  lay->F = g->F, lay->hidden = hidden, lay->heads = heads, lay->embed = embed;
+  int64_t off = 0;
+  lay->W1 = off, off += lay->F * hidden;
+  lay->as1 = off, off += hidden; /* (heads, hidden / heads) */
+  lay->ad1 = off, off += hidden;
+  lay->b1 = off, off += hidden;
+  lay->W2 = off, off += hidden * embed;
+  lay->as2 = off, off += embed;
+  lay->ad2 = off, off += embed;
+  lay->b2 = off, off += embed;
+  lay->n_params = off;
   size_t no = (size_t)e->n_own, nt = (size_t)e->n_tot;
-  ER_CALLOC(e->params, o);
-  ER_CALLOC(e->grads, o);
+  ER_CALLOC(e->params, off);
+  ER_CALLOC(e->grads, off);
 #if ER_ENC_SPARSE
-  e->sparse = er_dense_density(x_norm, e->n_own, L->F) < ER_SPARSE_INPUT_DENSITY;
+  e->sparse = er_dense_density(x_norm, e->n_own, lay->F) < ER_SPARSE_INPUT_DENSITY;
   if (e->sparse) {
-    ER_CALL(er_spmat_from_dense(&e->xs0, x_norm, e->n_own, L->F));
-    ER_CALL(er_spmat_from_dense(&e->xs, x_norm, e->n_own, L->F));
+    ER_CALL(er_spmat_from_dense(&e->xs0, x_norm, e->n_own, lay->F));
+    ER_CALL(er_spmat_from_dense(&e->xs, x_norm, e->n_own, lay->F));
   }
 #endif
-  if (!e->sparse) ER_MALLOC(e->xd, no * L->F);
+  if (!e->sparse) ER_MALLOC(e->xd, no * lay->F);
   ER_CALLOC(e->h1, nt * hidden);
   ER_CALLOC(e->a1, nt * hidden);
   ER_MALLOC(e->n1, no);
@@ -107,20 +112,20 @@ er_err ER_T(er_encoder_create)(er_dgraph *g, const REAL *x_norm, int64_t hidden,
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
   /* dh also serves the subset transforms as chunk scratch: at least one row of input + output
    * (F + hidden in layer 1, hidden + embed in layer 2) */
-  size_t chunk_row = (size_t)(hidden + (embed > L->F ? embed : L->F));
+  size_t chunk_row = (size_t)(hidden + (embed > lay->F ? embed : lay->F));
   ER_MALLOC(e->dh, nt * (size_t)hidden > chunk_row ? nt * (size_t)hidden : chunk_row);
-  ER_CALL(ER_T(er_gat_cache_create)(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
-  ER_CALL(ER_T(er_gat_cache_create)(&e->lg, 1, (int)hidden, &e->c2));
+  ER_CALL(er_gat_cache_create_T(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
+  ER_CALL(er_gat_cache_create_T(&e->lg, 1, (int)hidden, &e->c2));
   *out = e;
   e = NULL;
 cleanup:
-  ER_T(er_encoder_destroy)(&e);
+  er_encoder_destroy_T(&e);
   return err;
 }
 
-void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
+void er_encoder_destroy_T(er_encoder_T **pe) {
   if (!pe || !*pe) return;
-  ER_T(er_encoder) *e = *pe;
+  er_encoder_T *e = *pe;
   free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->a1);
   free(e->n1), free(e->u2), free(e->o2), free(e->zl), free(e->n2), free(e->v2), free(e->bacc);
   free(e->d1), free(e->dh), free(e->sub0), free(e->sub1), free(e->sub2);
@@ -128,75 +133,75 @@ void ER_T(er_encoder_destroy)(ER_T(er_encoder) **pe) {
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
 #endif
-  ER_T(er_gat_cache_destroy)(&e->c1);
-  ER_T(er_gat_cache_destroy)(&e->c2);
+  er_gat_cache_destroy_T(&e->c1);
+  er_gat_cache_destroy_T(&e->c2);
   free(e);
   *pe = NULL;
 }
 
-void ER_T(er_encoder_init)(ER_T(er_encoder) *e, uint64_t seed) {
-  er_encoder_layout *L = &e->L;
+void er_encoder_init_T(er_encoder_T *e, uint64_t seed) {
+  er_encoder_layout *lay = &e->lay;
   REAL *p = e->params;
-  int64_t H = L->heads, C1 = L->hidden / L->heads;
-  ER_T(er_glorot_init)(p + L->W1, seed, 1, L->F, L->hidden);
-  ER_T(er_glorot_init)(p + L->as1, seed, 2, H, C1);
-  ER_T(er_glorot_init)(p + L->ad1, seed, 3, H, C1);
-  memset(p + L->b1, 0, (size_t)L->hidden * sizeof(REAL));
-  ER_T(er_glorot_init)(p + L->W2, seed, 4, L->hidden, L->embed);
-  ER_T(er_glorot_init)(p + L->as2, seed, 5, 1, L->embed);
-  ER_T(er_glorot_init)(p + L->ad2, seed, 6, 1, L->embed);
-  memset(p + L->b2, 0, (size_t)L->embed * sizeof(REAL));
+  int64_t H = lay->heads, C1 = lay->hidden / lay->heads;
+  er_glorot_init_T(p + lay->W1, seed, 1, lay->F, lay->hidden);
+  er_glorot_init_T(p + lay->as1, seed, 2, H, C1);
+  er_glorot_init_T(p + lay->ad1, seed, 3, H, C1);
+  memset(p + lay->b1, 0, (size_t)lay->hidden * sizeof(REAL));
+  er_glorot_init_T(p + lay->W2, seed, 4, lay->hidden, lay->embed);
+  er_glorot_init_T(p + lay->as2, seed, 5, 1, lay->embed);
+  er_glorot_init_T(p + lay->ad2, seed, 6, 1, lay->embed);
+  memset(p + lay->b2, 0, (size_t)lay->embed * sizeof(REAL));
 }
 
 /* Fused backward of Z = ReLU(y), y = x / max(|x|_1, eps), from Z alone (y is not kept):
  * where Z > 0, y = Z; elsewhere y <= 0 and dL/dy = 0, so dy . y = sum_{Z>0} dZ Z and
  * sign(y) = -1 (an exact y = 0 has measure zero). out may alias dZ. Equals er_relu_backward
  * followed by er_l1norm_backward; the whole-model gradient check covers it. */
-static void ER_T(relu_l1_backward)(REAL *out, const REAL *dZ, const REAL *Z, const REAL *norm,
-                                   int64_t n, int64_t d) {
+static void relu_l1_backward(REAL *out, const REAL *dZ, const REAL *Z, const REAL *norm, int64_t n,
+                             int64_t d) {
   for (int64_t i = 0; i < n; ++i) {
-    const REAL *z = Z + i * d, *g = dZ + i * d;
+    const REAL *z = Z + i * d, *dz = dZ + i * d;
     REAL *o = out + i * d;
     double dot;
-    ER_SUM8(dot, d, k, z[k] > 0 ? (double)g[k] * z[k] : 0.0);
+    ER_SUM8(dot, d, k, z[k] > 0 ? (double)dz[k] * z[k] : 0.0);
     if (norm[i] < ER_L1_EPS) {
-      for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (REAL)(g[k] / ER_L1_EPS) : 0;
+      for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (REAL)(dz[k] / ER_L1_EPS) : 0;
       continue;
     }
     REAL inv = (REAL)(1.0 / norm[i]), dt = (REAL)dot;
-    for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (g[k] - dt) * inv : dt * inv;
+    for (int64_t k = 0; k < d; ++k) o[k] = z[k] > 0 ? (dz[k] - dt) * inv : dt * inv;
   }
 }
 
 /* Fused backward of a = L1(LeakyReLU_slope(o)) from a alone: dL/dy = (da - sign(a) (da . a)) / s
  * (er_l1norm_backward), then times slope where a <= 0 (o shares a's sign). out must not alias
  * da. Equals er_l1norm_backward followed by er_leakyrelu_backward. */
-static void ER_T(lrelu_l1_backward)(REAL *out, const REAL *da, const REAL *a, const REAL *norm,
-                                    REAL slope, int64_t n, int64_t d) {
+static void lrelu_l1_backward(REAL *out, const REAL *da, const REAL *a, const REAL *norm,
+                              REAL slope, int64_t n, int64_t d) {
   for (int64_t i = 0; i < n; ++i) {
-    const REAL *y = a + i * d, *g = da + i * d;
+    const REAL *y = a + i * d, *dy = da + i * d;
     REAL *o = out + i * d;
     if (!((double)norm[i] >= ER_L1_EPS)) {
       REAL inv = (REAL)(1.0 / ER_L1_EPS);
-      for (int64_t k = 0; k < d; ++k) o[k] = (y[k] > 0 ? 1 : slope) * g[k] * inv;
+      for (int64_t k = 0; k < d; ++k) o[k] = (y[k] > 0 ? 1 : slope) * dy[k] * inv;
       continue;
     }
     double dot;
-    ER_SUM8(dot, d, k, (double)g[k] * y[k]);
+    ER_SUM8(dot, d, k, (double)dy[k] * y[k]);
     REAL inv = (REAL)(1.0 / (double)norm[i]), dt = (REAL)dot;
     for (int64_t k = 0; k < d; ++k) {
       REAL sg = y[k] > 0 ? (REAL)1 : (y[k] < 0 ? (REAL)-1 : (REAL)0);
-      REAL v = (g[k] - sg * dt) * inv;
+      REAL v = (dy[k] - sg * dt) * inv;
       o[k] = y[k] > 0 ? v : slope * v;
     }
   }
 }
 
 /* vs2 = W2 a_src2, vd2 = W2 a_dst2 (hidden each; W2 is hidden x embed, row-major) */
-static void ER_T(fold_scores)(ER_T(er_encoder) *e) {
-  const er_encoder_layout *L = &e->L;
-  const REAL *p = e->params, *W = p + L->W2, *as = p + L->as2, *ad = p + L->ad2;
-  int64_t hid = L->hidden, d = L->embed;
+static void fold_scores(er_encoder_T *e) {
+  const er_encoder_layout *lay = &e->lay;
+  const REAL *p = e->params, *W = p + lay->W2, *as = p + lay->as2, *ad = p + lay->ad2;
+  int64_t hid = lay->hidden, d = lay->embed;
   for (int64_t r = 0; r < hid; ++r) {
     double s, t;
     ER_SUM8(s, d, c, (double)W[r * d + c] * as[c]);
@@ -208,11 +213,10 @@ static void ER_T(fold_scores)(ER_T(er_encoder) *e) {
 /* out rows = in rows W (+ b when b != NULL) for the owned rows rows[0..n), through gathered
  * chunks in the (idle) backward scratch dh, which holds max(n_tot x hidden, hidden +
  * max(embed, F)) values: cap x (fin + fout) fits, with cap >= 1. */
-static er_err ER_T(linear_rows)(ER_T(er_encoder) *e, REAL *out, const REAL *in, const REAL *W,
-                                const REAL *b, int64_t fin, int64_t fout, const er_lidx *rows,
-                                int64_t n) {
+static er_err linear_rows(er_encoder_T *e, REAL *out, const REAL *in, const REAL *W, const REAL *b,
+                          int64_t fin, int64_t fout, const er_lidx *rows, int64_t n) {
   er_err err = ER_OK;
-  int64_t cap = e->n_tot * e->L.hidden / (fin + fout);
+  int64_t cap = e->n_tot * e->lay.hidden / (fin + fout);
   if (cap > 4096) cap = 4096;
   if (cap < 1) cap = 1;
   REAL *tin = e->dh, *tout = e->dh + cap * fin;
@@ -220,7 +224,7 @@ static er_err ER_T(linear_rows)(ER_T(er_encoder) *e, REAL *out, const REAL *in, 
     int64_t nr = n - s < cap ? n - s : cap;
     for (int64_t r = 0; r < nr; ++r)
       memcpy(tin + r * fin, in + (int64_t)rows[s + r] * fin, (size_t)fin * sizeof(REAL));
-    ER_CALL(ER_T(er_linear_forward)(tout, tin, W, nr, fin, fout));
+    ER_CALL(er_linear_forward_T(tout, tin, W, nr, fin, fout));
     for (int64_t r = 0; r < nr; ++r) {
       REAL *o = out + (int64_t)rows[s + r] * fout;
       for (int64_t k = 0; k < fout; ++k) o[k] = tout[r * fout + k] + (b ? b[k] : 0);
@@ -231,13 +235,13 @@ cleanup:
 }
 
 /* o2 rows = u2 rows W2 + b2, for the owned rows rows[0..n) (all owned rows when rows == NULL). */
-static er_err ER_T(transform2)(ER_T(er_encoder) *e, const er_lidx *rows, int64_t n) {
+static er_err transform2(er_encoder_T *e, const er_lidx *rows, int64_t n) {
   er_err err = ER_OK;
-  const er_encoder_layout *L = &e->L;
-  const REAL *p = e->params, *b = p + L->b2;
-  int64_t hid = L->hidden, d = L->embed;
-  if (rows) return ER_T(linear_rows)(e, e->o2, e->u2, p + L->W2, b, hid, d, rows, n);
-  ER_CALL(ER_T(er_linear_forward)(e->o2, e->u2, p + L->W2, n, hid, d));
+  const er_encoder_layout *lay = &e->lay;
+  const REAL *p = e->params, *b = p + lay->b2;
+  int64_t hid = lay->hidden, d = lay->embed;
+  if (rows) return linear_rows(e, e->o2, e->u2, p + lay->W2, b, hid, d, rows, n);
+  ER_CALL(er_linear_forward_T(e->o2, e->u2, p + lay->W2, n, hid, d));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < d; ++k) e->o2[i * d + k] += b[k];
 cleanup:
@@ -246,33 +250,31 @@ cleanup:
 
 /* GAT forward at the owned rows rows[0..n) (the first n_int of them interior) with the halo of
  * h overlapped with the interior rows. h's owned rows are filled. */
-static er_err ER_T(gat_forward_rows)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat_cache) *c,
-                                     REAL *h, const REAL *as, const REAL *ad, const REAL *b,
-                                     int H, int C, const er_lidx *rows, int64_t n,
-                                     int64_t n_int) {
+static er_err gat_forward_rows(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h,
+                               const REAL *as, const REAL *ad, const REAL *b, int H, int C,
+                               const er_lidx *rows, int64_t n, int64_t n_int) {
   er_err err = ER_OK;
   er_dgraph *g = e->g;
   ER_CALL(er_halo_forward_begin(g->halo, h, H * C, ER_MPI_REAL));
-  ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, 0, e->n_own, &e->lg, H, C));
-  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, rows, n_int, &e->lg, H, C));
+  ER_CALL(er_gat_scores_T(c, h, as, ad, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_T(out, c, h, b, rows, n_int, &e->lg, H, C));
   ER_CALL(er_halo_forward_end(g->halo));
-  ER_CALL(ER_T(er_gat_scores)(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
-  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, b, rows + n_int, n - n_int, &e->lg, H, C));
+  ER_CALL(er_gat_scores_T(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_T(out, c, h, b, rows + n_int, n - n_int, &e->lg, H, C));
 cleanup:
   return err;
 }
 
-static er_err ER_T(gat_forward)(ER_T(er_encoder) *e, REAL *out, ER_T(er_gat_cache) *c, REAL *h,
-                          const REAL *as, const REAL *ad, const REAL *b, int H, int C) {
-  return ER_T(gat_forward_rows)(e, out, c, h, as, ad, b, H, C, e->g->row_order, e->n_own,
-                                e->g->n_interior);
+static er_err gat_forward(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h, const REAL *as,
+                          const REAL *ad, const REAL *b, int H, int C) {
+  return gat_forward_rows(e, out, c, h, as, ad, b, H, C, e->g->row_order, e->n_own,
+                          e->g->n_interior);
 }
 
 /* Marks of the owned rows that a flagged owned row is or links to, on any rank: flag rows and
  * their neighbours (ghosts too) in m (n_tot), then the reverse halo adds ghost marks into their
  * owners. Collective. */
-static er_err ER_T(mark_neighbours)(ER_T(er_encoder) *e, REAL *m, const uint8_t *in,
-                                    uint8_t *out) {
+static er_err mark_neighbours(er_encoder_T *e, REAL *m, const uint8_t *in, uint8_t *out) {
   er_err err = ER_OK;
   const er_dgraph *g = e->g;
   memset(m, 0, (size_t)e->n_tot * sizeof *m);
@@ -289,8 +291,8 @@ cleanup:
 }
 
 /* The flagged owned rows as a list in row_order order (interior rows first). */
-static er_err ER_T(row_list)(const ER_T(er_encoder) *e, const uint8_t *flag, er_lidx **list,
-                             int64_t *n, int64_t *n_int) {
+static er_err row_list(const er_encoder_T *e, const uint8_t *flag, er_lidx **list, int64_t *n,
+                       int64_t *n_int) {
   er_err err = ER_OK;
   const er_dgraph *g = e->g;
   int64_t k = 0;
@@ -307,8 +309,8 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_encoder_eval_rows)(ER_T(er_encoder) *e, const uint8_t *want, double max_fraction,
-                                  int *active) {
+er_err er_encoder_eval_rows_T(er_encoder_T *e, const uint8_t *want, double max_fraction,
+                              int *active) {
   er_err err = ER_OK;
   uint8_t *f2 = NULL, *f1 = NULL, *f0 = NULL;
   int64_t cnt[2] = {0, e->n_own};
@@ -322,15 +324,15 @@ er_err ER_T(er_encoder_eval_rows)(ER_T(er_encoder) *e, const uint8_t *want, doub
   ER_CALL(er_agree(e->g->comm, err));
   for (int64_t i = 0; i < e->n_own; ++i) f2[i] = want[i] != 0;
   /* f1: rows whose layer-1 output a1 a wanted row's layer-2 aggregation reads */
-  ER_CALL(ER_T(mark_neighbours)(e, e->dh, f2, f1));
+  ER_CALL(mark_neighbours(e, e->dh, f2, f1));
   for (int64_t i = 0; i < e->n_own; ++i) cnt[0] += f1[i];
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 2, MPI_INT64_T, MPI_SUM, e->g->comm));
   if ((double)cnt[0] <= max_fraction * (double)cnt[1]) {
     /* f0: rows whose h1 a sub1 row's layer-1 aggregation reads */
-    ER_CALL(ER_T(mark_neighbours)(e, e->dh, f1, f0));
-    err = ER_T(row_list)(e, f2, &e->sub2, &e->n_sub2, &e->n_sub2_int);
-    if (err == ER_OK) err = ER_T(row_list)(e, f1, &e->sub1, &e->n_sub1, &e->n_sub1_int);
-    if (err == ER_OK) err = ER_T(row_list)(e, f0, &e->sub0, &e->n_sub0, &e->n_sub0_int);
+    ER_CALL(mark_neighbours(e, e->dh, f1, f0));
+    err = row_list(e, f2, &e->sub2, &e->n_sub2, &e->n_sub2_int);
+    if (err == ER_OK) err = row_list(e, f1, &e->sub1, &e->n_sub1, &e->n_sub1_int);
+    if (err == ER_OK) err = row_list(e, f0, &e->sub0, &e->n_sub0, &e->n_sub0_int);
     ER_CALL(er_agree(e->g->comm, err));
     *active = 1;
   }
@@ -349,26 +351,26 @@ cleanup:
  * (aggregation, transform, output activations) only at sub2. Other rows of every buffer keep
  * stale values that no planned row reads. Each computed row is what the full forward computes
  * there (up to BLAS blocking). */
-static er_err ER_T(forward_rows)(ER_T(er_encoder) *e) {
+static er_err forward_rows(er_encoder_T *e) {
   er_err err = ER_OK;
-  er_encoder_layout *L = &e->L;
+  er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
-  int64_t H = L->heads, hid = L->hidden, d = L->embed, C1 = hid / H;
-  ER_CALL(ER_T(gat_forward_rows)(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1,
-                                 (int)H, (int)C1, e->sub1, e->n_sub1, e->n_sub1_int));
+  int64_t H = lay->heads, hid = lay->hidden, d = lay->embed, C1 = hid / H;
+  ER_CALL(gat_forward_rows(e, e->o1, e->c1, e->h1, p + lay->as1, p + lay->ad1, p + lay->b1, (int)H,
+                           (int)C1, e->sub1, e->n_sub1, e->n_sub1_int));
   for (int64_t r = 0; r < e->n_sub1; ++r) {
     int64_t i = e->sub1[r];
-    ER_T(er_leakyrelu_forward)(e->a1 + i * hid, e->o1 + i * hid, (REAL)0.01, hid);
-    ER_T(er_l1norm_forward)(e->a1 + i * hid, e->n1 + i, e->a1 + i * hid, 1, hid);
+    er_leakyrelu_forward_T(e->a1 + i * hid, e->o1 + i * hid, (REAL)0.01, hid);
+    er_l1norm_forward_T(e->a1 + i * hid, e->n1 + i, e->a1 + i * hid, 1, hid);
   }
-  ER_T(fold_scores)(e);
-  ER_CALL(ER_T(gat_forward_rows)(e, e->u2, e->c2, e->a1, e->v2, e->v2 + hid, NULL, 1, (int)hid,
-                                 e->sub2, e->n_sub2, e->n_sub2_int));
-  ER_CALL(ER_T(transform2)(e, e->sub2, e->n_sub2));
+  fold_scores(e);
+  ER_CALL(gat_forward_rows(e, e->u2, e->c2, e->a1, e->v2, e->v2 + hid, NULL, 1, (int)hid, e->sub2,
+                           e->n_sub2, e->n_sub2_int));
+  ER_CALL(transform2(e, e->sub2, e->n_sub2));
   for (int64_t r = 0; r < e->n_sub2; ++r) {
     int64_t i = e->sub2[r];
-    ER_T(er_l1norm_forward)(e->zl + i * d, e->n2 + i, e->o2 + i * d, 1, d);
-    ER_T(er_relu_forward)(e->zl + i * d, e->zl + i * d, d);
+    er_l1norm_forward_T(e->zl + i * d, e->n2 + i, e->o2 + i * d, 1, d);
+    er_relu_forward_T(e->zl + i * d, e->zl + i * d, d);
   }
 cleanup:
   return err;
@@ -377,30 +379,30 @@ cleanup:
 /* GAT backward: dh (n_tot, H*C) is written by the gather pass (no clearing). Ghost rows are
  * complete once the boundary rows and the ghost sources are done; they go back to their owners
  * by reverse halo while the interior rows and the owned sources are processed. */
-static er_err ER_T(gat_backward)(ER_T(er_encoder) *e, REAL *dh, REAL *das, REAL *dad, REAL *db,
+static er_err gat_backward(er_encoder_T *e, REAL *dh, REAL *das, REAL *dad, REAL *db,
                            const REAL *dout, const REAL *h, const REAL *as, const REAL *ad,
-                           ER_T(er_gat_cache) *c, int H, int C) {
+                           er_gat_cache_T *c, int H, int C) {
   er_err err = ER_OK;
   er_dgraph *g = e->g;
-  ER_CALL(ER_T(er_gat_backward_gather)(dh, dout, h, c, 0, e->n_tot, &e->lg, H, C));
-  ER_CALL(ER_T(er_gat_backward_rows)(dh, dad, db, dout, h, ad, c, g->row_order + g->n_interior,
+  ER_CALL(er_gat_backward_gather_T(dh, dout, h, c, 0, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_gat_backward_rows_T(dh, dad, db, dout, h, ad, c, g->row_order + g->n_interior,
                                  g->n_own - g->n_interior, &e->lg, H, C));
-  ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_gat_backward_sources_T(dh, das, h, as, c, e->n_own, e->n_tot, &e->lg, H, C));
   ER_CALL(er_halo_reverse_begin(g->halo, dh, H * C, ER_MPI_REAL));
-  ER_CALL(ER_T(er_gat_backward_rows)(dh, dad, db, dout, h, ad, c, g->row_order, g->n_interior,
-                                 &e->lg, H, C));
-  ER_CALL(ER_T(er_gat_backward_sources)(dh, das, h, as, c, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_gat_backward_rows_T(dh, dad, db, dout, h, ad, c, g->row_order, g->n_interior, &e->lg,
+                                 H, C));
+  ER_CALL(er_gat_backward_sources_T(dh, das, h, as, c, 0, e->n_own, &e->lg, H, C));
   ER_CALL(er_halo_reverse_end(g->halo));
 cleanup:
   return err;
 }
 
-er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, int64_t step,
-                          const REAL **Z) {
+er_err er_encoder_forward_T(er_encoder_T *e, int train, uint64_t seed, int64_t step,
+                            const REAL **Z) {
   er_err err = ER_OK;
-  er_encoder_layout *L = &e->L;
+  er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
-  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads;
+  int64_t n = e->n_own, H = lay->heads, C1 = lay->hidden / lay->heads;
   //---- layer 1: dropout on the input, then h1 = x W1 (sparse or dense) ----
 #if ER_ENC_SPARSE
   if (e->sparse) {
@@ -409,42 +411,43 @@ er_err ER_T(er_encoder_forward)(ER_T(er_encoder) *e, int train, uint64_t seed, i
       ER_CALL(er_spmat_dropout(&e->xs, &e->xs0, seed, step, e->g->gid, e->dropout));
       e->xsin = &e->xs;
     }
-    er_spmm_forward(e->h1, e->xsin, p + L->W1, L->hidden);
+    er_spmm_forward(e->h1, e->xsin, p + lay->W1, lay->hidden);
   }
 #endif
   if (!e->sparse) {
     e->xin = e->x0;
     if (train == ER_FWD_TRAIN && e->dropout > 0) {
-      ER_CALL(ER_T(er_dropout_forward)(e->xd, e->x0, seed, step, e->g->gid, e->dropout, n, L->F));
+      ER_CALL(er_dropout_forward_T(e->xd, e->x0, seed, step, e->g->gid, e->dropout, n, lay->F));
       e->xin = e->xd;
     }
     if (train == ER_FWD_EVAL_ROWS && e->sub1)
-      ER_CALL(ER_T(linear_rows)(e, e->h1, e->xin, p + L->W1, NULL, L->F, L->hidden, e->sub0,
-                                e->n_sub0));
+      ER_CALL(linear_rows(e, e->h1, e->xin, p + lay->W1, NULL, lay->F, lay->hidden, e->sub0,
+                          e->n_sub0));
     else
-      ER_CALL(ER_T(er_linear_forward)(e->h1, e->xin, p + L->W1, n, L->F, L->hidden));
+      ER_CALL(er_linear_forward_T(e->h1, e->xin, p + lay->W1, n, lay->F, lay->hidden));
   }
   if (train == ER_FWD_EVAL_ROWS && e->sub1) {
-    ER_CALL(ER_T(forward_rows)(e));
+    ER_CALL(forward_rows(e));
     *Z = e->zl;
     goto cleanup;
   }
-  ER_CALL(ER_T(gat_forward)(e, e->o1, e->c1, e->h1, p + L->as1, p + L->ad1, p + L->b1, (int)H, (int)C1));
-  ER_T(er_leakyrelu_forward)(e->a1, e->o1, (REAL)0.01, n * L->hidden);
-  ER_T(er_l1norm_forward)(e->a1, e->n1, e->a1, n, L->hidden);
+  ER_CALL(gat_forward(e, e->o1, e->c1, e->h1, p + lay->as1, p + lay->ad1, p + lay->b1, (int)H,
+                      (int)C1));
+  er_leakyrelu_forward_T(e->a1, e->o1, (REAL)0.01, n * lay->hidden);
+  er_l1norm_forward_T(e->a1, e->n1, e->a1, n, lay->hidden);
   //---- layer 2: aggregate a1 with the folded attention vectors, then transform ----
-  ER_T(fold_scores)(e);
-  ER_CALL(ER_T(gat_forward)(e, e->u2, e->c2, e->a1, e->v2, e->v2 + L->hidden, NULL, 1,
-                            (int)L->hidden));
-  ER_CALL(ER_T(transform2)(e, NULL, n));
-  ER_T(er_l1norm_forward)(e->zl, e->n2, e->o2, n, L->embed);
-  ER_T(er_relu_forward)(e->zl, e->zl, n * L->embed); /* Z = ReLU(zl) in place */
+  fold_scores(e);
+  ER_CALL(gat_forward(e, e->u2, e->c2, e->a1, e->v2, e->v2 + lay->hidden, NULL, 1,
+                      (int)lay->hidden));
+  ER_CALL(transform2(e, NULL, n));
+  er_l1norm_forward_T(e->zl, e->n2, e->o2, n, lay->embed);
+  er_relu_forward_T(e->zl, e->zl, n * lay->embed); /* Z = ReLU(zl) in place */
   *Z = e->zl;
 cleanup:
   return err;
 }
 
-void ER_T(er_encoder_release_backward)(ER_T(er_encoder) *e) {
+void er_encoder_release_backward_T(er_encoder_T *e) {
   free(e->dh);
   e->dh = NULL;
   free(e->sub0), free(e->sub1), free(e->sub2); /* the subset forward borrows dh as scratch */
@@ -452,47 +455,48 @@ void ER_T(er_encoder_release_backward)(ER_T(er_encoder) *e) {
   er_mem_trim();
 }
 
-er_err ER_T(er_encoder_backward)(ER_T(er_encoder) *e, const REAL *dZ) {
+er_err er_encoder_backward_T(er_encoder_T *e, const REAL *dZ) {
   er_err err = ER_OK;
   ER_CHECK(e->dh != NULL, ER_ERR_INTERNAL, "encoder backward after its scratch was released");
-  er_encoder_layout *L = &e->L;
+  er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
   REAL *gr = e->grads;
-  int64_t n = e->n_own, H = L->heads, C1 = L->hidden / L->heads, d = L->embed, hid = L->hidden;
+  int64_t n = e->n_own, H = lay->heads, hid = lay->hidden, C1 = hid / H, d = lay->embed;
   //---- layer 2 ----
   /* dL/do2 into o2 (which may hold dZ itself) through ReLU and the row L1 normalization */
-  ER_T(relu_l1_backward)(e->o2, dZ, e->zl, e->n2, n, d);
+  relu_l1_backward(e->o2, dZ, e->zl, e->n2, n, d);
   /* db2: column sums of do2, in double */
   memset(e->bacc, 0, (size_t)d * sizeof(double));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < d; ++k) e->bacc[k] += e->o2[i * d + k];
-  for (int64_t k = 0; k < d; ++k) gr[L->b2 + k] += (REAL)e->bacc[k];
+  for (int64_t k = 0; k < d; ++k) gr[lay->b2 + k] += (REAL)e->bacc[k];
   /* dW2 += u2^T do2, du2 = do2 W2^T (into d1) */
   memset(e->d1, 0, (size_t)n * hid * sizeof(REAL));
-  ER_CALL(ER_T(er_linear_backward)(e->d1, gr + L->W2, e->o2, e->u2, p + L->W2, n, hid, d));
+  ER_CALL(er_linear_backward_T(e->d1, gr + lay->W2, e->o2, e->u2, p + lay->W2, n, hid, d));
   REAL *dvs = e->v2 + 2 * hid, *dvd = e->v2 + 3 * hid;
   memset(dvs, 0, (size_t)(2 * hid) * sizeof(REAL));
-  ER_CALL(ER_T(gat_backward)(e, e->dh, dvs, dvd, NULL, e->d1, e->a1, e->v2, e->v2 + hid, e->c2,
-                             1, (int)hid));
+  ER_CALL(gat_backward(e, e->dh, dvs, dvd, NULL, e->d1, e->a1, e->v2, e->v2 + hid, e->c2, 1,
+                       (int)hid));
   /* vs2 = W2 a_src2: dW2 += dvs2 a_src2^T, da_src2 += W2^T dvs2 (likewise for a_dst2) */
   for (int64_t r = 0; r < hid; ++r) {
-    const REAL *w = p + L->W2 + r * d;
-    REAL *gw = gr + L->W2 + r * d, s = dvs[r], t = dvd[r];
+    const REAL *w = p + lay->W2 + r * d;
+    REAL *gw = gr + lay->W2 + r * d, s = dvs[r], t = dvd[r];
     for (int64_t k = 0; k < d; ++k) {
-      gw[k] += s * p[L->as2 + k] + t * p[L->ad2 + k];
-      gr[L->as2 + k] += s * w[k];
-      gr[L->ad2 + k] += t * w[k];
+      gw[k] += s * p[lay->as2 + k] + t * p[lay->ad2 + k];
+      gr[lay->as2 + k] += s * w[k];
+      gr[lay->ad2 + k] += t * w[k];
     }
   }
   //---- layer 1 ----
   /* dh's owned rows = dL/da1 -> through L1 and LeakyReLU (a1 shares o1's sign) into d1 */
-  ER_T(lrelu_l1_backward)(e->d1, e->dh, e->a1, e->n1, (REAL)0.01, n, hid);
-  ER_CALL(ER_T(gat_backward)(e, e->dh, gr + L->as1, gr + L->ad1, gr + L->b1, e->d1, e->h1,
-                       p + L->as1, p + L->ad1, e->c1, (int)H, (int)C1));
+  lrelu_l1_backward(e->d1, e->dh, e->a1, e->n1, (REAL)0.01, n, hid);
+  ER_CALL(gat_backward(e, e->dh, gr + lay->as1, gr + lay->ad1, gr + lay->b1, e->d1, e->h1,
+                       p + lay->as1, p + lay->ad1, e->c1, (int)H, (int)C1));
 #if ER_ENC_SPARSE
-  if (e->sparse) er_spmm_backward_w(gr + L->W1, e->xsin, e->dh, L->hidden);
+  if (e->sparse) er_spmm_backward_w(gr + lay->W1, e->xsin, e->dh, lay->hidden);
 #endif
-  if (!e->sparse) ER_CALL(ER_T(er_linear_backward)(NULL, gr + L->W1, e->dh, e->xin, p + L->W1, n, L->F, L->hidden));
+  if (!e->sparse)
+    ER_CALL(er_linear_backward_T(NULL, gr + lay->W1, e->dh, e->xin, p + lay->W1, n, lay->F, hid));
 cleanup:
   return err;
 }

@@ -1,10 +1,12 @@
 /* dense_template.h: per-row and elementwise kernels (linear via BLAS, LeakyReLU/ReLU, row L1
- * normalization, dropout, Glorot init, feature normalization), written once for REAL and
- * included by nn_float.c and nn_double.c. No include guard on purpose; no graph kernels here.
- * The including file defines REAL, ER_NN_SUFFIX (f or d) and ER_GEMM (cblas_sgemm/dgemm). */
+ * normalization, dropout, Glorot init, feature normalization), written once for REAL. No graph
+ * kernels here. Included by nn_float.c and nn_double.c, which define REAL, ER_GEMM
+ * (cblas_sgemm/dgemm) and, for every public function below, NAME_T as the name in nn.h. */
 #ifndef REAL
 #error "dense_template.h is included by nn_float.c / nn_double.c only"
 #endif
+/* An unmapped NAME_T would be defined under that name, without the prototype from nn.h. */
+#pragma GCC diagnostic error "-Wmissing-prototypes"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Linear transform                                                                           */
@@ -22,8 +24,8 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_linear_forward)(REAL *h, const REAL *x, const REAL *W, int64_t n, int64_t fin,
-                               int64_t fout) {
+er_err er_linear_forward_T(REAL *h, const REAL *x, const REAL *W, int64_t n, int64_t fin,
+                           int64_t fout) {
   er_err err = ER_OK;
   ER_CALL(linear_check_sizes(n, fin, fout));
   if (n == 0 || fout == 0) goto cleanup;
@@ -37,8 +39,8 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_linear_backward)(REAL *dx, REAL *dW, const REAL *dh, const REAL *x,
-                                const REAL *W, int64_t n, int64_t fin, int64_t fout) {
+er_err er_linear_backward_T(REAL *dx, REAL *dW, const REAL *dh, const REAL *x, const REAL *W,
+                            int64_t n, int64_t fin, int64_t fout) {
   er_err err = ER_OK;
   ER_CALL(linear_check_sizes(n, fin, fout));
   if (n == 0 || fin == 0 || fout == 0) goto cleanup;
@@ -53,8 +55,8 @@ cleanup:
   return err;
 }
 
-void ER_T(er_linear_forward_ref)(REAL *h, const REAL *x, const REAL *W, int64_t n, int64_t fin,
-                                 int64_t fout) {
+void er_linear_forward_ref_T(REAL *h, const REAL *x, const REAL *W, int64_t n, int64_t fin,
+                             int64_t fout) {
   for (int64_t i = 0; i < n; i++)
     for (int64_t o = 0; o < fout; o++) {
       double s = 0;
@@ -63,8 +65,8 @@ void ER_T(er_linear_forward_ref)(REAL *h, const REAL *x, const REAL *W, int64_t 
     }
 }
 
-void ER_T(er_linear_backward_ref)(REAL *dx, REAL *dW, const REAL *dh, const REAL *x,
-                                  const REAL *W, int64_t n, int64_t fin, int64_t fout) {
+void er_linear_backward_ref_T(REAL *dx, REAL *dW, const REAL *dh, const REAL *x, const REAL *W,
+                              int64_t n, int64_t fin, int64_t fout) {
   for (int64_t f = 0; f < fin; f++)
     for (int64_t o = 0; o < fout; o++) {
       double s = 0;
@@ -83,20 +85,19 @@ void ER_T(er_linear_backward_ref)(REAL *dx, REAL *dW, const REAL *dh, const REAL
 /* ------------------------------------------------------------------------------------------ */
 /* LeakyReLU / ReLU                                                                           */
 
-void ER_T(er_leakyrelu_forward)(REAL *y, const REAL *x, REAL slope, int64_t n) {
+void er_leakyrelu_forward_T(REAL *y, const REAL *x, REAL slope, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];
 }
 
-void ER_T(er_leakyrelu_backward)(REAL *dx, const REAL *dy, const REAL *x, REAL slope,
-                                 int64_t n) {
+void er_leakyrelu_backward_T(REAL *dx, const REAL *dy, const REAL *x, REAL slope, int64_t n) {
   for (int64_t i = 0; i < n; i++) dx[i] += x[i] > 0 ? dy[i] : slope * dy[i];
 }
 
-void ER_T(er_relu_forward)(REAL *y, const REAL *x, int64_t n) {
+void er_relu_forward_T(REAL *y, const REAL *x, int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (REAL)0;
 }
 
-void ER_T(er_relu_backward)(REAL *dx, const REAL *dy, const REAL *x, int64_t n) {
+void er_relu_backward_T(REAL *dx, const REAL *dy, const REAL *x, int64_t n) {
   for (int64_t i = 0; i < n; i++)
     if (x[i] > 0) dx[i] += dy[i];
 }
@@ -104,7 +105,7 @@ void ER_T(er_relu_backward)(REAL *dx, const REAL *dy, const REAL *x, int64_t n) 
 /* ------------------------------------------------------------------------------------------ */
 /* Row L1 normalization                                                                       */
 
-void ER_T(er_l1norm_forward)(REAL *y, REAL *norm, const REAL *x, int64_t n, int64_t F) {
+void er_l1norm_forward_T(REAL *y, REAL *norm, const REAL *x, int64_t n, int64_t F) {
   for (int64_t i = 0; i < n; i++) {
     const REAL *xi = x + i * F;
     REAL *yi = y + i * F;
@@ -116,8 +117,8 @@ void ER_T(er_l1norm_forward)(REAL *y, REAL *norm, const REAL *x, int64_t n, int6
   }
 }
 
-void ER_T(er_l1norm_backward)(REAL *dx, const REAL *dy, const REAL *y, const REAL *norm,
-                              int64_t n, int64_t F) {
+void er_l1norm_backward_T(REAL *dx, const REAL *dy, const REAL *y, const REAL *norm, int64_t n,
+                          int64_t F) {
   for (int64_t i = 0; i < n; i++) {
     const REAL *dyi = dy + i * F, *yi = y + i * F;
     REAL *dxi = dx + i * F;
@@ -168,9 +169,8 @@ static inline void dropout_apply_row(REAL *y, const REAL *x, uint64_t seed, int6
 
 /* y = mask(x) (accumulate 0) or y += mask(x) (accumulate 1), row by row: forward and backward
  * are the same masked, scaled copy. */
-static er_err ER_T(dropout_rows)(REAL *y, const REAL *x, uint64_t seed, int64_t step,
-                                 const int64_t *gid, double p, int64_t n, int64_t F,
-                                 int accumulate) {
+static er_err dropout_rows(REAL *y, const REAL *x, uint64_t seed, int64_t step, const int64_t *gid,
+                           double p, int64_t n, int64_t F, int accumulate) {
   er_err err = ER_OK;
   ER_CALL(dropout_check(gid, step, p, n, F));
   REAL scale = (REAL)(1.0 / (1.0 - p));
@@ -181,21 +181,20 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_dropout_forward)(REAL *y, const REAL *x, uint64_t seed, int64_t step,
-                                const int64_t *gid, double p, int64_t n, int64_t F) {
-  return ER_T(dropout_rows)(y, x, seed, step, gid, p, n, F, 0);
+er_err er_dropout_forward_T(REAL *y, const REAL *x, uint64_t seed, int64_t step, const int64_t *gid,
+                            double p, int64_t n, int64_t F) {
+  return dropout_rows(y, x, seed, step, gid, p, n, F, 0);
 }
 
-er_err ER_T(er_dropout_backward)(REAL *dx, const REAL *dy, uint64_t seed, int64_t step,
-                                 const int64_t *gid, double p, int64_t n, int64_t F) {
-  return ER_T(dropout_rows)(dx, dy, seed, step, gid, p, n, F, 1);
+er_err er_dropout_backward_T(REAL *dx, const REAL *dy, uint64_t seed, int64_t step,
+                             const int64_t *gid, double p, int64_t n, int64_t F) {
+  return dropout_rows(dx, dy, seed, step, gid, p, n, F, 1);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* Glorot-uniform init                                                                        */
 
-void ER_T(er_glorot_init)(REAL *w, uint64_t seed, uint64_t tensor_id, int64_t rows,
-                          int64_t cols) {
+void er_glorot_init_T(REAL *w, uint64_t seed, uint64_t tensor_id, int64_t rows, int64_t cols) {
   if (rows <= 0 || cols <= 0) return;
   double bound = sqrt(6.0 / (double)(rows + cols));
   for (int64_t r = 0; r < rows; r++)
@@ -208,14 +207,14 @@ void ER_T(er_glorot_init)(REAL *w, uint64_t seed, uint64_t tensor_id, int64_t ro
 /* ------------------------------------------------------------------------------------------ */
 /* Input feature normalization                                                                */
 
-double ER_T(er_features_min)(const REAL *x, int64_t n, int64_t F) {
+double er_features_min_T(const REAL *x, int64_t n, int64_t F) {
   double m = INFINITY;
   for (int64_t e = 0; e < n * F; e++)
     if (x[e] < m) m = x[e];
   return m;
 }
 
-void ER_T(er_normalize_features)(REAL *y, const REAL *x, double gmin, int64_t n, int64_t F) {
+void er_normalize_features_T(REAL *y, const REAL *x, double gmin, int64_t n, int64_t F) {
   for (int64_t i = 0; i < n; i++) {
     const REAL *xi = x + i * F;
     REAL *yi = y + i * F;

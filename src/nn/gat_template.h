@@ -1,16 +1,18 @@
 /* gat_template.h: GAT attention aggregation (PyG GATConv semantics) forward and backward, the
- * fast row-wise kernels and their literal _ref twins, written once for REAL and included by
- * nn_float.c and nn_double.c. No include guard on purpose. No halo exchange, no linear part
- * (h = x W is er_linear_*); single-threaded by design. The backward's value path gathers over
- * the transposed edge lists (no scatter of HC-wide rows); only H-wide score gradients scatter.
- * The including file defines REAL, ER_NN_SUFFIX (f or d) and ER_EXP (expf or exp). */
+ * fast row-wise kernels and their literal _ref twins, written once for REAL. No halo exchange,
+ * no linear part (h = x W is er_linear_*); single-threaded by design. The backward's value path
+ * gathers over the transposed edge lists (no scatter of HC-wide rows); only H-wide score
+ * gradients scatter. Included by nn_float.c and nn_double.c, which define REAL, ER_EXP (expf or
+ * exp) and, for the cache type and every public function below, NAME_T as the name in nn.h. */
 #ifndef REAL
 #error "gat_template.h is included by nn_float.c / nn_double.c only"
 #endif
+/* An unmapped NAME_T would be defined under that name, without the prototype from nn.h. */
+#pragma GCC diagnostic error "-Wmissing-prototypes"
 
 #define GAT_SLOPE ((REAL)0.2) /* PyG GATConv negative_slope */
 
-struct ER_T(er_gat_cache) {
+struct er_gat_cache_T {
   int64_t n_own, n_tot, nnz;
   int H, C;
   REAL *alpha;  /* (n_own + nnz, H) softmax weights; slot of row i's self loop: indptr[i] + i */
@@ -27,7 +29,6 @@ struct ER_T(er_gat_cache) {
   REAL *rowk;   /* (3, H) per-row head scratch: max, sum, ds_dst */
   double *acc;  /* (H*C) per-call double accumulator of a parameter gradient */
 };
-typedef struct ER_T(er_gat_cache) gat_cache;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Small contiguous vector helpers. The dot keeps 8 independent partial sums so the compiler
@@ -84,7 +85,7 @@ static inline void gat_prefetch_small(const REAL *p, int rw) {
 
 /* Before a row of the backward's per-row pass, ask for what the next row (inext, -1 if none)
  * reads at random: the scores s_src and their gradients ds_src of its neighbours. */
-static inline void gat_prefetch_next(const gat_cache *c, const er_lgraph *g, int64_t inext) {
+static inline void gat_prefetch_next(const er_gat_cache_T *c, const er_lgraph *g, int64_t inext) {
   if (inext < 0) return;
   const int64_t p0 = g->indptr[inext], deg = g->indptr[inext + 1] - p0;
   const er_lidx *nb = g->indices + p0;
@@ -97,9 +98,9 @@ static inline void gat_prefetch_next(const gat_cache *c, const er_lgraph *g, int
 /* ------------------------------------------------------------------------------------------ */
 /* Cache                                                                                      */
 
-void ER_T(er_gat_cache_destroy)(gat_cache **cache) {
+void er_gat_cache_destroy_T(er_gat_cache_T **cache) {
   if (!cache || !*cache) return;
-  gat_cache *c = *cache;
+  er_gat_cache_T *c = *cache;
   free(c->alpha);
   free(c->s_src);
   free(c->s_dst);
@@ -114,9 +115,9 @@ void ER_T(er_gat_cache_destroy)(gat_cache **cache) {
   *cache = NULL;
 }
 
-er_err ER_T(er_gat_cache_create)(const er_lgraph *g, int H, int C, gat_cache **cache) {
+er_err er_gat_cache_create_T(const er_lgraph *g, int H, int C, er_gat_cache_T **cache) {
   er_err err = ER_OK;
-  gat_cache *c = NULL;
+  er_gat_cache_T *c = NULL;
   ER_CHECK(cache != NULL, ER_ERR_INPUT, "gat cache: output handle is NULL");
   *cache = NULL;
   ER_CHECK(H >= 1 && C >= 1 && (int64_t)H * C <= INT_MAX, ER_ERR_INPUT,
@@ -152,16 +153,16 @@ er_err ER_T(er_gat_cache_create)(const er_lgraph *g, int H, int C, gat_cache **c
   *cache = c;
   c = NULL;
 cleanup:
-  ER_T(er_gat_cache_destroy)(&c);
+  er_gat_cache_destroy_T(&c);
   return err;
 }
 
-const REAL *ER_T(er_gat_cache_alpha)(const gat_cache *cache) {
+const REAL *er_gat_cache_alpha_T(const er_gat_cache_T *cache) {
   return cache ? cache->alpha : NULL;
 }
 
 /* Every call checks that the cache was made for this graph shape and these heads. */
-static er_err gat_check_call(const gat_cache *c, const er_lgraph *g, int H, int C) {
+static er_err gat_check_call(const er_gat_cache_T *c, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CHECK(c != NULL && g != NULL && g->indptr != NULL, ER_ERR_INPUT,
            "gat: NULL cache or graph");
@@ -177,18 +178,24 @@ cleanup:
   return err;
 }
 
-/* [lo, hi) must lie in [0, n_tot). */
-static er_err gat_check_range(int64_t lo, int64_t hi, int64_t n_tot, const char *what) {
+/* gat_check_call, then: the row range [lo, hi) lies in [0, n_tot). */
+static er_err gat_check_range(const er_gat_cache_T *c, const er_lgraph *g, int H, int C, int64_t lo,
+                              int64_t hi, const char *what) {
   er_err err = ER_OK;
-  ER_CHECK(0 <= lo && lo <= hi && hi <= n_tot, ER_ERR_INPUT,
+  ER_CALL(gat_check_call(c, g, H, C));
+  ER_CHECK(0 <= lo && lo <= hi && hi <= g->n_tot, ER_ERR_INPUT,
            "gat %s: range [%" PRId64 ", %" PRId64 ") outside [0, %" PRId64 ")", what, lo, hi,
-           n_tot);
+           g->n_tot);
 cleanup:
   return err;
 }
 
-static er_err gat_check_rows(const er_lidx *rows, int64_t n_rows, int64_t n_own) {
+/* gat_check_call, then: rows[0..n_rows) (0..n_rows-1 when rows is NULL) are owned rows. */
+static er_err gat_check_rows(const er_gat_cache_T *c, const er_lgraph *g, int H, int C,
+                             const er_lidx *rows, int64_t n_rows) {
   er_err err = ER_OK;
+  ER_CALL(gat_check_call(c, g, H, C));
+  const int64_t n_own = g->n_own;
   ER_CHECK(n_rows >= 0 && (rows != NULL || n_rows <= n_own), ER_ERR_INPUT,
            "gat: %" PRId64 " rows requested of %" PRId64, n_rows, n_own);
   if (rows)
@@ -202,11 +209,10 @@ cleanup:
 /* ------------------------------------------------------------------------------------------ */
 /* Forward                                                                                    */
 
-er_err ER_T(er_gat_scores)(gat_cache *c, const REAL *h, const REAL *a_src, const REAL *a_dst,
-                           int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
+er_err er_gat_scores_T(er_gat_cache_T *c, const REAL *h, const REAL *a_src, const REAL *a_dst,
+                       int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_range(lo, hi, g->n_tot, "scores"));
+  ER_CALL(gat_check_range(c, g, H, C, lo, hi, "scores"));
   const int64_t HC = (int64_t)H * C;
   for (int64_t j = lo; j < hi; j++) {
     const REAL *hj = h + j * HC;
@@ -218,12 +224,10 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_gat_aggregate)(REAL *out, gat_cache *c, const REAL *h, const REAL *bias,
-                              const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
-                              int C) {
+er_err er_gat_aggregate_T(REAL *out, er_gat_cache_T *c, const REAL *h, const REAL *bias,
+                          const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_rows(rows, n_rows, g->n_own));
+  ER_CALL(gat_check_rows(c, g, H, C, rows, n_rows));
   const int64_t HC = (int64_t)H * C;
   REAL *mx = c->rowk, *sum = c->rowk + H;
   for (int64_t r = 0; r < n_rows; r++) {
@@ -276,12 +280,11 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_gat_forward)(REAL *out, gat_cache *c, const REAL *h, const REAL *a_src,
-                            const REAL *a_dst, const REAL *bias, const er_lgraph *g, int H,
-                            int C) {
+er_err er_gat_forward_T(REAL *out, er_gat_cache_T *c, const REAL *h, const REAL *a_src,
+                        const REAL *a_dst, const REAL *bias, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(ER_T(er_gat_scores)(c, h, a_src, a_dst, 0, g ? g->n_tot : 0, g, H, C));
-  ER_CALL(ER_T(er_gat_aggregate)(out, c, h, bias, NULL, g->n_own, g, H, C));
+  ER_CALL(er_gat_scores_T(c, h, a_src, a_dst, 0, g ? g->n_tot : 0, g, H, C));
+  ER_CALL(er_gat_aggregate_T(out, c, h, bias, NULL, g->n_own, g, H, C));
 cleanup:
   return err;
 }
@@ -328,15 +331,14 @@ static inline void gat_gather_slot(REAL *restrict dhj, REAL *restrict dal,
   for (int k = 0; k < H; k++) dal[k] = vdot_axpy(dhj + k * C, al[k], go + k * C, hj + k * C, C);
 }
 
-er_err ER_T(er_gat_backward_gather)(REAL *dh, const REAL *dout, const REAL *h, gat_cache *c,
-                                    int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
+er_err er_gat_backward_gather_T(REAL *dh, const REAL *dout, const REAL *h, er_gat_cache_T *c,
+                                int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_range(lo, hi, g->n_tot, "backward gather"));
+  ER_CALL(gat_check_range(c, g, H, C, lo, hi, "backward gather"));
   const int64_t HC = (int64_t)H * C;
-  const int64_t *tp = c->tindptr, *ts = c->tslot;
-  const er_lidx *ti = c->tsrc;
-  const int64_t qend = tp[hi];
+  const int64_t *tindptr = c->tindptr, *tslot = c->tslot;
+  const er_lidx *tsrc = c->tsrc;
+  const int64_t qend = tindptr[hi];
   for (int64_t j = lo; j < hi; j++) {
     const REAL *hj = h + j * HC;
     REAL *dhj = dh + j * HC;
@@ -345,28 +347,26 @@ er_err ER_T(er_gat_backward_gather)(REAL *dh, const REAL *dout, const REAL *h, g
       const int64_t p = g->indptr[j] + j;
       gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + j * HC, hj, H, C);
     }
-    for (int64_t q = tp[j]; q < tp[j + 1]; q++) {
-      const int64_t p = ts[q];
+    for (int64_t q = tindptr[j]; q < tindptr[j + 1]; q++) {
+      const int64_t p = tslot[q];
       if (q + GAT_PF_DIST < qend) { /* the lists are contiguous: run on into the next rows */
-        gat_prefetch_row(dout + (int64_t)ti[q + GAT_PF_DIST] * HC, HC);
-        gat_prefetch_small(c->alpha + ts[q + GAT_PF_DIST] * H, 0);
-        gat_prefetch_small(c->dal + ts[q + GAT_PF_DIST] * H, 1);
+        gat_prefetch_row(dout + (int64_t)tsrc[q + GAT_PF_DIST] * HC, HC);
+        gat_prefetch_small(c->alpha + tslot[q + GAT_PF_DIST] * H, 0);
+        gat_prefetch_small(c->dal + tslot[q + GAT_PF_DIST] * H, 1);
       }
-      gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + (int64_t)ti[q] * HC, hj,
-                      H, C);
+      gat_gather_slot(dhj, c->dal + p * H, c->alpha + p * H, dout + (int64_t)tsrc[q] * HC, hj, H,
+                      C);
     }
   }
 cleanup:
   return err;
 }
 
-er_err ER_T(er_gat_backward_rows)(REAL *dh, REAL *da_dst, REAL *dbias, const REAL *dout,
-                                  const REAL *h, const REAL *a_dst, gat_cache *c,
-                                  const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
-                                  int C) {
+er_err er_gat_backward_rows_T(REAL *dh, REAL *da_dst, REAL *dbias, const REAL *dout, const REAL *h,
+                              const REAL *a_dst, er_gat_cache_T *c, const er_lidx *rows,
+                              int64_t n_rows, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_rows(rows, n_rows, g->n_own));
+  ER_CALL(gat_check_rows(c, g, H, C, rows, n_rows));
   const int64_t HC = (int64_t)H * C;
   REAL *tk = c->rowk, *dsd = c->rowk + H;
   double *acc = c->acc;
@@ -416,12 +416,11 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_gat_backward_sources)(REAL *dh, REAL *da_src, const REAL *h, const REAL *a_src,
-                                     gat_cache *c, int64_t lo, int64_t hi, const er_lgraph *g,
-                                     int H, int C) {
+er_err er_gat_backward_sources_T(REAL *dh, REAL *da_src, const REAL *h, const REAL *a_src,
+                                 er_gat_cache_T *c, int64_t lo, int64_t hi, const er_lgraph *g,
+                                 int H, int C) {
   er_err err = ER_OK;
-  ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(gat_check_range(lo, hi, g->n_tot, "backward sources"));
+  ER_CALL(gat_check_range(c, g, H, C, lo, hi, "backward sources"));
   const int64_t HC = (int64_t)H * C;
   double *acc = c->acc;
   memset(acc, 0, (size_t)HC * sizeof(double));
@@ -441,15 +440,14 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_gat_backward)(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias,
-                             const REAL *dout, const REAL *h, const REAL *a_src,
-                             const REAL *a_dst, gat_cache *c, const er_lgraph *g, int H, int C) {
+er_err er_gat_backward_T(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias, const REAL *dout,
+                         const REAL *h, const REAL *a_src, const REAL *a_dst, er_gat_cache_T *c,
+                         const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CALL(gat_check_call(c, g, H, C));
-  ER_CALL(ER_T(er_gat_backward_gather)(dh, dout, h, c, 0, g->n_tot, g, H, C));
-  ER_CALL(ER_T(er_gat_backward_rows)(dh, da_dst, dbias, dout, h, a_dst, c, NULL, g->n_own, g, H,
-                                     C));
-  ER_CALL(ER_T(er_gat_backward_sources)(dh, da_src, h, a_src, c, 0, g->n_tot, g, H, C));
+  ER_CALL(er_gat_backward_gather_T(dh, dout, h, c, 0, g->n_tot, g, H, C));
+  ER_CALL(er_gat_backward_rows_T(dh, da_dst, dbias, dout, h, a_dst, c, NULL, g->n_own, g, H, C));
+  ER_CALL(er_gat_backward_sources_T(dh, da_src, h, a_src, c, 0, g->n_tot, g, H, C));
 cleanup:
   return err;
 }
@@ -471,19 +469,19 @@ static double gat_ref_z(const REAL *h, const REAL *a_src, const REAL *a_dst, int
 static void gat_ref_alpha(double *alpha, const REAL *h, const REAL *a_src, const REAL *a_dst,
                           const er_lgraph *g, int64_t i, int k, int H, int C) {
   const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
-  double m = -INFINITY, Z = 0;
+  double mx = -INFINITY, denom = 0;
   for (int64_t s = 0; s <= deg; s++) {
     int64_t j = s == 0 ? i : g->indices[p0 + s - 1];
     double z = gat_ref_z(h, a_src, a_dst, i, j, k, H, C);
     alpha[s] = z > 0 ? z : 0.2 * z;
-    if (alpha[s] > m) m = alpha[s];
+    if (alpha[s] > mx) mx = alpha[s];
   }
-  for (int64_t s = 0; s <= deg; s++) Z += exp(alpha[s] - m);
-  for (int64_t s = 0; s <= deg; s++) alpha[s] = exp(alpha[s] - m) / Z;
+  for (int64_t s = 0; s <= deg; s++) denom += exp(alpha[s] - mx);
+  for (int64_t s = 0; s <= deg; s++) alpha[s] = exp(alpha[s] - mx) / denom;
 }
 
-er_err ER_T(er_gat_forward_ref)(REAL *out, const REAL *h, const REAL *a_src, const REAL *a_dst,
-                                const REAL *bias, const er_lgraph *g, int H, int C) {
+er_err er_gat_forward_ref_T(REAL *out, const REAL *h, const REAL *a_src, const REAL *a_dst,
+                            const REAL *bias, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   int64_t max_deg = 0;
   double *alpha = NULL;
@@ -510,9 +508,9 @@ cleanup:
   return err;
 }
 
-er_err ER_T(er_gat_backward_ref)(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias,
-                                 const REAL *dout, const REAL *h, const REAL *a_src,
-                                 const REAL *a_dst, const er_lgraph *g, int H, int C) {
+er_err er_gat_backward_ref_T(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias, const REAL *dout,
+                             const REAL *h, const REAL *a_src, const REAL *a_dst,
+                             const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   int64_t max_deg = 0;
   double *alpha = NULL, *dalpha = NULL, *gh = NULL, *gas = NULL, *gad = NULL, *gb = NULL;

@@ -1,5 +1,6 @@
-/* nn_double.c: the double (_d) instantiation of the nn kernels (dense_template.h, gat_template.h).
- * Nothing else lives here: the kernels are written once, in the templates. */
+/* nn_double.c: defines the double (_d) kernels of nn.h (the gradient checks run them) by
+ * instantiating dense_template.h and gat_template.h for double. The kernels are written once,
+ * in the templates; this file only names what they define. */
 #include <cblas.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -11,9 +12,38 @@
 #include "nn_private.h"
 
 #define REAL double
-#define ER_NN_SUFFIX d
 #define ER_GEMM cblas_dgemm
 #define ER_EXP exp
 
+/* The templates define NAME_T; each NAME_T is the double name declared in nn.h. */
+#define er_linear_forward_T       er_linear_forward_d
+#define er_linear_backward_T      er_linear_backward_d
+#define er_linear_forward_ref_T   er_linear_forward_ref_d
+#define er_linear_backward_ref_T  er_linear_backward_ref_d
+#define er_leakyrelu_forward_T    er_leakyrelu_forward_d
+#define er_leakyrelu_backward_T   er_leakyrelu_backward_d
+#define er_relu_forward_T         er_relu_forward_d
+#define er_relu_backward_T        er_relu_backward_d
+#define er_l1norm_forward_T       er_l1norm_forward_d
+#define er_l1norm_backward_T      er_l1norm_backward_d
+#define er_dropout_forward_T      er_dropout_forward_d
+#define er_dropout_backward_T     er_dropout_backward_d
+#define er_glorot_init_T          er_glorot_init_d
+#define er_features_min_T         er_features_min_d
+#define er_normalize_features_T   er_normalize_features_d
 #include "dense_template.h"
+
+#define er_gat_cache_T            er_gat_cache_d
+#define er_gat_cache_create_T     er_gat_cache_create_d
+#define er_gat_cache_destroy_T    er_gat_cache_destroy_d
+#define er_gat_cache_alpha_T      er_gat_cache_alpha_d
+#define er_gat_scores_T           er_gat_scores_d
+#define er_gat_aggregate_T        er_gat_aggregate_d
+#define er_gat_forward_T          er_gat_forward_d
+#define er_gat_backward_gather_T  er_gat_backward_gather_d
+#define er_gat_backward_rows_T    er_gat_backward_rows_d
+#define er_gat_backward_sources_T er_gat_backward_sources_d
+#define er_gat_backward_T         er_gat_backward_d
+#define er_gat_forward_ref_T      er_gat_forward_ref_d
+#define er_gat_backward_ref_T     er_gat_backward_ref_d
 #include "gat_template.h"

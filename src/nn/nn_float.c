@@ -1,5 +1,6 @@
-/* nn_float.c: the float (_f) instantiation of the nn kernels (dense_template.h, gat_template.h).
- * Nothing else lives here: the kernels are written once, in the templates. */
+/* nn_float.c: defines the float (_f) kernels of nn.h (training runs them) by
+ * instantiating dense_template.h and gat_template.h for float. The kernels are written once,
+ * in the templates; this file only names what they define. */
 #include <cblas.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -11,9 +12,38 @@
 #include "nn_private.h"
 
 #define REAL float
-#define ER_NN_SUFFIX f
 #define ER_GEMM cblas_sgemm
 #define ER_EXP expf
 
+/* The templates define NAME_T; each NAME_T is the float name declared in nn.h. */
+#define er_linear_forward_T       er_linear_forward_f
+#define er_linear_backward_T      er_linear_backward_f
+#define er_linear_forward_ref_T   er_linear_forward_ref_f
+#define er_linear_backward_ref_T  er_linear_backward_ref_f
+#define er_leakyrelu_forward_T    er_leakyrelu_forward_f
+#define er_leakyrelu_backward_T   er_leakyrelu_backward_f
+#define er_relu_forward_T         er_relu_forward_f
+#define er_relu_backward_T        er_relu_backward_f
+#define er_l1norm_forward_T       er_l1norm_forward_f
+#define er_l1norm_backward_T      er_l1norm_backward_f
+#define er_dropout_forward_T      er_dropout_forward_f
+#define er_dropout_backward_T     er_dropout_backward_f
+#define er_glorot_init_T          er_glorot_init_f
+#define er_features_min_T         er_features_min_f
+#define er_normalize_features_T   er_normalize_features_f
 #include "dense_template.h"
+
+#define er_gat_cache_T            er_gat_cache_f
+#define er_gat_cache_create_T     er_gat_cache_create_f
+#define er_gat_cache_destroy_T    er_gat_cache_destroy_f
+#define er_gat_cache_alpha_T      er_gat_cache_alpha_f
+#define er_gat_scores_T           er_gat_scores_f
+#define er_gat_aggregate_T        er_gat_aggregate_f
+#define er_gat_forward_T          er_gat_forward_f
+#define er_gat_backward_gather_T  er_gat_backward_gather_f
+#define er_gat_backward_rows_T    er_gat_backward_rows_f
+#define er_gat_backward_sources_T er_gat_backward_sources_f
+#define er_gat_backward_T         er_gat_backward_f
+#define er_gat_forward_ref_T      er_gat_forward_ref_f
+#define er_gat_backward_ref_T     er_gat_backward_ref_f
 #include "gat_template.h"

@@ -56,7 +56,8 @@ er_err er_spmat_dropout(er_spmat *out, const er_spmat *in, uint64_t seed, int64_
       int64_t f = in->col[e];
       if (f / 4 != blk) {
         blk = f / 4;
-        er_rng_u32x4(seed, ER_STREAM_DROPOUT, (uint64_t)gid[i], er_dropout_block(step, in->F, f), w);
+        er_rng_u32x4(seed, ER_STREAM_DROPOUT, (uint64_t)gid[i], er_dropout_block(step, in->F, f),
+                     w);
       }
       out->val[e] = w[f % 4] >= thr ? in->val[e] * scale : 0.0f;
     }
