@@ -79,8 +79,8 @@ int main(int argc, char **argv) {
         for (int64_t it = -1; it < reps; it++) { /* it = -1: warm-up, not timed */
           MPI_Barrier(comm);
           double t0 = MPI_Wtime();
-          if (er_mcr2_forward(h, Z, L, n, &res) != ER_OK) goto fail;
-          if (er_agree(comm, er_mcr2_backward(h, dZ, Z, L, n)) != ER_OK) goto fail;
+          if (er_mcr2_forward_f(h, Z, L, n, &res) != ER_OK) goto fail;
+          if (er_agree(comm, er_mcr2_backward_f(h, dZ, Z, L, n)) != ER_OK) goto fail;
           double dt = MPI_Wtime() - t0, v[3] = {dt, res.solve_s, res.comm_s};
           MPI_Allreduce(MPI_IN_PLACE, v, 3, MPI_DOUBLE, MPI_MAX, comm);
           if (it >= 0) t[it] = v[0], ts[it] = v[1], tc[it] = v[2];

@@ -65,7 +65,7 @@ static void run(int solver) {
   float *Zf = malloc(sizeof(float) * n * d);
   for (int64_t i = 0; i < n * d; i++) Zf[i] = (float)Z[i];
   if (last) Zf[n * d - 1] = INFINITY;
-  e = er_mcr2_forward(h, Zf, L, n, &res);
+  e = er_mcr2_forward_f(h, Zf, L, n, &res);
   TEST_CHECK(e == ER_ERR_NUM, "Inf in float Z -> %d", e);
   free(Zf);
   er_error_clear();

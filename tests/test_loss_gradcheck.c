@@ -80,8 +80,8 @@ static void run_case(const gc_case *tc, int solver) {
   //---- float path agrees with double to float accuracy ----
   for (int64_t i = 0; i < n * d; i++) Zf[i] = (float)Z[lo * d + i];
   er_mcr2_result rf;
-  TEST_OK(er_mcr2_forward(h, Zf, L + lo, n, &rf));
-  TEST_OK(er_mcr2_backward(h, dZf, Zf, L + lo, n));
+  TEST_OK(er_mcr2_forward_f(h, Zf, L + lo, n, &rf));
+  TEST_OK(er_mcr2_backward_f(h, dZf, Zf, L + lo, n));
   TEST_CHECK(er_loss_rel(rf.loss, ref.loss) < 1e-5, "%s: float loss %.10g vs %.10g", tc->name,
              rf.loss, ref.loss);
   double num = 0.0, den = 0.0;

@@ -70,10 +70,10 @@ static void run(int d, int64_t N, int K) {
   TEST_CHECK(egrad < 1e-8, "d=%d: LAPACK vs ScaLAPACK gradient rel err %.3e", d, egrad);
 
   //---- float: same Grams, so the solvers still agree closely ----
-  TEST_OK(er_mcr2_forward(hl, Zf, L, n, &rlf));
-  TEST_OK(er_mcr2_backward(hl, glf, Zf, L, n));
-  TEST_OK(er_mcr2_forward(hs, Zf, L, n, &rsf));
-  TEST_OK(er_mcr2_backward(hs, gsf, Zf, L, n));
+  TEST_OK(er_mcr2_forward_f(hl, Zf, L, n, &rlf));
+  TEST_OK(er_mcr2_backward_f(hl, glf, Zf, L, n));
+  TEST_OK(er_mcr2_forward_f(hs, Zf, L, n, &rsf));
+  TEST_OK(er_mcr2_backward_f(hs, gsf, Zf, L, n));
   double eloss_f = er_loss_rel(rsf.loss, rlf.loss), numf = 0.0, denf = 0.0;
   for (int64_t i = 0; i < n * d; i++) {
     if (fabs((double)gsf[i] - glf[i]) > numf) numf = fabs((double)gsf[i] - glf[i]);

@@ -50,8 +50,8 @@ void er_mcr2_destroy(er_mcr2 **h);
  * Fills res (same values on every rank) and keeps the inverses M0, M_j for the backward.
  * Errors (labels out of range, N == 0, non-finite Z, Cholesky failure) are agreed on by all
  * ranks: every rank returns the same code. Buffers stay owned by the caller. */
-er_err er_mcr2_forward(er_mcr2 *h, const float *Z, const int32_t *L, int64_t n_local,
-                       er_mcr2_result *res);
+er_err er_mcr2_forward_f(er_mcr2 *h, const float *Z, const int32_t *L, int64_t n_local,
+                         er_mcr2_result *res);
 /* Double-precision forward (Grams accumulated directly in double; used by gradient checks). */
 er_err er_mcr2_forward_d(er_mcr2 *h, const double *Z, const int32_t *L, int64_t n_local,
                          er_mcr2_result *res);
@@ -59,7 +59,8 @@ er_err er_mcr2_forward_d(er_mcr2 *h, const double *Z, const int32_t *L, int64_t 
 /* Backward, NOT collective (no communication): OVERWRITES dZ (n_local, d) with dloss/dZ of this
  * rank's rows. Z, L, n_local must be those of the last successful forward (either precision).
  * Returns ER_ERR_INTERNAL if no forward succeeded, ER_ERR_INPUT on a label out of range. */
-er_err er_mcr2_backward(er_mcr2 *h, float *dZ, const float *Z, const int32_t *L, int64_t n_local);
+er_err er_mcr2_backward_f(er_mcr2 *h, float *dZ, const float *Z, const int32_t *L,
+                          int64_t n_local);
 er_err er_mcr2_backward_d(er_mcr2 *h, double *dZ, const double *Z, const int32_t *L,
                           int64_t n_local);
 

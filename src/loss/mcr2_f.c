@@ -1,4 +1,4 @@
-/* mcr2_f.c: the float coding-rate loss (training): er_mcr2_forward and er_mcr2_backward, by
+/* mcr2_f.c: the float coding-rate loss (training): er_mcr2_forward_f and er_mcr2_backward_f, by
  * instantiating mcr2_template.h for float. Each chunk's Gram is formed in float (one ssyrk) and
  * added into the double accumulators; the backward multiplies by Bf, the float copy of B_j. */
 #include <cblas.h>
@@ -9,9 +9,9 @@
 #define REAL float
 #define ER_SYMM cblas_ssymm
 
-/* The template defines NAME_T; each NAME_T is the float name declared in loss.h. */
-#define er_mcr2_forward_T  er_mcr2_forward
-#define er_mcr2_backward_T er_mcr2_backward
+/* The template defines NAME_T; each NAME_T is the _f name declared in loss.h. */
+#define er_mcr2_forward_T  er_mcr2_forward_f
+#define er_mcr2_backward_T er_mcr2_backward_f
 
 static float *chunk_rows(er_mcr2 *h) { return h->chunkf; }
 static float *chunk_out(er_mcr2 *h) { return h->outf; }

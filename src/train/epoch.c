@@ -48,9 +48,9 @@ er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   clock_end(&clk, ER_PH_ENCODER_FWD, ep);
   ER_CALL(er_semantic_labels(t->sem, Z, t->L, &ep->comm_s));
   clock_end(&clk, ER_PH_LABELS, ep);
-  ER_CALL(er_mcr2_forward(t->mcr, Z, t->L, n_own, &mr));
+  ER_CALL(er_mcr2_forward_f(t->mcr, Z, t->L, n_own, &mr));
   ep->comm_s += mr.comm_s;
-  ER_CALL(er_mcr2_backward(t->mcr, t->dZ, Z, t->L, n_own));
+  ER_CALL(er_mcr2_backward_f(t->mcr, t->dZ, Z, t->L, n_own));
   clock_end(&clk, ER_PH_LOSS, ep);
   ER_CALL(er_encoder_backward_f(t->enc, t->dZ));
   clock_end(&clk, ER_PH_ENCODER_BWD, ep);
