@@ -14,5 +14,6 @@ er_err er_cmd_info(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_train(MPI_Comm comm, int argc, char **argv);
 er_err er_cmd_estimate(MPI_Comm comm, int argc, char **argv);
+er_err er_cmd_report(MPI_Comm comm, int argc, char **argv);
 
 #endif

@@ -44,7 +44,7 @@ typedef struct {
   const er_opt *opts;
   int n_opts;
   int config_file;      /* 1: accepts --config FILE, an INI file with the same keys */
-  int presets;          /* 1: accepts --preset NAME, the shipped INI file NAME.ini (er_preset_dir) */
+  int presets;          /* 1: accepts --preset NAME, the shipped INI file configs/NAME.ini */
   int max_positional;   /* positional arguments allowed (0: none) */
   const char *epilog;   /* printed after the options by --help, or NULL */
 } er_cmd_spec;
@@ -64,9 +64,9 @@ char *er_opts_string(const er_cmd_spec *spec, const void *base);
 /* --help text on rank 0 of comm, with the defaults found at base. */
 void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base);
 
-/* The directory of the shipped presets: $ERASE_CONFIG_DIR if set, else
- * <executable's directory>/../share/erase-mpi/configs (an installed tree) if it exists, else the
- * source tree's configs/ (a build tree). */
-void er_preset_dir(char *buf, size_t len);
+/* A file or directory shipped with erase-mpi (configs/NAME.ini, scripts/...): under
+ * $ERASE_DATA_DIR if set, else <executable's directory>/../share/erase-mpi (an installed tree)
+ * if it is there, else in the source tree (a build tree). */
+void er_data_path(const char *rel, char *buf, size_t len);
 
 #endif

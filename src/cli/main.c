@@ -20,6 +20,7 @@ static const er_command commands[] = {
     {"propagate", er_cmd_propagate, "distributed denoising + semantic label propagation"},
     {"estimate", er_cmd_estimate, "predict per-rank peak memory of a training run"},
     {"train", er_cmd_train, "ERASE training (GAT + MCR2) and linear-probe evaluation"},
+    {"report", er_cmd_report, "pictures of a finished run (HTML + PNG)"},
 };
 static const int n_commands = (int)(sizeof commands / sizeof commands[0]);
 

@@ -104,10 +104,10 @@ cleanup:
 #define ERASE_SOURCE_DIR "."
 #endif
 
-void er_preset_dir(char *buf, size_t len) {
-  const char *env = getenv("ERASE_CONFIG_DIR");
+void er_data_path(const char *rel, char *buf, size_t len) {
+  const char *env = getenv("ERASE_DATA_DIR");
   if (env && *env) {
-    snprintf(buf, len, "%s", env);
+    snprintf(buf, len, "%s/%s", env, rel);
     return;
   }
   char exe[4096];
@@ -117,10 +117,10 @@ void er_preset_dir(char *buf, size_t len) {
     char *slash = strrchr(exe, '/');
     if (slash) *slash = '\0';
     struct stat st;
-    snprintf(buf, len, "%s/../share/erase-mpi/configs", exe);
-    if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) return;
+    snprintf(buf, len, "%s/../share/erase-mpi/%s", exe, rel);
+    if (stat(buf, &st) == 0) return;
   }
-  snprintf(buf, len, "%s/configs", ERASE_SOURCE_DIR);
+  snprintf(buf, len, "%s/%s", ERASE_SOURCE_DIR, rel);
 }
 
 static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
@@ -128,7 +128,7 @@ static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
 /* "a, b or c" of the presets found (NAME.ini files), or "none found in DIR" */
 static void preset_list(char *buf, size_t len) {
   char dir[4096];
-  er_preset_dir(dir, sizeof dir);
+  er_data_path("configs", dir, sizeof dir);
   DIR *d = opendir(dir);
   char names[32][64];
   int n = 0;
@@ -156,7 +156,7 @@ static er_err read_preset(const er_cmd_spec *spec, void *base, const char *name)
   er_err err = ER_OK;
   char dir[4096], path[4200], list[512];
   ER_CHECK(*name && !strchr(name, '/'), ER_ERR_INPUT, "--preset: '%s' is not a preset name", name);
-  er_preset_dir(dir, sizeof dir);
+  er_data_path("configs", dir, sizeof dir);
   snprintf(path, sizeof path, "%s/%s.ini", dir, name);
   if (access(path, R_OK) != 0) {
     preset_list(list, sizeof list);

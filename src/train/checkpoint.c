@@ -8,9 +8,9 @@
 #include "erase/h5.h"
 #include "train_private.h"
 
-const char *const er_hist_names[ER_HIST_COLS] = {"run",       "epoch",   "loss",     "R",
-                                                 "Rc",        "delta_R", "train_acc", "val_acc",
-                                                 "test_acc",  "compute_s", "comm_s"};
+const char *const er_hist_names[ER_HIST_COLS] = {
+    "run",      "epoch",   "loss",   "R",  "Rc", "delta_R", "train_acc", "val_acc", "test_acc",
+    "compute_s", "comm_s", "semantic_train_acc", "semantic_all_acc"};
 
 /* integer root attributes of a checkpoint, in the order both the writer and the reader use */
 #define ER_CKPT_NATTR 17
@@ -180,6 +180,9 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
     int ndim;
     int64_t dims[2];
     ER_CALL(er_h5_shape(fid, "/history", &ndim, dims));
+    ER_CHECK(ndim == 2 && dims[1] == ER_HIST_COLS, ER_ERR_INPUT, "checkpoint '%s' keeps %lld "
+             "metrics per epoch, this version %d (written by another version of erase-mpi)",
+             path, (long long)(ndim == 2 ? dims[1] : 0), ER_HIST_COLS);
     nd = dims[0];
   }
   s.hist_cap = nd + 64;

@@ -76,10 +76,18 @@ er_err er_epoch_evaluate(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep
   ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_EVAL_ROWS, er_run_seed(t->cfg, run), epoch, &Z));
   clock_end(&clk, ER_PH_EVAL_FWD, ep);
   /* the probe is fitted on this epoch's semantic labels */
-  ER_CALL(er_eval_run(&t->ev, t->g, Z, t->L, t->cfg, 0, ep->acc));
+  ER_CALL(er_eval_run(&t->ev, t->g, Z, t->L, t->cfg, 0, ep->acc, ep->semantic_acc));
   clock_end(&clk, ER_PH_PROBE, ep);
 cleanup:
   return err;
+}
+
+void er_epoch_history_row(int64_t run, int64_t epoch, const er_epoch *ep,
+                          double row[ER_HIST_COLS]) {
+  const double r[ER_HIST_COLS] = {(double)run, (double)epoch, ep->loss, ep->R, ep->Rc,
+                                  ep->delta_R, ep->acc[0], ep->acc[1], ep->acc[2], ep->compute_s,
+                                  ep->comm_s, ep->semantic_acc[0], ep->semantic_acc[1]};
+  memcpy(row, r, sizeof r);
 }
 
 er_err er_epoch_agree(MPI_Comm comm, er_epoch *ep) {

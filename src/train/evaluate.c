@@ -81,7 +81,7 @@ cleanup:
 }
 
 er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_t *L,
-                   const er_train_config *cfg, int all_rows, double acc[3]) {
+                   const er_train_config *cfg, int all_rows, double acc[3], double label_acc[2]) {
   er_err err = ER_OK;
   int d = ev->d, K = ev->K;
   int64_t n_train = 0;
@@ -105,15 +105,26 @@ er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_
     ER_CALL(er_probe_predict(ev->W, ev->chunk, nr, d, K, ev->y_train));
     for (int64_t r = 0; r < nr; ++r) ev->pred[rows[r0 + r]] = ev->y_train[r];
   }
-  int64_t cnt[6] = {0}; /* per split: labelled rows, correct predictions */
-  for (er_lidx i = 0; i < g->n_own; ++i)
+  /* labelled rows and correct answers: the probe per split (train, val, test), then L on the
+   * training rows and on every labelled row */
+  int64_t cnt[10] = {0};
+  for (er_lidx i = 0; i < g->n_own; ++i) {
+    if (g->labels[i] < 0) continue;
     for (int s = 0; s < 3; ++s)
-      if ((g->split[i] & (1 << s)) && g->labels[i] >= 0) {
+      if (g->split[i] & (1 << s)) {
         cnt[2 * s]++;
         cnt[2 * s + 1] += ev->pred[i] == g->labels[i];
       }
-  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 6, MPI_INT64_T, MPI_SUM, g->comm));
-  for (int s = 0; s < 3; ++s) acc[s] = cnt[2 * s] ? 100.0 * cnt[2 * s + 1] / cnt[2 * s] : 0.0;
+    int train = (g->split[i] & ER_SPLIT_TRAIN) != 0, right = L[i] == g->labels[i];
+    cnt[6] += train, cnt[7] += train && right;
+    cnt[8]++, cnt[9] += right;
+  }
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 10, MPI_INT64_T, MPI_SUM, g->comm));
+  for (int s = 0; s < 5; ++s) {
+    double pct = cnt[2 * s] ? 100.0 * cnt[2 * s + 1] / cnt[2 * s] : 0.0;
+    if (s < 3) acc[s] = pct;
+    else if (label_acc) label_acc[s - 3] = pct;
+  }
 cleanup:
   return err;
 }

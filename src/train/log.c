@@ -65,13 +65,6 @@ cleanup:
   return err;
 }
 
-er_err er_log_open(er_trainer *t, int resumed) {
-  er_err err = ER_OK;
-  if (t->rank == 0 && t->cfg->log_json[0])
-    err = open_log(t->cfg->log_json, resumed, t->st.run, t->st.epoch, &t->log);
-  return er_agree(t->comm, err);
-}
-
 static void json_line(FILE *f, cJSON *o) {
   char *s = cJSON_PrintUnformatted(o);
   if (s) {
@@ -80,6 +73,28 @@ static void json_line(FILE *f, cJSON *o) {
     free(s);
   }
   cJSON_Delete(o);
+}
+
+/* The first line of every (re)start: the run's shape and the training labels' quality. */
+static void log_setup(const er_trainer *t) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "num_nodes", (double)t->g->n_global);
+  cJSON_AddNumberToObject(o, "num_classes", t->K);
+  cJSON_AddNumberToObject(o, "ranks", t->size);
+  cJSON_AddNumberToObject(o, "noisy_train_acc", t->noisy_train_acc);
+  cJSON_AddNumberToObject(o, "denoised_train_acc", t->denoised_train_acc);
+  cJSON_AddNumberToObject(o, "denoised_train_coverage", t->denoised_train_coverage);
+  cJSON_AddNumberToObject(o, "setup_s", t->setup_s);
+  json_line(t->log, o);
+}
+
+er_err er_log_open(er_trainer *t, int resumed) {
+  er_err err = ER_OK;
+  if (t->rank == 0 && t->cfg->log_json[0]) {
+    err = open_log(t->cfg->log_json, resumed, t->st.run, t->st.epoch, &t->log);
+    if (err == ER_OK) log_setup(t);
+  }
+  return er_agree(t->comm, err);
 }
 
 void er_log_header(const er_trainer *t) {
@@ -103,9 +118,8 @@ void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoc
            ep->acc[1], ep->acc[2], ep->compute_s, ep->comm_s);
   if (!t->log) return;
   /* the epoch line carries the history row (er_hist_names) under the same names */
-  const double row[ER_HIST_COLS] = {(double)run, (double)epoch, ep->loss, ep->R, ep->Rc,
-                                    ep->delta_R, ep->acc[0], ep->acc[1], ep->acc[2],
-                                    ep->compute_s, ep->comm_s};
+  double row[ER_HIST_COLS];
+  er_epoch_history_row(run, epoch, ep, row);
   cJSON *o = cJSON_CreateObject();
   for (int c = 0; c < ER_HIST_COLS; ++c) cJSON_AddNumberToObject(o, er_hist_names[c], row[c]);
   cJSON *phases = cJSON_AddObjectToObject(o, "phases");

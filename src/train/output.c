@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "erase/nn.h"
-
 #include "erase/h5.h"
+#include "erase/nn.h"
 #include "train_private.h"
 
 #ifndef ERASE_GIT_REV
@@ -24,48 +23,61 @@ cleanup:
   return err;
 }
 
-static er_err output_write(MPI_Comm comm, const char *path, const er_train_config *cfg,
-                       const er_dgraph *g, const er_train_state *st, const float *Z, int d,
-                       const int32_t *pred, const int32_t *noisy, const int32_t *den,
-                       double test_mean, double test_std) {
+/* The node-indexed arrays of RUN.h5 (docs/FORMAT.md), in the owned-row order. */
+typedef struct {
+  const float *Z;                     /* (n_own, d) embeddings of the best model */
+  const int32_t *lab[6];              /* (n_own) each, in the order of label_names */
+} node_outputs;
+static const char *const label_names[6] = {"/labels/denoised",  "/labels/semantic",
+                                           "/labels/predicted", "/labels/noisy",
+                                           "/labels/clean",     "/labels/split"};
+
+static er_err output_write(const er_trainer *t, const node_outputs *nodes, double test_mean,
+                           double test_std) {
   er_err err = ER_OK;
+  MPI_Comm comm = t->comm;
+  const er_train_config *cfg = t->cfg;
+  const er_dgraph *g = t->g;
+  const er_train_state *st = &t->st;
+  const char *path = cfg->out;
   hid_t fid = -1;
   char *tmp = NULL, *conf = NULL;
   void *blk = NULL;
   double *col = NULL;
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  int d = t->d;
   int64_t lo, hi;
-  er_block_range(g->n_global, size, rank, &lo, &hi);
+  er_block_range(g->n_global, t->size, t->rank, &lo, &hi);
   ER_MALLOC(blk, (size_t)(hi - lo) * (size_t)d * sizeof(float) + 1);
   ER_CALL(er_h5_create(comm, path, &fid, &tmp));
   //---- node-indexed results ----
-  ER_CALL(put_block(fid, g, "/embeddings", H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, MPI_FLOAT, Z, d,
-                    blk, lo, hi - lo));
-  const char *ln[4] = {"/labels/denoised", "/labels/semantic", "/labels/predicted", "/labels/noisy"};
-  const int32_t *lv[4] = {den, st->out_L, pred, noisy};
-  for (int k = 0; k < 4; ++k)
-    ER_CALL(put_block(fid, g, ln[k], H5T_NATIVE_INT32, H5T_NATIVE_INT32, MPI_INT32_T, lv[k], 1,
-                      blk, lo, hi - lo));
+  ER_CALL(put_block(fid, g, "/embeddings", H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, MPI_FLOAT,
+                    nodes->Z, d, blk, lo, hi - lo));
+  for (int k = 0; k < 6; ++k)
+    ER_CALL(put_block(fid, g, label_names[k], H5T_NATIVE_INT32, H5T_NATIVE_INT32, MPI_INT32_T,
+                      nodes->lab[k], 1, blk, lo, hi - lo));
   //---- metrics (replicated: rank 0 writes) ----
-  int64_t n = st->hist_n, n0 = rank == 0 ? n : 0;
+  int64_t n = st->hist_n, n0 = t->rank == 0 ? n : 0;
+  hid_t I64 = H5T_NATIVE_INT64, F64 = H5T_NATIVE_DOUBLE;
   ER_MALLOC(col, n + cfg->runs + 1);
   for (int c = 0; c < ER_HIST_COLS; ++c) {
     char name[64];
     snprintf(name, sizeof name, "/metrics/epoch/%s", er_hist_names[c]);
     for (int64_t r = 0; r < n; ++r) col[r] = st->hist[r * ER_HIST_COLS + c];
-    hid_t ft = c < 2 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE;
-    ER_CALL(er_h5_write_rows(fid, name, ft, H5T_NATIVE_DOUBLE, n, 0, 0, n0, col));
+    ER_CALL(er_h5_write_rows(fid, name, c < 2 ? I64 : F64, F64, n, 0, 0, n0, col));
   }
-  int64_t runs = cfg->runs, r0 = rank == 0 ? runs : 0;
+  int64_t runs = cfg->runs, r0 = t->rank == 0 ? runs : 0;
   for (int64_t r = 0; r < runs; ++r) col[r] = (double)r;
-  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/run", H5T_NATIVE_INT64, H5T_NATIVE_DOUBLE, runs, 0, 0, r0, col));
-  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/best_epoch", H5T_NATIVE_INT64, H5T_NATIVE_INT64, runs, 0, 0, r0, st->run_epoch));
-  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/val_acc", H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE, runs, 0, 0, r0, st->run_val));
-  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/test_acc", H5T_NATIVE_DOUBLE, H5T_NATIVE_DOUBLE, runs, 0, 0, r0, st->run_test));
+  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/run", I64, F64, runs, 0, 0, r0, col));
+  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/best_epoch", I64, I64, runs, 0, 0, r0,
+                           st->run_epoch));
+  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/val_acc", F64, F64, runs, 0, 0, r0, st->run_val));
+  ER_CALL(er_h5_write_rows(fid, "/metrics/runs/test_acc", F64, F64, runs, 0, 0, r0, st->run_test));
   ER_CALL(er_h5_attr_set_f64(fid, "/metrics/runs", "test_mean", test_mean));
   ER_CALL(er_h5_attr_set_f64(fid, "/metrics/runs", "test_std", test_std));
+  ER_CALL(er_h5_attr_set_f64(fid, "/labels", "noisy_train_acc", t->noisy_train_acc));
+  ER_CALL(er_h5_attr_set_f64(fid, "/labels", "denoised_train_acc", t->denoised_train_acc));
+  ER_CALL(er_h5_attr_set_f64(fid, "/labels", "denoised_train_coverage",
+                             t->denoised_train_coverage));
   //---- provenance ----
   conf = er_train_config_string(cfg);
   ER_CHECK(conf, ER_ERR_MEM, "out of memory");
@@ -74,11 +86,12 @@ static er_err output_write(MPI_Comm comm, const char *path, const er_train_confi
   ER_CALL(er_h5_attr_set_str(fid, "/", "config", conf));
   ER_CALL(er_h5_attr_set_str(fid, "/", "version", ER_VERSION));
   ER_CALL(er_h5_attr_set_str(fid, "/", "git_revision", ERASE_GIT_REV));
-  ER_CALL(er_h5_attr_set_i64(fid, "/", "ranks", size));
+  ER_CALL(er_h5_attr_set_i64(fid, "/", "ranks", t->size));
   ER_CALL(er_h5_attr_set_str(fid, "/", "dataset", cfg->data));
   ER_CALL(er_h5_attr_set_str(fid, "/", "dataset_graph_checksum", sum));
   ER_CALL(er_h5_attr_set_str(fid, "/", "partition", g->partition));
   ER_CALL(er_h5_attr_set_i64(fid, "/", "num_nodes", g->n_global));
+  ER_CALL(er_h5_attr_set_i64(fid, "/", "num_classes", t->K));
   ER_CALL(er_h5_attr_set_i64(fid, "/", "best_run", st->out_run));
   ER_CALL(er_h5_attr_set_i64(fid, "/", "best_epoch", st->out_epoch));
   ER_CALL(er_h5_attr_set_f64(fid, "/", "best_val_acc", st->out_val));
@@ -98,7 +111,7 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
   const er_dgraph *g = t->g;
   const er_train_state *st = &t->st;
   const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
-  int32_t *den = NULL, *seen = NULL;
+  int32_t *den = NULL, *seen = NULL, *split = NULL;
   size_t n_own = (size_t)g->n_own;
   const float *Z;
   double acc[3];
@@ -106,10 +119,11 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
   memcpy(er_encoder_params_f(t->enc), st->out_params, (size_t)lay->n_params * sizeof(float));
   ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_EVAL, er_run_seed(t->cfg, st->out_run),
                                st->out_epoch, &Z));
-  ER_CALL(er_eval_run(&t->ev, g, Z, st->out_L, t->cfg, 1, acc));
+  ER_CALL(er_eval_run(&t->ev, g, Z, st->out_L, t->cfg, 1, acc, NULL));
   den = malloc(n_own * sizeof(int32_t) + 1);
   seen = malloc(n_own * sizeof(int32_t) + 1);
-  ER_CHECK(den && seen, ER_ERR_MEM, "out of memory");
+  split = malloc(n_own * sizeof(int32_t) + 1);
+  ER_CHECK(den && seen && split, ER_ERR_MEM, "out of memory");
   for (size_t i = 0; i < n_own; ++i) {
     const double *y = t->Y_den + i * t->K;
     int b = 0;
@@ -117,14 +131,17 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
       if (y[c] > y[b]) b = c;
     den[i] = y[b] > 0 ? b : -1;
     seen[i] = (g->split[i] & ER_SPLIT_TRAIN) ? t->noisy[i] : -1;
+    split[i] = g->split[i];
   }
 cleanup:
   err = er_agree(t->comm, err);
-  if (err == ER_OK)
-    err = output_write(t->comm, t->cfg->out, t->cfg, g, st, Z, t->d, t->ev.pred, seen, den,
-                       test_mean, test_std);
+  if (err == ER_OK) {
+    node_outputs nodes = {Z, {den, st->out_L, t->ev.pred, seen, g->labels, split}};
+    err = output_write(t, &nodes, test_mean, test_std);
+  }
   free(den);
   free(seen);
+  free(split);
   if (err == ER_OK)
     er_log(t->comm, "wrote %s (best run %lld epoch %lld: val %.2f%%, test %.2f%%)\n", t->cfg->out,
            (long long)st->out_run, (long long)st->out_epoch, acc[1], acc[2]);

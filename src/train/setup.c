@@ -87,6 +87,31 @@ cleanup:
   return err;
 }
 
+/* How right the training labels are before and after denoising (the report's label quality). */
+static er_err label_quality(er_trainer *t) {
+  er_err err = ER_OK;
+  const er_dgraph *g = t->g;
+  int64_t cnt[4] = {0}; /* labelled training rows, noisy right, denoised right, denoised at all */
+  for (er_lidx i = 0; i < g->n_own; ++i) {
+    if (!(g->split[i] & ER_SPLIT_TRAIN) || g->labels[i] < 0) continue;
+    const double *y = t->Y_den + (size_t)i * t->K;
+    int best = 0;
+    for (int c = 1; c < t->K; ++c)
+      if (y[c] > y[best]) best = c;
+    cnt[0]++;
+    cnt[1] += t->noisy[i] == g->labels[i];
+    cnt[2] += y[best] > 0 && best == g->labels[i];
+    cnt[3] += y[best] > 0;
+  }
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 4, MPI_INT64_T, MPI_SUM, t->comm));
+  double n = cnt[0] > 0 ? (double)cnt[0] : 1.0;
+  t->noisy_train_acc = 100.0 * (double)cnt[1] / n;
+  t->denoised_train_acc = 100.0 * (double)cnt[2] / n;
+  t->denoised_train_coverage = 100.0 * (double)cnt[3] / n;
+cleanup:
+  return err;
+}
+
 er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t) {
   er_err err = ER_OK;
   memset(t, 0, sizeof *t);
@@ -103,6 +128,7 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
   ER_CALL(corrupt_labels(t));
   ER_MALLOC(t->Y_den, ((size_t)g->n_own + g->n_ghost) * t->K);
   ER_CALL(er_denoise(g, t->noisy, t->K, cfg->denoise, cfg->alpha, (int)cfg->T, t->Y_den));
+  ER_CALL(label_quality(t));
 
   ER_CALL(er_encoder_create_f(g, t->x, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout,
                               &t->enc));

@@ -13,9 +13,8 @@
 static er_err record_epoch(er_trainer *t, int64_t run, int64_t epoch, const er_epoch *ep) {
   er_err err = ER_OK;
   er_train_state *st = &t->st;
-  const double row[ER_HIST_COLS] = {(double)run, (double)epoch, ep->loss, ep->R, ep->Rc,
-                                    ep->delta_R, ep->acc[0], ep->acc[1], ep->acc[2],
-                                    ep->compute_s, ep->comm_s};
+  double row[ER_HIST_COLS];
+  er_epoch_history_row(run, epoch, ep, row);
   ER_CALL(er_train_state_push(st, row));
   st->epoch = epoch;
   if (ep->acc[1] > st->best_val) {

@@ -14,7 +14,7 @@
 #include "erase/train.h"
 
 /* per-epoch metrics, one row per epoch in this column order */
-#define ER_HIST_COLS 11
+#define ER_HIST_COLS 13
 extern const char *const er_hist_names[ER_HIST_COLS];
 
 /* Progress and results of the runs; replicated on every rank except best_L (owned rows). */
@@ -65,9 +65,10 @@ er_err er_eval_create(const er_dgraph *g, er_encoder_f *enc, int K, int d, er_ev
 void er_eval_free(er_eval *ev);
 /* Collective. Fits the probe on the L2-normalized training rows of Z with labels L, predicts
  * (all owned rows, or only ev->rows when rows_only and all_rows == 0) into ev->pred, and
- * returns the accuracy against the clean labels on train/val/test (percent). */
+ * returns the probe's accuracy against the clean labels on train/val/test and that of L itself
+ * on the training rows and on all labelled rows (percent; label_acc may be NULL). */
 er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_t *L,
-                   const er_train_config *cfg, int all_rows, double acc[3]);
+                   const er_train_config *cfg, int all_rows, double acc[3], double label_acc[2]);
 
 /* Parts of an epoch, timed separately (slowest rank) in the JSON log. */
 enum {
@@ -81,6 +82,8 @@ extern const char *const er_phase_names[ER_NPHASE];
 typedef struct {
   double loss, R, Rc, delta_R;
   double acc[3];               /* probe accuracy on train, val, test (percent) */
+  double semantic_acc[2];      /* semantic labels L vs the clean labels: training rows, all
+                                  labelled rows (percent) */
   double phase_s[ER_NPHASE];   /* wall seconds of each part */
   double halo_wait_s[ER_NPHASE]; /* seconds waited for halo exchanges inside each part */
   double compute_s, comm_s;
@@ -108,6 +111,9 @@ typedef struct {
   er_train_state st;
   FILE *log;            /* --log-json, rank 0 only */
   double setup_s;       /* wall seconds of er_trainer_setup */
+  /* training labels against the clean ones (percent of labelled training rows): after the
+   * noise, argmax of Y_den, and the rows Y_den reaches at all */
+  double noisy_train_acc, denoised_train_acc, denoised_train_coverage;
 } er_trainer;
 
 /* Collective. Loads the dataset, normalizes features, corrupts and denoises the training
@@ -124,6 +130,9 @@ uint64_t er_run_seed(const er_train_config *cfg, int64_t run);
 er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep);
 /* Collective. Dropout-free forward and the probe's accuracies. */
 er_err er_epoch_evaluate(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep);
+/* The epoch as a row of the metric history (columns er_hist_names). */
+void er_epoch_history_row(int64_t run, int64_t epoch, const er_epoch *ep,
+                          double row[ER_HIST_COLS]);
 /* Collective. Slowest rank's timings; whether any rank was asked to stop. */
 er_err er_epoch_agree(MPI_Comm comm, er_epoch *ep);
 /* SIGTERM / SIGUSR1 ask every rank to finish the epoch and checkpoint. */
