@@ -8,7 +8,7 @@ build=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev 
        liblbfgs-dev libcjson-dev libinih-dev librandom123-dev)
 extra=(python3-h5py-mpi python3-numpy python3-matplotlib python3-sklearn hyperfine time help2man
        lmod)
-slurm=(slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge)
+slurm=(slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge iproute2)
 torch=(python3-torch)
 want=("${build[@]}")
 case " $* " in *" --build-only "*) ;; *) want+=("${extra[@]}" "${slurm[@]}" "${torch[@]}");; esac
