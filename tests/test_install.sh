@@ -15,7 +15,7 @@ cmake --install "$ER_BUILD_DIR" --prefix "$T/prefix" >"$T/install.log" 2>&1 ||
   { cat "$T/install.log"; exit 1; }
 mkdir -p "$T/elsewhere" && cd "$T/elsewhere" || exit 1
 # a fresh shell environment: nothing of the build tree on PATH, no ERASE_BIN
-unset ERASE_BIN ERASE_CONFIG_DIR
+unset ERASE_BIN ERASE_DATA_DIR
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin MANPATH=
 # shellcheck disable=SC1090
 source "$lmod_init"

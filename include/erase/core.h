@@ -52,14 +52,27 @@ void er_error_clear(void);
       goto cleanup;                                                                          \
     }                                                                                        \
   } while (0)
+/* Fault injection (src/core/fault.c; tests set ERASE_FAULT): 1 when this site must fail. */
+typedef enum {
+  ER_FAULT_ALLOC, ER_FAULT_H5, ER_FAULT_MPI, ER_FAULT_WRITE, ER_FAULT_NKIND
+} er_fault_kind;
+int er_fault_at(er_fault_kind kind, const char *file, int line);
+#define er_fault(kind) er_fault_at((kind), __FILE__, __LINE__)
+/* Writes the site counts (ERASE_FAULT_COUNT=PATH -> PATH.<rank>); main calls it at exit. */
+void er_fault_report(void);
+
+/* An MPI call whose failure is this rank's: the error is recorded and agreed on later (an
+ * ER_AGREE before the next collective, or ER_FINISH). Collectives are made by every rank. */
 #define ER_CALL_MPI(call)                                                                    \
   do {                                                                                       \
     int mpi_rc_ = (call);                                                                    \
+    if (mpi_rc_ == MPI_SUCCESS && er_fault(ER_FAULT_MPI)) mpi_rc_ = MPI_ERR_OTHER;           \
     if (mpi_rc_ != MPI_SUCCESS) {                                                            \
-      err = ER_ERROR(ER_ERR_MPI, "MPI call failed (code %d): %s", mpi_rc_, #call);           \
+      err = er_mpi_error(mpi_rc_, #call, __FILE__, __LINE__);                                \
       goto cleanup;                                                                          \
     }                                                                                        \
   } while (0)
+er_err er_mpi_error(int rc, const char *call, const char *file, int line);
 /* Ask for transparent huge pages on a fresh large buffer (>= 4 MiB; src/core/mem.c). */
 void er_mem_advise(void *p, size_t bytes);
 /* Give the free pages of the heap back to the system (after large buffers were freed). */
@@ -67,7 +80,7 @@ void er_mem_trim(void);
 #define ER_MALLOC(ptr, count)                                                                \
   do {                                                                                       \
     size_t n_ = (size_t)(count);                                                             \
-    (ptr) = malloc((n_ ? n_ : 1) * sizeof(*(ptr)));                                          \
+    (ptr) = er_fault(ER_FAULT_ALLOC) ? NULL : malloc((n_ ? n_ : 1) * sizeof(*(ptr)));       \
     if (!(ptr)) {                                                                            \
       err = ER_ERROR(ER_ERR_MEM, "out of memory allocating %zu bytes for %s",              \
                      n_ * sizeof(*(ptr)), #ptr);                                             \
@@ -78,7 +91,7 @@ void er_mem_trim(void);
 #define ER_CALLOC(ptr, count)                                                                \
   do {                                                                                       \
     size_t n_ = (size_t)(count);                                                             \
-    (ptr) = calloc(n_ ? n_ : 1, sizeof(*(ptr)));                                             \
+    (ptr) = er_fault(ER_FAULT_ALLOC) ? NULL : calloc(n_ ? n_ : 1, sizeof(*(ptr)));          \
     if (!(ptr)) {                                                                            \
       err = ER_ERROR(ER_ERR_MEM, "out of memory allocating %zu bytes for %s",              \
                      n_ * sizeof(*(ptr)), #ptr);                                             \
@@ -110,8 +123,21 @@ void er_mem_trim(void);
 
 /* Collective on comm: every rank passes its local err; all return the same verdict (the
  * maximum code). If any rank failed, the message of the lowest failing rank is copied to every
- * rank's error slot, so rank 0 can print it. */
+ * rank's error slot, so rank 0 can print it, and the error counts as agreed. If the agreement
+ * itself cannot be made (MPI fails inside it), the job is aborted: nothing else is safe.
+ * The discipline (docs/ERRORS.md): every collective is preceded by an agreement of whatever
+ * could fail since the last one (ER_AGREE), and a collective function's cleanup agrees an error
+ * that is still this rank's alone (ER_FINISH) before any collective release. */
 er_err er_agree(MPI_Comm comm, er_err err);
+/* 1 if the recorded error has been agreed on (er_agree), 0 if it is still this rank's alone. */
+int er_error_agreed(void);
+#define ER_AGREE(comm)                                                                       \
+  do {                                                                                       \
+    err = er_agree((comm), err);                                                             \
+    if (err != ER_OK) goto cleanup;                                                          \
+  } while (0)
+/* In a collective function's cleanup: the error every rank returns. */
+#define ER_FINISH(comm) (err != ER_OK && !er_error_agreed() ? er_agree((comm), err) : err)
 
 /* Print "erase-mpi: error: <message>" on rank 0 of comm (one line). Not collective. */
 void er_report(MPI_Comm comm);

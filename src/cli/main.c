@@ -43,6 +43,8 @@ int main(int argc, char **argv) {
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
   MPI_Init(&argc, &argv);
   MPI_Comm comm = MPI_COMM_WORLD;
+  /* MPI failures come back as codes and are agreed on like any other (docs/ERRORS.md) */
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
   er_err err = ER_OK;
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     main_usage(comm);
@@ -69,6 +71,7 @@ int main(int argc, char **argv) {
   } else if (err != ER_OK) {
     er_report(comm);
   }
+  er_fault_report();
   MPI_Finalize();
   return err == ER_OK ? 0 : err == ER_INTERRUPTED ? ER_EXIT_INTERRUPTED : 1;
 }

@@ -4,12 +4,14 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #define ER_MSG_LEN 1024
 static char er_msg[ER_MSG_LEN];
 static er_err er_code = ER_OK;
+static int er_agreed = 0; /* the recorded error has been agreed on */
 
 er_err er_error_set(er_err code, const char *file, int line, const char *fmt, ...) {
   if (er_code != ER_OK) return code; /* keep the first (root-cause) message */
@@ -24,14 +26,34 @@ er_err er_error_set(er_err code, const char *file, int line, const char *fmt, ..
     snprintf(er_msg + len, sizeof er_msg - len, " [%s:%d]", file, line);
   }
   er_code = code;
+  er_agreed = 0;
   return code;
 }
+
+er_err er_mpi_error(int rc, const char *call, const char *file, int line) {
+  char what[MPI_MAX_ERROR_STRING] = "";
+  int len = 0;
+  if (MPI_Error_string(rc, what, &len) != MPI_SUCCESS) snprintf(what, sizeof what, "code %d", rc);
+  return er_error_set(ER_ERR_MPI, file, line, "MPI call failed (%s): %s", what, call);
+}
+
+int er_error_agreed(void) { return er_code != ER_OK && er_agreed; }
 
 const char *er_error_message(void) { return er_code == ER_OK ? "no error" : er_msg; }
 
 void er_error_clear(void) {
   er_code = ER_OK;
+  er_agreed = 0;
   er_msg[0] = '\0';
+}
+
+/* The agreement itself failed: no verdict can be shared, so no rank may go on. */
+static void agree_failed(MPI_Comm comm) {
+  fprintf(stderr, "erase-mpi: error: the ranks could not agree on an error (MPI failed); "
+                  "aborting. Last error here: %s\n", er_code != ER_OK ? er_msg : "none");
+  fflush(stderr);
+  MPI_Abort(comm, 1);
+  exit(1);
 }
 
 er_err er_agree(MPI_Comm comm, er_err err) {
@@ -41,7 +63,7 @@ er_err er_agree(MPI_Comm comm, er_err err) {
   int in[2] = {err, err != ER_OK ? rank : size}, out[2];
   /* max code and min failing rank in one reduction: negate the rank for MPI_MAX */
   int pair[2] = {in[0], -in[1]};
-  MPI_Allreduce(pair, out, 2, MPI_INT, MPI_MAX, comm);
+  if (MPI_Allreduce(pair, out, 2, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) agree_failed(comm);
   er_err verdict = out[0];
   int src = -out[1];
   if (verdict == ER_OK) return ER_OK;
@@ -50,10 +72,11 @@ er_err er_agree(MPI_Comm comm, er_err err) {
     if (er_code == ER_OK) snprintf(er_msg, sizeof er_msg, "unknown failure (code %d)", err);
     memcpy(buf, er_msg, sizeof buf);
   }
-  MPI_Bcast(buf, ER_MSG_LEN, MPI_CHAR, src, comm);
+  if (MPI_Bcast(buf, ER_MSG_LEN, MPI_CHAR, src, comm) != MPI_SUCCESS) agree_failed(comm);
   memcpy(er_msg, buf, sizeof er_msg);
   er_msg[ER_MSG_LEN - 1] = '\0';
   er_code = verdict;
+  er_agreed = 1;
   return verdict;
 }
 
