@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase/sort.h"
+
 struct er_halo {
   MPI_Comm comm;
   er_lidx n_own, n_ghost;
@@ -30,16 +32,6 @@ struct er_halo {
 };
 
 enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
-
-static int find_row(const int64_t *own_gid, er_lidx n, int64_t g) {
-  er_lidx lo = 0, hi = n;
-  while (lo < hi) {
-    er_lidx mid = lo + (hi - lo) / 2;
-    if (own_gid[mid] < g) lo = mid + 1;
-    else hi = mid;
-  }
-  return (lo < n && own_gid[lo] == g) ? lo : -1;
-}
 
 er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
                       const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo) {
@@ -106,13 +98,13 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
                           MPI_INT64_T, h->recv_rank[a], TAG_PLAN, comm, &reqs[h->n_send + a]));
   ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, reqs, MPI_STATUSES_IGNORE));
   for (er_lidx k = 0; k < n_req; ++k) {
-    int r = find_row(own_gid, n_own, req_gid[k]);
+    int64_t r = er_search_i64(own_gid, n_own, req_gid[k]);
     if (r < 0) {
       err = ER_ERROR(ER_ERR_INTERNAL, "halo request for node %lld not owned by rank %d",
                      (long long)req_gid[k], rank);
       break;
     }
-    h->send_idx[k] = r;
+    h->send_idx[k] = (er_lidx)r;
   }
   ER_CALL(er_agree(comm, err));
   *halo = h;
