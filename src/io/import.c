@@ -18,6 +18,7 @@
 
 #include "erase/dataset.h"
 #include "erase/h5.h"
+#include "erase/sort.h"
 
 /* Sizes far beyond any graph this code is meant for; they keep N*F and ids in range. */
 #define IMP_MAX_NODES ((int64_t)1 << 40)
@@ -463,11 +464,6 @@ cleanup:
   return err;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
 static const char *const split_names[3] = {"train", "val", "test"};
 
 /* One node id per line. member[v] (0 = none, s+1 = split s) and where[v] (line) detect repeats
@@ -523,7 +519,7 @@ static er_err parse_split(const char *path, int s, int64_t n, const int32_t *lab
   }
   ER_CHECK(count > 0, ER_ERR_INPUT, "%s split file '%s' contains no node ids", split_names[s],
            path);
-  qsort(ids, (size_t)count, sizeof *ids, cmp_i64);
+  er_sort_i64(ids, count);
   *ids_out = ids;
   *count_out = count;
   ids = NULL;
@@ -641,64 +637,6 @@ cleanup:
 }
 
 //------------------------------------------------------------------------------------------
-// CSR: symmetrize, sort rows, drop duplicates
-//------------------------------------------------------------------------------------------
-
-static void sort_row(int64_t *a, int64_t len) {
-  if (len > 32) {
-    qsort(a, (size_t)len, sizeof *a, cmp_i64);
-    return;
-  }
-  for (int64_t i = 1; i < len; ++i) { /* insertion sort: most rows are short */
-    int64_t x = a[i], j = i - 1;
-    while (j >= 0 && a[j] > x) {
-      a[j + 1] = a[j];
-      --j;
-    }
-    a[j + 1] = x;
-  }
-}
-
-/* Builds indptr (n+1) and indices (nnz) from the pairs (both directions added). */
-static er_err csr_build(int64_t n, const edge_list *el, int64_t **indptr_out,
-                        int64_t **indices_out, int64_t *nnz_out) {
-  er_err err = ER_OK;
-  int64_t *indptr = NULL, *cols = NULL, *fill = NULL;
-  ER_CALLOC(indptr, n + 1);
-  for (int64_t k = 0; k < el->m; ++k) {
-    indptr[el->uv[2 * k] + 1]++;
-    indptr[el->uv[2 * k + 1] + 1]++;
-  }
-  for (int64_t i = 0; i < n; ++i) indptr[i + 1] += indptr[i];
-  ER_MALLOC(cols, indptr[n]);
-  ER_MALLOC(fill, n);
-  memcpy(fill, indptr, (size_t)n * sizeof *fill);
-  for (int64_t k = 0; k < el->m; ++k) {
-    int64_t u = el->uv[2 * k], v = el->uv[2 * k + 1];
-    cols[fill[u]++] = v;
-    cols[fill[v]++] = u;
-  }
-  int64_t out = 0;
-  for (int64_t i = 0; i < n; ++i) { /* sort and dedupe in place, compacting */
-    int64_t b = indptr[i], e = indptr[i + 1];
-    sort_row(cols + b, e - b);
-    indptr[i] = out;
-    for (int64_t p = b; p < e; ++p)
-      if (p == b || cols[p] != cols[p - 1]) cols[out++] = cols[p];
-  }
-  indptr[n] = out;
-  *indptr_out = indptr;
-  *indices_out = cols;
-  *nnz_out = out;
-  indptr = cols = NULL;
-cleanup:
-  free(fill);
-  free(indptr);
-  free(cols);
-  return err;
-}
-
-//------------------------------------------------------------------------------------------
 // Import driver: parse on rank 0, agree, write collectively
 //------------------------------------------------------------------------------------------
 
@@ -726,6 +664,7 @@ static er_err import_parse(const er_import_opts *o, import_data *d) {
   uint8_t *member = NULL;
   int64_t *where = NULL;
   edge_list el = {0};
+  er_csr_dropped dropped;
   const char *paths[3] = {o->train, o->val, o->test};
   ER_CALL(parse_features(o->features, &d->n, &d->f, &d->x));
   ER_CALL(parse_labels(o->labels, d->n, o->classes, &d->labels, &d->k));
@@ -735,10 +674,11 @@ static er_err import_parse(const er_import_opts *o, import_data *d) {
     ER_CALL(parse_split(paths[s], s, d->n, d->labels, member, where, paths, &d->split[s],
                         &d->nsplit[s]));
   ER_CALL(parse_edges(o->edges, d->n, o->features, &el));
-  ER_CALL(csr_build(d->n, &el, &d->indptr, &d->indices, &d->nnz));
+  ER_CALL(er_csr_block_build(0, d->n, el.uv, el.m, 1, &d->indptr, &d->indices, &dropped));
+  d->nnz = d->indptr[d->n];
   d->entries = el.entries;
-  d->self_loops = el.self_loops;
-  d->duplicates = el.m - d->nnz / 2;
+  d->self_loops = el.self_loops;          /* edges_push stored none of them */
+  d->duplicates = dropped.duplicates / 2; /* a repeated undirected edge drops two entries */
   char *abs = realpath(o->edges, NULL);
   snprintf(d->source, sizeof d->source, "import:%s", abs ? abs : o->edges);
   free(abs);
