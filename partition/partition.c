@@ -13,6 +13,7 @@
 #include "erase/graph.h"
 #include "erase/h5.h"
 #include "erase/partition.h"
+#include "erase/sort.h"
 
 /* Per-part facts, on rank 0 only (P entries each). */
 typedef struct {
@@ -31,11 +32,7 @@ static const char *part_method_name(er_part_method m) {
 //---- partitioners ---------------------------------------------------------------------------
 
 static void part_block(int64_t n, int parts, int32_t *owner) {
-  for (int p = 0; p < parts; ++p) {
-    int64_t lo, hi;
-    er_block_range(n, parts, p, &lo, &hi);
-    for (int64_t u = lo; u < hi; ++u) owner[u] = p;
-  }
+  for (int64_t u = 0; u < n; ++u) owner[u] = er_block_owner(n, parts, u);
 }
 
 static const char *part_metis_status(int rc) {

@@ -32,9 +32,28 @@ typedef struct {
   char partition[64]; /* "block" or the partition name used */
 } er_dgraph;
 
-/* Collective. partition: NULL or "auto" (use /partitions/<size> if present, else contiguous
- * blocks), "block", or a number that must equal the communicator size. Features are read only
- * when load_features != 0. */
+/* The row distribution a distributed graph is built with, resolved by the caller (for example
+ * from a --partition option with er_part_choice_parse). */
+typedef enum {
+  ER_PART_CHOICE_AUTO = 0, /* /partitions/<ranks> if the dataset has it, else contiguous blocks */
+  ER_PART_CHOICE_BLOCK,    /* contiguous blocks of global ids (er_block_range) */
+  ER_PART_CHOICE_STORED    /* /partitions/<parts>; it must exist and parts must equal the ranks */
+} er_part_kind;
+typedef struct {
+  er_part_kind kind;
+  int parts; /* ER_PART_CHOICE_STORED only */
+} er_part_choice;
+
+/* Not collective. text: NULL or "auto", "block", or a part count in [1, INT32_MAX]; anything
+ * else is an ER_ERR_INPUT whose message names --partition. */
+er_err er_part_choice_parse(const char *text, er_part_choice *choice);
+
+/* Collective. Reads the rank's rows of the dataset distributed as part says, with their
+ * features only when load_features != 0, and builds the halo plan. */
+er_err er_dgraph_create_part(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
+                             er_dgraph **g);
+/* Collective. er_part_choice_parse(partition), then er_dgraph_create_part. Kept until every
+ * caller passes a resolved choice. */
 er_err er_dgraph_create(MPI_Comm comm, hid_t fid, const char *partition, int load_features,
                         er_dgraph **g);
 void er_dgraph_destroy(er_dgraph **g);

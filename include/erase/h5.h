@@ -8,8 +8,8 @@
 
 #include "erase/core.h"
 
-/* Collective. Create a new file for writing at "<path>.tmp.<jobid>"; *tmp_path (caller frees)
- * receives the temporary name. The file is opened with the MPI-IO driver on comm. */
+/* Collective. Create a new file for writing at "<path>.tmp.<pid of rank 0>"; *tmp_path (caller
+ * frees) receives the temporary name. The file is opened with the MPI-IO driver on comm. */
 er_err er_h5_create(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path);
 /* Collective. Close fid and atomically rename tmp_path to path (rank 0 renames after all ranks
  * closed). Frees *tmp_path. */

@@ -6,17 +6,7 @@
 #include "erase/dataset.h"
 #include "erase/graph.h"
 #include "erase/h5.h"
-
-/* 1 if v occurs in the ascending row indices[lo, hi). */
-static int csr_row_has(const int64_t *indices, int64_t lo, int64_t hi, int64_t v) {
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (indices[mid] == v) return 1;
-    if (indices[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return 0;
-}
+#include "erase/sort.h"
 
 /* The dataset's contract: indptr starts at 0, never decreases and ends at nnz; indices lie in
  * [0, n), strictly ascending per row (no duplicates), no self loops, and the pattern is
@@ -37,15 +27,17 @@ static er_err csr_validate(const er_csr *c) {
   for (int64_t u = 0; u < c->n; ++u) {
     for (int64_t k = c->indptr[u]; k < c->indptr[u + 1]; ++k) {
       int64_t v = c->indices[k];
-      ER_CHECK(v >= 0 && v < c->n, ER_ERR_INPUT, "%s: row %lld has neighbour %lld outside [0, %lld)",
-               ER_DS_INDICES, (long long)u, (long long)v, (long long)c->n);
+      ER_CHECK(v >= 0 && v < c->n, ER_ERR_INPUT,
+               "%s: row %lld has neighbour %lld outside [0, %lld)", ER_DS_INDICES, (long long)u,
+               (long long)v, (long long)c->n);
       ER_CHECK(v != u, ER_ERR_INPUT, "%s: row %lld has a self loop", ER_DS_INDICES,
                (long long)u);
       ER_CHECK(k == c->indptr[u] || c->indices[k - 1] < v, ER_ERR_INPUT,
                "%s: row %lld is not strictly ascending (unsorted or duplicate neighbour %lld)",
                ER_DS_INDICES, (long long)u, (long long)v);
       if (v > u) {
-        ER_CHECK(csr_row_has(c->indices, c->indptr[v], c->indptr[v + 1], u), ER_ERR_INPUT,
+        const int64_t *row_v = c->indices + c->indptr[v];
+        ER_CHECK(er_search_i64(row_v, c->indptr[v + 1] - c->indptr[v], u) >= 0, ER_ERR_INPUT,
                  "graph is not symmetric: edge %lld -> %lld has no reverse", (long long)u,
                  (long long)v);
         ++upper;

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase/sort.h"
+
+enum { HALO_IDLE = 0, HALO_FORWARD = 1, HALO_REVERSE = 2 }; /* the exchange in flight */
+
 struct er_halo {
   MPI_Comm comm;
   er_lidx n_own, n_ghost;
@@ -22,7 +26,7 @@ struct er_halo {
   char *buf;           /* packing buffer, grown to the widest exchange seen */
   size_t buf_cap;
   MPI_Request *reqs;   /* (n_recv + n_send) */
-  int active;          /* 0 none, 1 forward, 2 reverse */
+  int active;          /* HALO_IDLE, HALO_FORWARD or HALO_REVERSE */
   void *x;
   int ncols;
   MPI_Datatype type;
@@ -30,16 +34,6 @@ struct er_halo {
 };
 
 enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
-
-static int find_row(const int64_t *own_gid, er_lidx n, int64_t g) {
-  er_lidx lo = 0, hi = n;
-  while (lo < hi) {
-    er_lidx mid = lo + (hi - lo) / 2;
-    if (own_gid[mid] < g) lo = mid + 1;
-    else hi = mid;
-  }
-  return (lo < n && own_gid[lo] == g) ? lo : -1;
-}
 
 er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
                       const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo) {
@@ -106,13 +100,13 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
                           MPI_INT64_T, h->recv_rank[a], TAG_PLAN, comm, &reqs[h->n_send + a]));
   ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, reqs, MPI_STATUSES_IGNORE));
   for (er_lidx k = 0; k < n_req; ++k) {
-    int r = find_row(own_gid, n_own, req_gid[k]);
+    int64_t r = er_search_i64(own_gid, n_own, req_gid[k]);
     if (r < 0) {
       err = ER_ERROR(ER_ERR_INTERNAL, "halo request for node %lld not owned by rank %d",
                      (long long)req_gid[k], rank);
       break;
     }
-    h->send_idx[k] = r;
+    h->send_idx[k] = (er_lidx)r;
   }
   ER_CALL(er_agree(comm, err));
   *halo = h;
@@ -160,7 +154,7 @@ static size_t type_size(MPI_Datatype t) {
 er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
   er_err err = ER_OK;
   double t0 = er_wtime();
-  ER_CHECK(!h->active, ER_ERR_INTERNAL, "halo exchange already in flight");
+  ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
   size_t es = type_size(type), row = es * (size_t)ncols;
   ER_CALL(halo_reserve(h, row * (size_t)h->send_off[h->n_send]));
   char *xb = x;
@@ -177,7 +171,7 @@ er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) 
                           TAG_FWD, h->comm, &h->reqs[h->n_recv + b]));
   }
   h->bytes_sent += (double)row * h->send_off[h->n_send];
-  h->active = 1;
+  h->active = HALO_FORWARD;
 cleanup:
   h->wait_s += er_wtime() - t0;
   return err;
@@ -186,9 +180,9 @@ cleanup:
 er_err er_halo_forward_end(er_halo *h) {
   er_err err = ER_OK;
   double t0 = er_wtime();
-  ER_CHECK(h->active == 1, ER_ERR_INTERNAL, "no forward halo exchange in flight");
+  ER_CHECK(h->active == HALO_FORWARD, ER_ERR_INTERNAL, "no forward halo exchange in flight");
   ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
-  h->active = 0;
+  h->active = HALO_IDLE;
 cleanup:
   h->wait_s += er_wtime() - t0;
   return err;
@@ -197,7 +191,7 @@ cleanup:
 er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
   er_err err = ER_OK;
   double t0 = er_wtime();
-  ER_CHECK(!h->active, ER_ERR_INTERNAL, "halo exchange already in flight");
+  ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
   ER_CHECK(type == MPI_FLOAT || type == MPI_DOUBLE, ER_ERR_INTERNAL,
            "reverse halo sums only float or double");
   size_t es = type_size(type), row = es * (size_t)ncols;
@@ -212,7 +206,7 @@ er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) 
                           (h->recv_off[a + 1] - h->recv_off[a]) * ncols, type, h->recv_rank[a],
                           TAG_REV, h->comm, &h->reqs[h->n_send + a]));
   h->bytes_sent += (double)row * h->n_ghost;
-  h->active = 2;
+  h->active = HALO_REVERSE;
   h->x = x;
   h->ncols = ncols;
   h->type = type;
@@ -224,9 +218,9 @@ cleanup:
 er_err er_halo_reverse_end(er_halo *h) {
   er_err err = ER_OK;
   double t0 = er_wtime();
-  ER_CHECK(h->active == 2, ER_ERR_INTERNAL, "no reverse halo exchange in flight");
+  ER_CHECK(h->active == HALO_REVERSE, ER_ERR_INTERNAL, "no reverse halo exchange in flight");
   ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
-  h->active = 0;
+  h->active = HALO_IDLE;
   /* sum contributions in a fixed order (neighbour rank order): deterministic */
   size_t nc = (size_t)h->ncols;
   er_lidx total = h->send_off[h->n_send];

@@ -8,6 +8,7 @@
 
 #include "erase/dataset.h"
 #include "erase/h5.h"
+#include "erase/sort.h"
 
 /* Per-read caps for the block loops (elements): bounded memory on large graphs. */
 #define DS_READ_CAP ((int64_t)1 << 22)
@@ -301,17 +302,12 @@ static void ds_attr_str(hid_t fid, const char *obj, const char *attr, char *buf,
   H5Aclose(a);
 }
 
-static int cmp_p(const void *a, const void *b) {
-  long x = *(const long *)a, y = *(const long *)b;
-  return (x > y) - (x < y);
-}
-
 /* Lists /partitions/<P> with their attributes (missing attributes print as '?'). Metadata
  * only: every rank reads the same, rank 0 prints. */
 static void info_partitions(MPI_Comm comm, hid_t fid, const er_meta *m) {
   hid_t g = -1;
   H5G_info_t gi;
-  long ps[256];
+  int64_t parts[256];
   int np = 0;
   if (!er_h5_exists(fid, ER_DS_PARTITIONS) ||
       (g = H5Gopen2(fid, ER_DS_PARTITIONS, H5P_DEFAULT)) < 0 || H5Gget_info(g, &gi) < 0) {
@@ -326,17 +322,17 @@ static void info_partitions(MPI_Comm comm, hid_t fid, const er_meta *m) {
                            H5P_DEFAULT) < 0)
       continue;
     long p = strtol(name, &end, 10);
-    if (*end == '\0' && p > 0) ps[np++] = p;
+    if (*end == '\0' && p > 0) parts[np++] = p;
   }
   H5Gclose(g);
-  qsort(ps, (size_t)np, sizeof *ps, cmp_p);
+  er_sort_i64(parts, np);
   if (np) er_log(comm, "partitions  %d stored\n", np);
   else er_log(comm, "partitions  none\n");
   for (int i = 0; i < np; ++i) {
     char obj[128], method[64] = "?", cut[32] = "?", maxp[32] = "?", mean[32] = "?", note[64] = "";
     int64_t v;
     double fv;
-    snprintf(obj, sizeof obj, "%s/%ld", ER_DS_PARTITIONS, ps[i]);
+    snprintf(obj, sizeof obj, "%s/%lld", ER_DS_PARTITIONS, (long long)parts[i]);
     ds_attr_str(fid, obj, "method", method, sizeof method);
     if (H5Aexists_by_name(fid, obj, "edge_cut", H5P_DEFAULT) > 0 &&
         er_h5_attr_get_i64(fid, obj, "edge_cut", &v) == ER_OK) {
@@ -353,8 +349,8 @@ static void info_partitions(MPI_Comm comm, hid_t fid, const er_meta *m) {
       snprintf(mean, sizeof mean, "%.1f", fv);
     if (ds_len_1d(fid, obj) != m->num_nodes)
       snprintf(note, sizeof note, "  [malformed: not an (N) dataset]");
-    er_log(comm, "  P=%-4ld method %s, edge cut %s, max part %s, mean part %s%s\n", ps[i], method,
-           cut, maxp, mean, note);
+    er_log(comm, "  P=%-4lld method %s, edge cut %s, max part %s, mean part %s%s\n",
+           (long long)parts[i], method, cut, maxp, mean, note);
   }
 }
 

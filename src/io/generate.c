@@ -32,6 +32,7 @@
 #include "erase/dataset.h"
 #include "erase/h5.h"
 #include "erase/rng.h"
+#include "erase/sort.h"
 
 #define GEN_ROUNDS 8
 #define GEN_MAX_NODES (INT64_C(1) << 40) /* er_rng_below is unbiased below 2^40 */
@@ -101,7 +102,7 @@ static inline int64_t gen_perm_inv(const gen_perm *p, int64_t i) {
 }
 
 //---------------------------------------------------------------------------------------------
-// options and small helpers
+// options
 //---------------------------------------------------------------------------------------------
 
 static er_err gen_check_opts(const er_generate_opts *o) {
@@ -137,98 +138,75 @@ static er_err gen_check_opts(const er_generate_opts *o) {
   return ER_OK;
 }
 
-/* Rank owning global node v under er_block_range(n, size, .). */
-static inline int gen_owner(int64_t n, int size, int64_t v) {
-  int64_t q = n / size, r = n % size;
-  if (v < r * (q + 1)) return (int)(v / (q + 1));
-  return (int)(r + (v - r * (q + 1)) / q);
-}
-
-static int gen_cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
-static void gen_sort_row(int64_t *a, int64_t len) {
-  if (len > 24) {
-    qsort(a, (size_t)len, sizeof *a, gen_cmp_i64);
-    return;
-  }
-  for (int64_t i = 1; i < len; ++i) {
-    int64_t x = a[i], j = i;
-    while (j > 0 && a[j - 1] > x) {
-      a[j] = a[j - 1];
-      --j;
-    }
-    a[j] = x;
-  }
-}
-
-static inline int64_t gen_class_size(int64_t n, int k, int64_t c) { return (n - c + k - 1) / k; }
-
 //---------------------------------------------------------------------------------------------
 // local phases (no communication; the caller agrees on their errors)
 //---------------------------------------------------------------------------------------------
 
-/* perm value of every block node (class and split membership both derive from it). */
-static er_err gen_perm_block(const gen_perm *p, int64_t lo, int64_t hi, int64_t **pv) {
+/* Members of class c among n nodes dealt round-robin over nclass classes. */
+static inline int64_t gen_class_size(int64_t n, int nclass, int64_t c) {
+  return (n - c + nclass - 1) / nclass;
+}
+
+/* perm(i) of every block node (class and split membership both derive from it). */
+static er_err gen_perm_block(const gen_perm *perm, int64_t lo, int64_t hi, int64_t **perm_val) {
   er_err err = ER_OK;
   int64_t *a = NULL;
   ER_MALLOC(a, hi - lo);
-  for (int64_t i = lo; i < hi; ++i) a[i - lo] = gen_perm_fwd(p, i);
-  *pv = a;
+  for (int64_t i = lo; i < hi; ++i) a[i - lo] = gen_perm_fwd(perm, i);
+  *perm_val = a;
 cleanup:
   return err;
 }
 
-/* Endpoint draws of every block node u: gv[gptr[u-lo] .. gptr[u-lo+1]). */
-static er_err gen_draw_edges(const er_generate_opts *o, const gen_perm *p, const int64_t *pv,
-                             int64_t lo, int64_t hi, int64_t **gptr_out, int64_t **gv_out) {
+/* Endpoint draws of every block node u: dst[ptr[u-lo] .. ptr[u-lo+1]). */
+static er_err gen_draw_edges(const er_generate_opts *o, const gen_perm *perm,
+                             const int64_t *perm_val, int64_t lo, int64_t hi, int64_t **ptr_out,
+                             int64_t **dst_out) {
   er_err err = ER_OK;
   int64_t nloc = hi - lo, n = o->nodes;
-  int k = o->classes;
-  int64_t *gptr = NULL, *gv = NULL;
+  int nclass = o->classes;
+  int64_t *ptr = NULL, *dst = NULL;
   double half = 0.5 * o->avg_degree, base = floor(half), frac = half - base;
-  uint64_t s = o->seed;
-  ER_MALLOC(gptr, nloc + 1);
-  gptr[0] = 0;
+  uint64_t seed = o->seed;
+  ER_MALLOC(ptr, nloc + 1);
+  ptr[0] = 0;
   for (int64_t i = 0; i < nloc; ++i) {
-    int64_t m = (int64_t)base + (er_rng_uniform(s, ER_STREAM_GEN_EDGE, lo + i, 0) < frac);
-    gptr[i + 1] = gptr[i] + m;
+    int64_t m = (int64_t)base + (er_rng_uniform(seed, ER_STREAM_GEN_EDGE, lo + i, 0) < frac);
+    ptr[i + 1] = ptr[i] + m;
   }
-  ER_MALLOC(gv, gptr[nloc]);
+  ER_MALLOC(dst, ptr[nloc]);
   for (int64_t i = 0; i < nloc; ++i) {
     uint64_t u = (uint64_t)(lo + i);
-    int64_t cu = pv[i] % k;
-    for (int64_t e = 0; e < gptr[i + 1] - gptr[i]; ++e) {
-      uint64_t idx = 1 + 3 * (uint64_t)e;
+    int64_t cu = perm_val[i] % nclass;
+    for (int64_t k = 0; k < ptr[i + 1] - ptr[i]; ++k) {
+      uint64_t idx = 1 + 3 * (uint64_t)k;
       int64_t c = cu;
-      if (er_rng_uniform(s, ER_STREAM_GEN_EDGE, u, idx) >= o->homophily) {
-        c = (int64_t)er_rng_below(s, ER_STREAM_GEN_EDGE, u, idx + 1, (uint64_t)k - 1);
+      if (er_rng_uniform(seed, ER_STREAM_GEN_EDGE, u, idx) >= o->homophily) {
+        c = (int64_t)er_rng_below(seed, ER_STREAM_GEN_EDGE, u, idx + 1, (uint64_t)nclass - 1);
         if (c >= cu) ++c;
       }
-      int64_t j = (int64_t)er_rng_below(s, ER_STREAM_GEN_EDGE, u, idx + 2,
-                                        (uint64_t)gen_class_size(n, k, c));
-      gv[gptr[i] + e] = gen_perm_inv(p, c + (int64_t)k * j);
+      int64_t j = (int64_t)er_rng_below(seed, ER_STREAM_GEN_EDGE, u, idx + 2,
+                                        (uint64_t)gen_class_size(n, nclass, c));
+      dst[ptr[i] + k] = gen_perm_inv(perm, c + (int64_t)nclass * j);
     }
   }
-  *gptr_out = gptr;
-  *gv_out = gv;
-  gptr = gv = NULL;
+  *ptr_out = ptr;
+  *dst_out = dst;
+  ptr = dst = NULL;
 cleanup:
-  free(gptr);
-  free(gv);
+  free(ptr);
+  free(dst);
   return err;
 }
 
 /* Pack the reverse direction (v, u) of every draw, grouped by the owner of v. */
-static er_err gen_pack(int64_t n, int size, int64_t lo, int64_t nloc, const int64_t *gptr,
-                       const int64_t *gv, int *scnt, int *sdis, int64_t **send_out) {
+static er_err gen_pack(int64_t n, int size, int64_t lo, int64_t nloc, const int64_t *ptr,
+                       const int64_t *dst, int *scnt, int *sdis, int64_t **send_out) {
   er_err err = ER_OK;
   int64_t *send = NULL, *pos = NULL;
-  int64_t ns = gptr[nloc];
+  int64_t ns = ptr[nloc];
   ER_CALLOC(pos, size);
-  for (int64_t e = 0; e < ns; ++e) pos[gen_owner(n, size, gv[e])]++;
+  for (int64_t e = 0; e < ns; ++e) pos[er_block_owner(n, size, dst[e])]++;
   ER_CHECK(ns <= INT_MAX, ER_ERR_INPUT,
            "generate: %lld edge draws on one rank exceed one exchange; use more ranks",
            (long long)ns);
@@ -242,10 +220,10 @@ static er_err gen_pack(int64_t n, int size, int64_t lo, int64_t nloc, const int6
   }
   ER_MALLOC(send, 2 * ns);
   for (int64_t i = 0; i < nloc; ++i)
-    for (int64_t e = gptr[i]; e < gptr[i + 1]; ++e) {
-      int64_t q = pos[gen_owner(n, size, gv[e])]++;
-      send[2 * q] = gv[e];
-      send[2 * q + 1] = lo + i;
+    for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e) {
+      int64_t slot = pos[er_block_owner(n, size, dst[e])]++;
+      send[2 * slot] = dst[e];
+      send[2 * slot + 1] = lo + i;
     }
   *send_out = send;
   send = NULL;
@@ -255,55 +233,14 @@ cleanup:
   return err;
 }
 
-/* Rows of the block from the own draws (u, v) and the received pairs (row, col): sorted,
- * self loops and duplicates dropped. indptr is local (starts at 0). */
-static er_err gen_build_csr(int64_t lo, int64_t nloc, const int64_t *gptr, const int64_t *gv,
-                            const int64_t *recv, int64_t nrecv, int64_t **indptr_out,
-                            int64_t **cols_out) {
-  er_err err = ER_OK;
-  int64_t *ptr = NULL, *cur = NULL, *cols = NULL;
-  ER_CALLOC(ptr, nloc + 1);
-  ER_MALLOC(cur, nloc);
-  for (int64_t i = 0; i < nloc; ++i) ptr[i + 1] = gptr[i + 1] - gptr[i];
-  for (int64_t e = 0; e < nrecv; ++e) ptr[recv[2 * e] - lo + 1]++;
-  for (int64_t i = 0; i < nloc; ++i) ptr[i + 1] += ptr[i];
-  ER_MALLOC(cols, ptr[nloc]);
-  for (int64_t i = 0; i < nloc; ++i) {
-    cur[i] = ptr[i];
-    for (int64_t e = gptr[i]; e < gptr[i + 1]; ++e) cols[cur[i]++] = gv[e];
-  }
-  for (int64_t e = 0; e < nrecv; ++e) cols[cur[recv[2 * e] - lo]++] = recv[2 * e + 1];
-  /* sort each row, drop self loops and duplicates, compact in place */
-  int64_t w = 0;
-  for (int64_t i = 0; i < nloc; ++i) {
-    int64_t b = ptr[i], e = ptr[i + 1];
-    gen_sort_row(cols + b, e - b);
-    ptr[i] = w;
-    for (int64_t q = b; q < e; ++q) {
-      int64_t v = cols[q];
-      if (v == lo + i || (w > ptr[i] && cols[w - 1] == v)) continue;
-      cols[w++] = v;
-    }
-  }
-  ptr[nloc] = w;
-  *indptr_out = ptr;
-  *cols_out = cols;
-  ptr = cols = NULL;
-cleanup:
-  free(ptr);
-  free(cur);
-  free(cols);
-  return err;
-}
-
 /* Two independent standard normals by Marsaglia's polar method (no trigonometry): attempt a
  * takes u, v in [-1, 1) from the two 32-bit halves of er_rng_u64(seed, GEN_FEAT, id,
  * q + a 2^32) and is accepted when 0 < u^2 + v^2 < 1 (probability pi/4). */
 static inline void gen_normal2(uint64_t seed, uint64_t id, uint64_t q, double z[2]) {
   for (uint64_t a = 0;; ++a) {
-    uint64_t b = er_rng_u64(seed, ER_STREAM_GEN_FEAT, id, q + (a << 32));
-    double u = ((double)(b >> 32) - 0x1.0p31) * 0x1.0p-31; /* [-1, 1) */
-    double v = ((double)(uint32_t)b - 0x1.0p31) * 0x1.0p-31;
+    uint64_t bits = er_rng_u64(seed, ER_STREAM_GEN_FEAT, id, q + (a << 32));
+    double u = ((double)(bits >> 32) - 0x1.0p31) * 0x1.0p-31; /* [-1, 1) */
+    double v = ((double)(uint32_t)bits - 0x1.0p31) * 0x1.0p-31;
     double w = u * u + v * v;
     if (w > 0 && w < 1) {
       double m = sqrt(-2.0 * log(w) / w);
@@ -315,36 +252,36 @@ static inline void gen_normal2(uint64_t seed, uint64_t id, uint64_t q, double z[
 }
 
 /* Labels and features (x = class mean + unit Gaussian noise) of the block. */
-static er_err gen_features(const er_generate_opts *o, const int64_t *pv, int64_t lo,
+static er_err gen_features(const er_generate_opts *o, const int64_t *perm_val, int64_t lo,
                            int64_t nloc, int32_t **labels_out, float **x_out) {
   er_err err = ER_OK;
-  int64_t f = o->features, k = o->classes;
+  int64_t f = o->features, nclass = o->classes;
   double scale = o->feature_snr / sqrt((double)f);
   int32_t *labels = NULL;
   float *x = NULL;
   double *mu = NULL;
-  uint64_t s = o->seed;
-  int cached = k * f <= GEN_MEAN_CACHE;
+  uint64_t seed = o->seed;
+  int cached = nclass * f <= GEN_MEAN_CACHE;
   if (cached) {
-    ER_MALLOC(mu, k * f);
-    for (int64_t c = 0; c < k; ++c)
+    ER_MALLOC(mu, nclass * f);
+    for (int64_t c = 0; c < nclass; ++c)
       for (int64_t j = 0; j < f; ++j)
-        mu[c * f + j] = scale * er_rng_normal(s, ER_STREAM_GEN_MEAN, (uint64_t)c, (uint64_t)j);
+        mu[c * f + j] = scale * er_rng_normal(seed, ER_STREAM_GEN_MEAN, (uint64_t)c, (uint64_t)j);
   }
   ER_MALLOC(labels, nloc);
   ER_MALLOC(x, nloc * f);
   for (int64_t i = 0; i < nloc; ++i) {
-    int64_t c = pv[i] % k;
+    int64_t c = perm_val[i] % nclass;
     labels[i] = (int32_t)c;
     float *xi = x + i * f;
     for (int64_t j = 0; j < f; j += 2) {
       double z[2];
-      gen_normal2(s, (uint64_t)(lo + i), (uint64_t)(j / 2), z);
-      for (int64_t q = j; q < j + 2 && q < f; ++q) {
-        double m = cached ? mu[c * f + q]
-                          : scale * er_rng_normal(s, ER_STREAM_GEN_MEAN, (uint64_t)c,
-                                                  (uint64_t)q);
-        xi[q] = (float)(m + z[q - j]);
+      gen_normal2(seed, (uint64_t)(lo + i), (uint64_t)(j / 2), z);
+      for (int64_t col = j; col < j + 2 && col < f; ++col) {
+        double m = cached ? mu[c * f + col]
+                          : scale * er_rng_normal(seed, ER_STREAM_GEN_MEAN, (uint64_t)c,
+                                                  (uint64_t)col);
+        xi[col] = (float)(m + z[col - j]);
       }
     }
   }
@@ -360,80 +297,79 @@ cleanup:
 }
 
 /* Block nodes of each split (ascending ids, so the rank-order concatenation is sorted). */
-static er_err gen_splits(const er_generate_opts *o, const int64_t *pv, int64_t lo, int64_t nloc,
-                         int64_t *split[3], int64_t cnt[3]) {
+static er_err gen_splits(const er_generate_opts *o, const int64_t *perm_val, int64_t lo,
+                         int64_t nloc, int64_t *split[3], int64_t cnt[3]) {
   er_err err = ER_OK;
   int64_t b0 = o->train_per_class * o->classes, b1 = b0 + o->val, b2 = b1 + o->test;
   cnt[0] = cnt[1] = cnt[2] = 0;
   for (int64_t i = 0; i < nloc; ++i) {
-    int64_t p = pv[i];
-    cnt[0] += p < b0;
-    cnt[1] += p >= b0 && p < b1;
-    cnt[2] += p >= b1 && p < b2;
+    int64_t pos = perm_val[i];
+    cnt[0] += pos < b0;
+    cnt[1] += pos >= b0 && pos < b1;
+    cnt[2] += pos >= b1 && pos < b2;
   }
-  for (int t = 0; t < 3; ++t) ER_MALLOC(split[t], cnt[t]);
+  for (int s = 0; s < 3; ++s) ER_MALLOC(split[s], cnt[s]);
   cnt[0] = cnt[1] = cnt[2] = 0;
   for (int64_t i = 0; i < nloc; ++i) {
-    int64_t p = pv[i];
-    int t = p < b0 ? 0 : p < b1 ? 1 : p < b2 ? 2 : -1;
-    if (t >= 0) split[t][cnt[t]++] = lo + i;
+    int64_t pos = perm_val[i];
+    int s = pos < b0 ? 0 : pos < b1 ? 1 : pos < b2 ? 2 : -1;
+    if (s >= 0) split[s][cnt[s]++] = lo + i;
   }
 cleanup:
   return err;
 }
 
 //---------------------------------------------------------------------------------------------
-// driver
+// collective phases
 //---------------------------------------------------------------------------------------------
 
-static void gen_phase(MPI_Comm comm, const char *what, double *t) {
-  double now = er_wtime();
-  er_log(comm, "generate:   %-28s %8.2f s\n", what, now - *t);
-  *t = now;
+/* What one rank generates and writes: nodes [lo, lo + nloc) and their rows of every dataset. */
+typedef struct {
+  int64_t lo, nloc;
+  int64_t *perm_val;   /* (nloc) perm(i) of each block node */
+  int64_t *indptr;     /* (nloc + 1) offsets into the global /graph/indices */
+  int64_t *cols;       /* (nnz) this block's slice of /graph/indices */
+  int64_t nnz;         /* CSR entries of the block */
+  int64_t nnz_total;   /* CSR entries of the graph (2 E) */
+  int64_t same_total;  /* CSR entries of the graph joining two nodes of one class */
+  int32_t *labels;     /* (nloc) */
+  float *x;            /* (nloc, F) */
+  int64_t *split[3];   /* (split_n[s]) block nodes of train, val, test */
+  int64_t split_n[3], split_off[3], split_total[3];
+} gen_block;
+
+static void gen_block_free(gen_block *b) {
+  free(b->perm_val);
+  free(b->indptr);
+  free(b->cols);
+  free(b->labels);
+  free(b->x);
+  for (int s = 0; s < 3; ++s) free(b->split[s]);
 }
 
-er_err er_generate(MPI_Comm comm, const er_generate_opts *opts) {
+static void gen_phase(MPI_Comm comm, const char *what, double *t_last) {
+  double now = er_wtime();
+  er_log(comm, "generate:   %-28s %8.2f s\n", what, now - *t_last);
+  *t_last = now;
+}
+
+/* Route the reverse direction of every draw to the owner of its row: *pairs (2 *npairs) gets
+ * the received (row, col) pairs followed by this block's own draws, every row in the block. */
+static er_err gen_exchange(MPI_Comm comm, int64_t n, const gen_block *b, const int64_t *ptr,
+                           const int64_t *dst, int64_t **pairs_out, int64_t *npairs_out) {
   er_err err = ER_OK;
   int rank, size;
-  hid_t fid = -1;
-  char *tmp = NULL;
-  int64_t *pv = NULL, *gptr = NULL, *gv = NULL, *send = NULL, *recv = NULL;
-  int64_t *indptr = NULL, *cols = NULL, *split[3] = {NULL, NULL, NULL};
-  int32_t *labels = NULL;
-  float *x = NULL;
   int *scnt = NULL, *sdis = NULL, *rcnt = NULL, *rdis = NULL;
+  int64_t *send = NULL, *pairs = NULL, nown = ptr[b->nloc];
   MPI_Datatype pair = MPI_DATATYPE_NULL;
-  gen_perm perm;
-  const er_generate_opts *o = opts;
-  double t0 = er_wtime(), t = t0;
-
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  ER_CALL(er_agree(comm, gen_check_opts(o)));
-  int64_t n = o->nodes, f = o->features, lo, hi;
-  er_block_range(n, size, rank, &lo, &hi);
-  int64_t nloc = hi - lo;
-  er_log(comm,
-         "generate: CSBM n=%lld avg-degree=%g classes=%d features=%lld homophily=%g snr=%g "
-         "seed=%llu on %d rank%s\n",
-         (long long)n, o->avg_degree, o->classes, (long long)f, o->homophily, o->feature_snr,
-         (unsigned long long)o->seed, size, size == 1 ? "" : "s");
-  ER_CALL(er_h5_create(comm, o->out, &fid, &tmp)); /* fail fast on an unwritable --out */
-
-  //---- classes and edge draws (local) ----
-  gen_perm_init(&perm, n, o->seed);
-  err = gen_perm_block(&perm, lo, hi, &pv);
-  if (err == ER_OK) err = gen_draw_edges(o, &perm, pv, lo, hi, &gptr, &gv);
-  ER_CALL(er_agree(comm, err));
-  gen_phase(comm, "classes + edge draws", &t);
-
-  //---- route the reverse direction of every draw to its owner ----
   scnt = calloc((size_t)size, sizeof *scnt);
   sdis = calloc((size_t)size, sizeof *sdis);
   rcnt = calloc((size_t)size, sizeof *rcnt);
   rdis = calloc((size_t)size, sizeof *rdis);
   err = scnt && sdis && rcnt && rdis ? ER_OK : ER_ERROR(ER_ERR_MEM, "out of memory (counts)");
-  if (err == ER_OK) err = gen_pack(n, size, lo, nloc, gptr, gv, scnt, sdis, &send);
+  if (err == ER_OK) err = gen_pack(n, size, b->lo, b->nloc, ptr, dst, scnt, sdis, &send);
   ER_CALL(er_agree(comm, err));
   ER_CALL_MPI(MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
   int64_t nrecv = 0;
@@ -447,101 +383,180 @@ er_err er_generate(MPI_Comm comm, const er_generate_opts *opts) {
                                     "exchange; use more ranks",
                                     (long long)nrecv, rank);
   if (err == ER_OK) {
-    recv = malloc((size_t)(2 * nrecv + 1) * sizeof *recv);
-    if (!recv) err = ER_ERROR(ER_ERR_MEM, "out of memory for %lld received edges",
-                              (long long)nrecv);
+    pairs = malloc((size_t)(2 * (nrecv + nown) + 1) * sizeof *pairs);
+    if (!pairs) err = ER_ERROR(ER_ERR_MEM, "out of memory for %lld received edges",
+                               (long long)nrecv);
   }
   ER_CALL(er_agree(comm, err));
   ER_CALL_MPI(MPI_Type_contiguous(2, MPI_INT64_T, &pair));
   ER_CALL_MPI(MPI_Type_commit(&pair));
-  ER_CALL_MPI(MPI_Alltoallv(send, scnt, sdis, pair, recv, rcnt, rdis, pair, comm));
-  ER_FREE(send);
-  gen_phase(comm, "edge exchange", &t);
+  ER_CALL_MPI(MPI_Alltoallv(send, scnt, sdis, pair, pairs, rcnt, rdis, pair, comm));
+  for (int64_t i = 0, slot = nrecv; i < b->nloc; ++i)
+    for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e, ++slot) {
+      pairs[2 * slot] = b->lo + i;
+      pairs[2 * slot + 1] = dst[e];
+    }
+  *pairs_out = pairs;
+  *npairs_out = nrecv + nown;
+  pairs = NULL;
+cleanup:
+  if (pair != MPI_DATATYPE_NULL) MPI_Type_free(&pair);
+  free(scnt);
+  free(sdis);
+  free(rcnt);
+  free(rdis);
+  free(send);
+  free(pairs);
+  return err;
+}
 
-  //---- CSR rows of the block, global offsets, homophily ----
-  err = gen_build_csr(lo, nloc, gptr, gv, recv, nrecv, &indptr, &cols);
-  ER_FREE(gv);
-  ER_FREE(gptr);
-  ER_FREE(recv);
-  ER_CALL(er_agree(comm, err));
-  int64_t nnz = indptr[nloc], off = 0, same = 0, tot[2], loc[2];
-  for (int64_t i = 0; i < nloc; ++i) {
-    int64_t cu = pv[i] % o->classes;
-    for (int64_t e = indptr[i]; e < indptr[i + 1]; ++e)
-      same += gen_perm_fwd(&perm, cols[e]) % o->classes == cu;
+/* The block's CSR rows (built) move to their offset in the global /graph/indices; the graph's
+ * entry and same-class counts are summed over the ranks. */
+static er_err gen_rows_place(MPI_Comm comm, const er_generate_opts *o, const gen_perm *perm,
+                             gen_block *b) {
+  er_err err = ER_OK;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  int64_t same = 0, off = 0, loc[2], tot[2];
+  b->nnz = b->indptr[b->nloc];
+  for (int64_t i = 0; i < b->nloc; ++i) {
+    int64_t cu = b->perm_val[i] % o->classes;
+    for (int64_t e = b->indptr[i]; e < b->indptr[i + 1]; ++e)
+      same += gen_perm_fwd(perm, b->cols[e]) % o->classes == cu;
   }
-  loc[0] = nnz;
+  loc[0] = b->nnz;
   loc[1] = same;
   ER_CALL_MPI(MPI_Allreduce(loc, tot, 2, MPI_INT64_T, MPI_SUM, comm));
-  ER_CALL_MPI(MPI_Exscan(&nnz, &off, 1, MPI_INT64_T, MPI_SUM, comm));
+  ER_CALL_MPI(MPI_Exscan(&b->nnz, &off, 1, MPI_INT64_T, MPI_SUM, comm));
   if (rank == 0) off = 0;
   ER_CHECK(tot[0] % 2 == 0, ER_ERR_INTERNAL, "generate: adjacency is not symmetric");
-  for (int64_t i = 0; i <= nloc; ++i) indptr[i] += off;
-  gen_phase(comm, "CSR rows + homophily", &t);
+  for (int64_t i = 0; i <= b->nloc; ++i) b->indptr[i] += off;
+  b->nnz_total = tot[0];
+  b->same_total = tot[1];
+cleanup:
+  return err;
+}
 
-  //---- labels, features, splits (local) ----
-  err = gen_features(o, pv, lo, nloc, &labels, &x);
-  int64_t scount[3] = {0, 0, 0}, soff[3] = {0, 0, 0}, stot[3];
-  if (err == ER_OK) err = gen_splits(o, pv, lo, nloc, split, scount);
+/* Labels, features and splits of the block; each split's offset and total over the ranks. */
+static er_err gen_nodes(MPI_Comm comm, const er_generate_opts *o, gen_block *b) {
+  er_err err = ER_OK;
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  err = gen_features(o, b->perm_val, b->lo, b->nloc, &b->labels, &b->x);
+  if (err == ER_OK) err = gen_splits(o, b->perm_val, b->lo, b->nloc, b->split, b->split_n);
   ER_CALL(er_agree(comm, err));
-  ER_CALL_MPI(MPI_Exscan(scount, soff, 3, MPI_INT64_T, MPI_SUM, comm));
-  ER_CALL_MPI(MPI_Allreduce(scount, stot, 3, MPI_INT64_T, MPI_SUM, comm));
-  if (rank == 0) soff[0] = soff[1] = soff[2] = 0;
-  gen_phase(comm, "labels + features + splits", &t);
+  ER_CALL_MPI(MPI_Exscan(b->split_n, b->split_off, 3, MPI_INT64_T, MPI_SUM, comm));
+  ER_CALL_MPI(MPI_Allreduce(b->split_n, b->split_total, 3, MPI_INT64_T, MPI_SUM, comm));
+  if (rank == 0) b->split_off[0] = b->split_off[1] = b->split_off[2] = 0;
+cleanup:
+  return err;
+}
 
-  //---- collective writes ----
+/* Collective writes of every dataset and the root attributes. */
+static er_err gen_write(MPI_Comm comm, hid_t fid, const er_generate_opts *o, gen_block *b) {
+  er_err err = ER_OK;
+  int rank, size;
+  int64_t n = o->nodes, f = o->features;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
   ER_CALL(er_agree(comm, er_h5_write_rows(fid, ER_DS_INDPTR, H5T_STD_I64LE, H5T_NATIVE_INT64,
-                                          n + 1, 0, lo, nloc + (rank == size - 1), indptr)));
+                                          n + 1, 0, b->lo, b->nloc + (rank == size - 1),
+                                          b->indptr)));
   ER_CALL(er_agree(comm, er_h5_write_rows(fid, ER_DS_INDICES, H5T_STD_I64LE, H5T_NATIVE_INT64,
-                                          tot[0], 0, off, nnz, cols)));
-  ER_FREE(cols);
+                                          b->nnz_total, 0, b->indptr[0], b->nnz, b->cols)));
+  ER_FREE(b->cols);
   ER_CALL(er_agree(comm, er_h5_write_rows(fid, ER_DS_FEATURES, H5T_IEEE_F32LE,
-                                          H5T_NATIVE_FLOAT, n, f, lo, nloc, x)));
-  ER_FREE(x);
+                                          H5T_NATIVE_FLOAT, n, f, b->lo, b->nloc, b->x)));
+  ER_FREE(b->x);
   ER_CALL(er_agree(comm, er_h5_write_rows(fid, ER_DS_LABELS, H5T_STD_I32LE, H5T_NATIVE_INT32,
-                                          n, 0, lo, nloc, labels)));
+                                          n, 0, b->lo, b->nloc, b->labels)));
   const char *split_ds[3] = {ER_DS_TRAIN, ER_DS_VAL, ER_DS_TEST};
   for (int s = 0; s < 3; ++s)
     ER_CALL(er_agree(comm, er_h5_write_rows(fid, split_ds[s], H5T_STD_I64LE, H5T_NATIVE_INT64,
-                                            stot[s], 0, soff[s], scount[s], split[s])));
+                                            b->split_total[s], 0, b->split_off[s],
+                                            b->split_n[s], b->split[s])));
   char source[256];
   snprintf(source, sizeof source, "generate:csbm n=%lld d=%g k=%d f=%lld h=%g snr=%g seed=%llu",
            (long long)n, o->avg_degree, o->classes, (long long)f, o->homophily, o->feature_snr,
            (unsigned long long)o->seed);
   err = er_h5_attr_set_i64(fid, "/", "num_nodes", n);
-  if (err == ER_OK) err = er_h5_attr_set_i64(fid, "/", "num_edges", tot[0] / 2);
+  if (err == ER_OK) err = er_h5_attr_set_i64(fid, "/", "num_edges", b->nnz_total / 2);
   if (err == ER_OK) err = er_h5_attr_set_i64(fid, "/", "num_features", f);
   if (err == ER_OK) err = er_h5_attr_set_i64(fid, "/", "num_classes", o->classes);
   if (err == ER_OK) err = er_h5_attr_set_str(fid, "/", "source", source);
   ER_CALL(er_agree(comm, err));
+cleanup:
+  return err;
+}
+
+//---------------------------------------------------------------------------------------------
+// driver
+//---------------------------------------------------------------------------------------------
+
+er_err er_generate(MPI_Comm comm, const er_generate_opts *opts) {
+  er_err err = ER_OK;
+  int rank, size;
+  hid_t fid = -1;
+  char *tmp = NULL;
+  int64_t *draw_ptr = NULL, *draw_dst = NULL, *pairs = NULL, npairs = 0, hi;
+  gen_block b;
+  gen_perm perm;
+  const er_generate_opts *o = opts;
+  double t0 = er_wtime(), t_last = t0;
+  memset(&b, 0, sizeof b);
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  ER_CALL(er_agree(comm, gen_check_opts(o)));
+  const int64_t n = o->nodes, f = o->features;
+  er_block_range(n, size, rank, &b.lo, &hi);
+  b.nloc = hi - b.lo;
+  er_log(comm,
+         "generate: CSBM n=%lld avg-degree=%g classes=%d features=%lld homophily=%g snr=%g "
+         "seed=%llu on %d rank%s\n",
+         (long long)n, o->avg_degree, o->classes, (long long)f, o->homophily, o->feature_snr,
+         (unsigned long long)o->seed, size, size == 1 ? "" : "s");
+  ER_CALL(er_h5_create(comm, o->out, &fid, &tmp)); /* fail fast on an unwritable --out */
+
+  gen_perm_init(&perm, n, o->seed);
+  err = gen_perm_block(&perm, b.lo, hi, &b.perm_val);
+  if (err == ER_OK) err = gen_draw_edges(o, &perm, b.perm_val, b.lo, hi, &draw_ptr, &draw_dst);
+  ER_CALL(er_agree(comm, err));
+  gen_phase(comm, "classes + edge draws", &t_last);
+
+  ER_CALL(gen_exchange(comm, n, &b, draw_ptr, draw_dst, &pairs, &npairs));
+  ER_FREE(draw_ptr);
+  ER_FREE(draw_dst);
+  gen_phase(comm, "edge exchange", &t_last);
+
+  err = er_csr_block_build(b.lo, b.nloc, pairs, npairs, 0, &b.indptr, &b.cols, NULL);
+  ER_FREE(pairs);
+  ER_CALL(er_agree(comm, err));
+  ER_CALL(gen_rows_place(comm, o, &perm, &b));
+  gen_phase(comm, "CSR rows + homophily", &t_last);
+
+  ER_CALL(gen_nodes(comm, o, &b));
+  gen_phase(comm, "labels + features + splits", &t_last);
+
+  ER_CALL(gen_write(comm, fid, o, &b));
   err = er_h5_commit(comm, fid, o->out, &tmp);
   fid = -1;
   ER_CALL(err);
-  gen_phase(comm, "write (parallel HDF5)", &t);
+  gen_phase(comm, "write (parallel HDF5)", &t_last);
 
+  const int64_t nnz = b.nnz_total;
   er_log(comm,
          "generate: wrote %s: %lld nodes, %lld edges (mean degree %.3f), %d classes, %lld "
          "features, homophily %.4f, train/val/test %lld/%lld/%lld, %.2f s\n",
-         o->out, (long long)n, (long long)(tot[0] / 2), (double)tot[0] / (double)n, o->classes,
-         (long long)f, tot[0] ? (double)tot[1] / (double)tot[0] : 0.0, (long long)stot[0],
-         (long long)stot[1], (long long)stot[2], er_wtime() - t0);
+         o->out, (long long)n, (long long)(nnz / 2), (double)nnz / (double)n, o->classes,
+         (long long)f, nnz ? (double)b.same_total / (double)nnz : 0.0,
+         (long long)b.split_total[0], (long long)b.split_total[1], (long long)b.split_total[2],
+         er_wtime() - t0);
 
 cleanup:
   if (err != ER_OK && tmp) er_h5_abort(comm, fid, &tmp);
-  if (pair != MPI_DATATYPE_NULL) MPI_Type_free(&pair);
-  free(pv);
-  free(gptr);
-  free(gv);
-  free(send);
-  free(recv);
-  free(indptr);
-  free(cols);
-  free(labels);
-  free(x);
-  for (int s = 0; s < 3; ++s) free(split[s]);
-  free(scnt);
-  free(sdis);
-  free(rcnt);
-  free(rdis);
+  free(draw_ptr);
+  free(draw_dst);
+  free(pairs);
+  gen_block_free(&b);
   return err;
 }

@@ -44,6 +44,21 @@ static hid_t h5_dxpl(void) {
   return dxpl;
 }
 
+/* Select rows [row0, row0 + nrows) of the file space fsp (nd dimensions, ncols per row) and
+ * return the matching memory space; nrows = 0 selects nothing on either side, for a rank that
+ * takes part in a collective transfer without data. */
+static hid_t h5_select_rows(hid_t fsp, int nd, int64_t row0, int64_t nrows, hsize_t ncols) {
+  hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)nrows, ncols};
+  if (nrows > 0) {
+    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+    return H5Screate_simple(nd, count, NULL);
+  }
+  H5Sselect_none(fsp);
+  hid_t msp = H5Screate_simple(1, (hsize_t[]){1}, NULL);
+  H5Sselect_none(msp);
+  return msp;
+}
+
 er_err er_h5_create(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path) {
   er_err err = ER_OK;
   hid_t fapl = -1;
@@ -208,15 +223,7 @@ er_err er_h5_read_rows(hid_t fid, const char *name, hid_t mem_type, int64_t row0
            (long long)(row0 + nrows), name, (long long)dims[0]);
   ds = H5Dopen2(fid, name, H5P_DEFAULT);
   fsp = H5Dget_space(ds);
-  hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)nrows, (hsize_t)dims[1]};
-  if (nrows > 0) {
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    msp = H5Screate_simple(nd, count, NULL);
-  } else {
-    H5Sselect_none(fsp);
-    msp = H5Screate_simple(1, (hsize_t[]){1}, NULL);
-    H5Sselect_none(msp);
-  }
+  msp = h5_select_rows(fsp, nd, row0, nrows, (hsize_t)dims[1]);
   dxpl = h5_dxpl();
   /* an empty dataset has no storage in HDF5 1.10: every rank sees dims[0] == 0, skip it */
   err = dims[0] == 0 || H5Dread(ds, mem_type, msp, fsp, dxpl, buf) >= 0
@@ -265,15 +272,7 @@ er_err er_h5_write_rows(hid_t fid, const char *name, hid_t file_type, hid_t mem_
   ds = H5Dcreate2(fid, name, file_type, fsp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   err = ds >= 0 ? ER_OK : ER_ERROR(ER_ERR_IO, "cannot create dataset '%s'", name);
   ER_CALL(h5_agree(fid, err));
-  if (nrows > 0) {
-    hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)nrows, dims[1]};
-    H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    msp = H5Screate_simple(nd, count, NULL);
-  } else {
-    H5Sselect_none(fsp);
-    msp = H5Screate_simple(1, (hsize_t[]){1}, NULL);
-    H5Sselect_none(msp);
-  }
+  msp = h5_select_rows(fsp, nd, row0, nrows, dims[1]);
   dxpl = h5_dxpl();
   /* an empty contiguous dataset has no file address: writing nothing to it fails, skip it */
   err = nrows_total == 0 || H5Dwrite(ds, mem_type, msp, fsp, dxpl, buf) >= 0

@@ -18,6 +18,7 @@
 
 #include "erase/dataset.h"
 #include "erase/h5.h"
+#include "erase/sort.h"
 
 /* Sizes far beyond any graph this code is meant for; they keep N*F and ids in range. */
 #define IMP_MAX_NODES ((int64_t)1 << 40)
@@ -189,6 +190,16 @@ static int tok_f64(const char *b, const char *e, double *v) {
 #define TOK_FMT "'%.*s'"
 #define TOK_ARG(b, e) (int)((e) - (b) > 40 ? 40 : (e) - (b)), (b)
 
+/* The single token of a one-value-per-line file ('what' names the value for the message). */
+static er_err text_single_token(text_file *t, const char *what, char **b, char **e) {
+  char *xb, *xe;
+  text_token(t, b, e);
+  if (text_token(t, &xb, &xe))
+    return text_error(t, "expected one %s per line, found extra token " TOK_FMT, what,
+                      TOK_ARG(xb, xe));
+  return ER_OK;
+}
+
 /* Parse one id token; 1-based ids (Matrix Market) pass base = 1. Errors name the token. */
 static er_err parse_id(text_file *t, const char *b, const char *e, int64_t base, int64_t *v,
                        const char *what) {
@@ -293,6 +304,32 @@ static er_err mm_read_header(text_file *t, int allow_sym, mm_header *h) {
   return err;
 }
 
+/* The coordinate entry on the current data line: k entries came before it. Reads 'row col' or
+ * 'row col value' (pattern or not), checks the count against the size line and the position
+ * against the declared shape; *i, *j are 0-based and [*vb, *ve) is the value token, if any. */
+static er_err mm_entry(text_file *t, const mm_header *h, int64_t k, int64_t *i, int64_t *j,
+                       char **vb, char **ve) {
+  er_err err = ER_OK;
+  char *tb[3], *te[3], *xb, *xe;
+  int want = h->field == MM_PATTERN ? 2 : 3, got = 0;
+  while (got < want && text_token(t, &tb[got], &te[got])) ++got;
+  if (got < want || text_token(t, &xb, &xe))
+    return text_error(t, "expected %s", want == 2 ? "'row col'" : "'row col value'");
+  if (k >= h->nnz)
+    return text_error(t, "more entries than the %lld declared in the size line",
+                      (long long)h->nnz);
+  ER_CALL(parse_id(t, tb[0], te[0], 1, i, "row index"));
+  ER_CALL(parse_id(t, tb[1], te[1], 1, j, "column index"));
+  if (*i >= h->rows || *j >= h->cols)
+    return text_error(t, "entry (%lld, %lld) is outside the declared %lld x %lld shape",
+                      (long long)*i + 1, (long long)*j + 1, (long long)h->rows,
+                      (long long)h->cols);
+  *vb = want == 3 ? tb[2] : NULL;
+  *ve = want == 3 ? te[2] : NULL;
+cleanup:
+  return err;
+}
+
 //------------------------------------------------------------------------------------------
 // Features: Matrix Market coordinate or array -> dense (N, F) float32
 //------------------------------------------------------------------------------------------
@@ -335,50 +372,31 @@ static er_err parse_features(const char *path, int64_t *n, int64_t *f, float **x
            "%s: %lld x %lld features are too many for a dense matrix", path, (long long)h.rows,
            (long long)h.cols);
   ER_CALLOC(xv, h.rows * h.cols);
-  char *b = NULL, *e = NULL, *xb, *xe;
   if (h.coordinate) {
     ER_CHECK(h.nnz <= h.rows * h.cols, ER_ERR_INPUT,
              "%s:%lld: %lld entries declared but a %lld x %lld matrix has only %lld cells", path,
              (long long)t.lineno, (long long)h.nnz, (long long)h.rows, (long long)h.cols,
              (long long)(h.rows * h.cols));
     ER_CALLOC(seen, (h.rows * h.cols + 7) / 8);
-    int want = h.field == MM_PATTERN ? 2 : 3;
     int64_t k = 0;
     for (; text_next_data(&t, "%"); ++k) {
-      char *tb[3], *te[3];
-      int got = 0;
-      while (got < want && text_token(&t, &tb[got], &te[got])) ++got;
-      if (got < want || text_token(&t, &xb, &xe)) {
-        err = text_error(&t, "expected %s", want == 2 ? "'row col'" : "'row col value'");
-        goto cleanup;
-      }
-      if (k >= h.nnz) {
-        err = text_error(&t, "more entries than the %lld declared in the size line",
-                         (long long)h.nnz);
-        goto cleanup;
-      }
       int64_t i, j;
-      ER_CALL(parse_id(&t, tb[0], te[0], 1, &i, "row index"));
-      ER_CALL(parse_id(&t, tb[1], te[1], 1, &j, "column index"));
-      if (i >= h.rows || j >= h.cols) {
-        err = text_error(&t, "entry (%lld, %lld) is outside the declared %lld x %lld shape",
-                         (long long)i + 1, (long long)j + 1, (long long)h.rows,
-                         (long long)h.cols);
-        goto cleanup;
-      }
+      char *vb, *ve;
+      ER_CALL(mm_entry(&t, &h, k, &i, &j, &vb, &ve));
       int64_t cell = i * h.cols + j;
       if (seen[cell >> 3] & (1u << (cell & 7))) {
         err = text_error(&t, "duplicate entry (%lld, %lld)", (long long)i + 1, (long long)j + 1);
         goto cleanup;
       }
       seen[cell >> 3] |= (uint8_t)(1u << (cell & 7));
-      if (want == 3) ER_CALL(parse_value(&t, &h, tb[2], te[2], i, j, &xv[cell]));
+      if (vb) ER_CALL(parse_value(&t, &h, vb, ve, i, j, &xv[cell]));
       else xv[cell] = 1.0f;
     }
     ER_CHECK(k == h.nnz, ER_ERR_INPUT, "%s: file ends after %lld of the %lld declared entries",
              path, (long long)k, (long long)h.nnz);
   } else {
     int64_t k = 0, total = h.rows * h.cols;
+    char *b, *e;
     while (text_next_data(&t, "%")) {
       while (text_token(&t, &b, &e)) {
         if (k >= total) {
@@ -412,7 +430,7 @@ cleanup:
 
 /* One integer per line, n lines; -1 = unknown. classes = 0: K = max label + 1. */
 static er_err parse_labels(const char *path, int64_t n, int64_t classes, int32_t **labels,
-                           int64_t *k_out) {
+                           int64_t *nclass_out) {
   er_err err = ER_OK;
   text_file t;
   int32_t *y = NULL;
@@ -420,14 +438,9 @@ static er_err parse_labels(const char *path, int64_t n, int64_t classes, int32_t
   ER_CALL(text_open(&t, path, "labels"));
   ER_MALLOC(y, n);
   while (text_next_data(&t, "#%")) {
-    char *b = NULL, *e = NULL, *xb, *xe;
+    char *b = NULL, *e = NULL;
     int64_t v;
-    text_token(&t, &b, &e);
-    if (text_token(&t, &xb, &xe)) {
-      err = text_error(&t, "expected one label per line, found extra token " TOK_FMT,
-                       TOK_ARG(xb, xe));
-      goto cleanup;
-    }
+    ER_CALL(text_single_token(&t, "label", &b, &e));
     int rc = tok_i64(b, e, &v);
     if (rc == TOK_NAN) {
       err = text_error(&t, "non-numeric token " TOK_FMT " (expected an integer label)",
@@ -454,18 +467,13 @@ static er_err parse_labels(const char *path, int64_t n, int64_t classes, int32_t
   ER_CHECK(count == n, ER_ERR_INPUT, "%s: %lld labels but the features have %lld rows", path,
            (long long)count, (long long)n);
   ER_CHECK(kmax >= 0, ER_ERR_INPUT, "%s: no node has a known label (all are -1)", path);
-  *k_out = classes > 0 ? classes : kmax + 1;
+  *nclass_out = classes > 0 ? classes : kmax + 1;
   *labels = y;
   y = NULL;
 cleanup:
   free(y);
   text_close(&t);
   return err;
-}
-
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
 }
 
 static const char *const split_names[3] = {"train", "val", "test"};
@@ -481,14 +489,9 @@ static er_err parse_split(const char *path, int s, int64_t n, const int32_t *lab
   ER_CALL(text_open(&t, path, "split"));
   ER_MALLOC(ids, cap);
   while (text_next_data(&t, "#%")) {
-    char *b = NULL, *e = NULL, *xb, *xe;
+    char *b = NULL, *e = NULL;
     int64_t v;
-    text_token(&t, &b, &e);
-    if (text_token(&t, &xb, &xe)) {
-      err = text_error(&t, "expected one node id per line, found extra token " TOK_FMT,
-                       TOK_ARG(xb, xe));
-      goto cleanup;
-    }
+    ER_CALL(text_single_token(&t, "node id", &b, &e));
     ER_CALL(parse_id(&t, b, e, 0, &v, "node id"));
     if (v >= n) {
       err = text_error(&t, "node id %lld is out of range: the graph has N=%lld nodes",
@@ -523,7 +526,7 @@ static er_err parse_split(const char *path, int s, int64_t n, const int32_t *lab
   }
   ER_CHECK(count > 0, ER_ERR_INPUT, "%s split file '%s' contains no node ids", split_names[s],
            path);
-  qsort(ids, (size_t)count, sizeof *ids, cmp_i64);
+  er_sort_i64(ids, count);
   *ids_out = ids;
   *count_out = count;
   ids = NULL;
@@ -579,33 +582,15 @@ static er_err parse_edges(const char *path, int64_t n, const char *fpath, edge_l
                        (long long)h.rows, (long long)h.cols, fpath, (long long)n);
       goto cleanup;
     }
-    int want = h.field == MM_PATTERN ? 2 : 3;
     int64_t k = 0;
     for (; text_next_data(&t, "%"); ++k) {
-      char *tb[3], *te[3], *xb, *xe;
-      int got = 0;
-      while (got < want && text_token(&t, &tb[got], &te[got])) ++got;
-      if (got < want || text_token(&t, &xb, &xe)) {
-        err = text_error(&t, "expected %s", want == 2 ? "'row col'" : "'row col value'");
-        goto cleanup;
-      }
-      if (k >= h.nnz) {
-        err = text_error(&t, "more entries than the %lld declared in the size line",
-                         (long long)h.nnz);
-        goto cleanup;
-      }
       int64_t i, j;
+      char *vb, *ve;
       double val;
-      ER_CALL(parse_id(&t, tb[0], te[0], 1, &i, "row index"));
-      ER_CALL(parse_id(&t, tb[1], te[1], 1, &j, "column index"));
-      if (i >= n || j >= n) {
-        err = text_error(&t, "entry (%lld, %lld) is outside the declared %lld x %lld shape",
-                         (long long)i + 1, (long long)j + 1, (long long)n, (long long)n);
-        goto cleanup;
-      }
-      if (want == 3 && tok_f64(tb[2], te[2], &val) != TOK_OK) {
+      ER_CALL(mm_entry(&t, &h, k, &i, &j, &vb, &ve));
+      if (vb && tok_f64(vb, ve, &val) != TOK_OK) {
         err = text_error(&t, "non-numeric token " TOK_FMT " (expected an entry value)",
-                         TOK_ARG(tb[2], te[2]));
+                         TOK_ARG(vb, ve));
         goto cleanup;
       }
       ER_CALL(edges_push(el, i, j)); /* every stored entry is an edge, whatever its value */
@@ -641,70 +626,20 @@ cleanup:
 }
 
 //------------------------------------------------------------------------------------------
-// CSR: symmetrize, sort rows, drop duplicates
-//------------------------------------------------------------------------------------------
-
-static void sort_row(int64_t *a, int64_t len) {
-  if (len > 32) {
-    qsort(a, (size_t)len, sizeof *a, cmp_i64);
-    return;
-  }
-  for (int64_t i = 1; i < len; ++i) { /* insertion sort: most rows are short */
-    int64_t x = a[i], j = i - 1;
-    while (j >= 0 && a[j] > x) {
-      a[j + 1] = a[j];
-      --j;
-    }
-    a[j + 1] = x;
-  }
-}
-
-/* Builds indptr (n+1) and indices (nnz) from the pairs (both directions added). */
-static er_err csr_build(int64_t n, const edge_list *el, int64_t **indptr_out,
-                        int64_t **indices_out, int64_t *nnz_out) {
-  er_err err = ER_OK;
-  int64_t *indptr = NULL, *cols = NULL, *fill = NULL;
-  ER_CALLOC(indptr, n + 1);
-  for (int64_t k = 0; k < el->m; ++k) {
-    indptr[el->uv[2 * k] + 1]++;
-    indptr[el->uv[2 * k + 1] + 1]++;
-  }
-  for (int64_t i = 0; i < n; ++i) indptr[i + 1] += indptr[i];
-  ER_MALLOC(cols, indptr[n]);
-  ER_MALLOC(fill, n);
-  memcpy(fill, indptr, (size_t)n * sizeof *fill);
-  for (int64_t k = 0; k < el->m; ++k) {
-    int64_t u = el->uv[2 * k], v = el->uv[2 * k + 1];
-    cols[fill[u]++] = v;
-    cols[fill[v]++] = u;
-  }
-  int64_t out = 0;
-  for (int64_t i = 0; i < n; ++i) { /* sort and dedupe in place, compacting */
-    int64_t b = indptr[i], e = indptr[i + 1];
-    sort_row(cols + b, e - b);
-    indptr[i] = out;
-    for (int64_t p = b; p < e; ++p)
-      if (p == b || cols[p] != cols[p - 1]) cols[out++] = cols[p];
-  }
-  indptr[n] = out;
-  *indptr_out = indptr;
-  *indices_out = cols;
-  *nnz_out = out;
-  indptr = cols = NULL;
-cleanup:
-  free(fill);
-  free(indptr);
-  free(cols);
-  return err;
-}
-
-//------------------------------------------------------------------------------------------
 // Import driver: parse on rank 0, agree, write collectively
 //------------------------------------------------------------------------------------------
 
+/* What rank 0 learns while parsing and every rank needs: broadcast as one int64 array. */
 typedef struct {
-  int64_t n, f, k, nnz, nsplit[3];
-  int64_t entries, self_loops, duplicates;
+  int64_t n, f, nclass, nnz, nsplit[3];
+  int64_t entries;    /* edge entries read */
+  int64_t self_loops; /* entries (u, u), dropped */
+  int64_t duplicates; /* repeats or reverse copies of an undirected edge, dropped */
+} import_counts;
+#define IMPORT_NCOUNTS ((int)(sizeof(import_counts) / sizeof(int64_t)))
+
+typedef struct {
+  import_counts c;
   int64_t *indptr, *indices, *split[3];
   float *x;
   int32_t *labels;
@@ -726,19 +661,22 @@ static er_err import_parse(const er_import_opts *o, import_data *d) {
   uint8_t *member = NULL;
   int64_t *where = NULL;
   edge_list el = {0};
+  er_csr_dropped dropped;
   const char *paths[3] = {o->train, o->val, o->test};
-  ER_CALL(parse_features(o->features, &d->n, &d->f, &d->x));
-  ER_CALL(parse_labels(o->labels, d->n, o->classes, &d->labels, &d->k));
-  ER_CALLOC(member, d->n);
-  ER_MALLOC(where, d->n);
+  import_counts *c = &d->c;
+  ER_CALL(parse_features(o->features, &c->n, &c->f, &d->x));
+  ER_CALL(parse_labels(o->labels, c->n, o->classes, &d->labels, &c->nclass));
+  ER_CALLOC(member, c->n);
+  ER_MALLOC(where, c->n);
   for (int s = 0; s < 3; ++s)
-    ER_CALL(parse_split(paths[s], s, d->n, d->labels, member, where, paths, &d->split[s],
-                        &d->nsplit[s]));
-  ER_CALL(parse_edges(o->edges, d->n, o->features, &el));
-  ER_CALL(csr_build(d->n, &el, &d->indptr, &d->indices, &d->nnz));
-  d->entries = el.entries;
-  d->self_loops = el.self_loops;
-  d->duplicates = el.m - d->nnz / 2;
+    ER_CALL(parse_split(paths[s], s, c->n, d->labels, member, where, paths, &d->split[s],
+                        &c->nsplit[s]));
+  ER_CALL(parse_edges(o->edges, c->n, o->features, &el));
+  ER_CALL(er_csr_block_build(0, c->n, el.uv, el.m, 1, &d->indptr, &d->indices, &dropped));
+  c->nnz = d->indptr[c->n];
+  c->entries = el.entries;
+  c->self_loops = el.self_loops;          /* edges_push stored none of them */
+  c->duplicates = dropped.duplicates / 2; /* a repeated undirected edge drops two entries */
   char *abs = realpath(o->edges, NULL);
   snprintf(d->source, sizeof d->source, "import:%s", abs ? abs : o->edges);
   free(abs);
@@ -779,11 +717,10 @@ er_err er_import(MPI_Comm comm, const er_import_opts *opts) {
   const double t_parse = er_wtime() - t0;
 
   //---- share sizes; rank 0 holds all rows, the others write none ----
-  int64_t hdr[11] = {d.n,         d.f,         d.k,         d.nnz,     d.nsplit[0],
-                     d.nsplit[1], d.nsplit[2], d.entries,   d.self_loops, d.duplicates, 0};
-  ER_CALL_MPI(MPI_Bcast(hdr, 11, MPI_INT64_T, 0, comm));
+  ER_CALL_MPI(MPI_Bcast(&d.c, IMPORT_NCOUNTS, MPI_INT64_T, 0, comm));
   ER_CALL_MPI(MPI_Bcast(d.source, (int)sizeof d.source, MPI_CHAR, 0, comm));
-  const int64_t n = hdr[0], f = hdr[1], k = hdr[2], nnz = hdr[3];
+  const import_counts c = d.c;
+  const int64_t n = c.n, f = c.f, nnz = c.nnz;
   const int root = rank == 0;
   static const int64_t dummy[1] = {0};
 #define MINE(total) (root ? (total) : 0)
@@ -801,14 +738,14 @@ er_err er_import(MPI_Comm comm, const er_import_opts *opts) {
   const char *split_ds[3] = {ER_DS_TRAIN, ER_DS_VAL, ER_DS_TEST};
   for (int s = 0; s < 3; ++s)
     ER_CALL(er_agree(comm, er_h5_write_rows(fid, split_ds[s], H5T_STD_I64LE, H5T_NATIVE_INT64,
-                                            hdr[4 + s], 0, 0, MINE(hdr[4 + s]),
+                                            c.nsplit[s], 0, 0, MINE(c.nsplit[s]),
                                             BUF(d.split[s]))));
 #undef MINE
 #undef BUF
   ER_CALL(er_agree(comm, er_h5_attr_set_i64(fid, "/", "num_nodes", n)));
   ER_CALL(er_agree(comm, er_h5_attr_set_i64(fid, "/", "num_edges", nnz / 2)));
   ER_CALL(er_agree(comm, er_h5_attr_set_i64(fid, "/", "num_features", f)));
-  ER_CALL(er_agree(comm, er_h5_attr_set_i64(fid, "/", "num_classes", k)));
+  ER_CALL(er_agree(comm, er_h5_attr_set_i64(fid, "/", "num_classes", c.nclass)));
   ER_CALL(er_agree(comm, er_h5_attr_set_str(fid, "/", "source", d.source)));
   err = er_h5_commit(comm, fid, opts->out, &tmp);
   fid = -1;
@@ -823,9 +760,9 @@ er_err er_import(MPI_Comm comm, const er_import_opts *opts) {
          "(repeats or reverse copies of an edge)\n"
          "  parsed in %.3f s, total %.3f s\n",
          d.source + strlen("import:"), opts->out, (long long)n, (long long)(nnz / 2),
-         (long long)nnz, (long long)f, (long long)k, (long long)hdr[4], (long long)hdr[5],
-         (long long)hdr[6], (long long)hdr[7], (long long)hdr[8], (long long)hdr[9], t_parse,
-         er_wtime() - t0);
+         (long long)nnz, (long long)f, (long long)c.nclass, (long long)c.nsplit[0],
+         (long long)c.nsplit[1], (long long)c.nsplit[2], (long long)c.entries,
+         (long long)c.self_loops, (long long)c.duplicates, t_parse, er_wtime() - t0);
 cleanup:
   if (tmp) er_h5_abort(comm, fid, &tmp);
   import_data_free(&d);
