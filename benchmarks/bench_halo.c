@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
   hid_t fid;
   er_dgraph *g = NULL;
   if (er_h5_open(MPI_COMM_WORLD, argv[1], 0, &fid) != ER_OK ||
-      er_dgraph_create(MPI_COMM_WORLD, fid, NULL, 0, &g) != ER_OK) {
+      er_dgraph_create(MPI_COMM_WORLD, fid, (er_part_choice){ER_PART_CHOICE_AUTO, 0}, 0, &g) != ER_OK) {
     if (rank == 0) fprintf(stderr, "bench_halo: %s\n", er_error_message());
     MPI_Abort(MPI_COMM_WORLD, 1);
   }

@@ -185,7 +185,7 @@ er_err er_test_generated_graph(MPI_Comm comm, const er_generate_opts *o, er_dgra
   ER_CALL(er_generate(comm, o));
   if (size > 1) ER_CALL(er_partition(comm, o->out, size, ER_PART_METIS, 1, NULL));
   ER_CALL(er_h5_open(comm, o->out, 0, &fid));
-  err = er_dgraph_create(comm, fid, NULL, 1, g);
+  err = er_dgraph_create(comm, fid, (er_part_choice){ER_PART_CHOICE_AUTO, 0}, 1, g);
   er_h5_close(&fid);
 cleanup:
   return err;

@@ -18,8 +18,10 @@ static void check_graph(const char *path, const char *partition, const char *lab
   MPI_Comm comm = MPI_COMM_WORLD;
   hid_t fid;
   er_dgraph *g = NULL;
+  er_part_choice part;
+  TEST_OK(er_part_choice_parse(partition, &part));
   TEST_OK(er_h5_open(comm, path, 0, &fid));
-  TEST_OK(er_dgraph_create(comm, fid, partition, 0, &g));
+  TEST_OK(er_dgraph_create(comm, fid, part, 0, &g));
   er_h5_close(&fid);
   if (!g) return;
   const int nc = 3;

@@ -20,7 +20,7 @@ static void check(const char *path, const char *label) {
   er_csr A = {0};
   TEST_OK(er_partition(comm, path, size, ER_PART_METIS, 1, NULL));
   TEST_OK(er_h5_open(comm, path, 0, &fid));
-  TEST_OK(er_dgraph_create(comm, fid, NULL, 0, &g));
+  TEST_OK(er_dgraph_create(comm, fid, (er_part_choice){ER_PART_CHOICE_AUTO, 0}, 0, &g));
   TEST_OK(er_csr_read(comm, fid, &A));
   int64_t n = A.n;
   int32_t *lab = malloc(n * sizeof(int32_t));

@@ -50,11 +50,7 @@ er_err er_part_choice_parse(const char *text, er_part_choice *choice);
 
 /* Collective. Reads the rank's rows of the dataset distributed as part says, with their
  * features only when load_features != 0, and builds the halo plan. */
-er_err er_dgraph_create_part(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
-                             er_dgraph **g);
-/* Collective. er_part_choice_parse(partition), then er_dgraph_create_part. Kept until every
- * caller passes a resolved choice. */
-er_err er_dgraph_create(MPI_Comm comm, hid_t fid, const char *partition, int load_features,
+er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
                         er_dgraph **g);
 void er_dgraph_destroy(er_dgraph **g);
 

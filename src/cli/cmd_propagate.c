@@ -71,6 +71,8 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   uint8_t *mask = NULL;
   ER_CALL(er_opts_parse(comm, &propagate_spec, &a, argc, argv, NULL, NULL));
   ER_CHECK(a.data[0], ER_ERR_INPUT, "propagate: --data is required (see --help)");
+  er_part_choice part;
+  ER_CALL(er_part_choice_parse(a.partition, &part));
   const char *data = a.data;
   er_denoise_variant variant = a.denoise;
   er_noise_type noise = a.noise;
@@ -79,7 +81,7 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
 
   double t0 = er_wtime();
   ER_CALL(er_h5_open(comm, data, 0, &fid));
-  ER_CALL(er_dgraph_create(comm, fid, a.partition, 0, &g));
+  ER_CALL(er_dgraph_create(comm, fid, part, 0, &g));
   er_h5_close(&fid);
   double t_load = er_wtime() - t0;
   int K = g->K;

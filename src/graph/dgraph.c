@@ -2,7 +2,6 @@
  * blocks and moved to their partition owners (one Alltoallv), columns numbered locally (owned
  * rows, then ghosts by (owner, gid)), the halo plan; and row data moved back to blocks to write.
  * It does not partition (see partition/) and keeps no whole-graph array but the owner map. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,28 +16,16 @@
 
 //---- partition choice ----------------------------------------------------------------------
 
-/* A --partition part count: the whole text an integer in [1, INT32_MAX], with the messages of
- * er_parse_i64 (graph/ sits below cli/ and cannot call it). */
-static er_err part_count_parse(const char *text, int *parts) {
-  char *end;
-  errno = 0;
-  if (!*text) return ER_ERROR(ER_ERR_INPUT, "--partition needs a value");
-  long long v = strtoll(text, &end, 10);
-  if (errno || *end)
-    return ER_ERROR(ER_ERR_INPUT, "--partition: '%s' is not an integer", text);
-  if (v < 1 || v > INT32_MAX)
-    return ER_ERROR(ER_ERR_INPUT, "--partition: %lld is outside [1, %d]", v, INT32_MAX);
-  *parts = (int)v;
-  return ER_OK;
-}
-
 er_err er_part_choice_parse(const char *text, er_part_choice *choice) {
   choice->parts = 0;
   if (!text || !strcmp(text, "auto")) choice->kind = ER_PART_CHOICE_AUTO;
   else if (!strcmp(text, "block")) choice->kind = ER_PART_CHOICE_BLOCK;
   else {
+    int64_t parts;
     choice->kind = ER_PART_CHOICE_STORED;
-    return part_count_parse(text, &choice->parts);
+    er_err err = er_parse_i64(text, "--partition", 1, INT32_MAX, &parts);
+    choice->parts = (int)parts;
+    return err;
   }
   return ER_OK;
 }
@@ -384,7 +371,7 @@ cleanup:
 
 //---- driver ----------------------------------------------------------------------------------
 
-er_err er_dgraph_create_part(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
+er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
                              er_dgraph **out) {
   er_err err = ER_OK;
   int rank, size, use_block = 0;
@@ -442,17 +429,6 @@ cleanup:
   free(ghost_local);
   er_dgraph_destroy(&g);
   if (err != ER_OK && *out) er_dgraph_destroy(out);
-  return err;
-}
-
-er_err er_dgraph_create(MPI_Comm comm, hid_t fid, const char *partition, int load_features,
-                        er_dgraph **out) {
-  er_err err = ER_OK;
-  er_part_choice part;
-  *out = NULL;
-  ER_CALL(er_part_choice_parse(partition, &part));
-  ER_CALL(er_dgraph_create_part(comm, fid, part, load_features, out));
-cleanup:
   return err;
 }
 

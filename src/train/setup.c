@@ -29,10 +29,12 @@ static er_err load_graph(er_trainer *t) {
   hid_t fid = -1;
   er_meta meta;
   uint64_t feature_sum;
+  er_part_choice part;
+  ER_CALL(er_part_choice_parse(cfg->partition, &part));
   ER_CALL(er_h5_open(t->comm, cfg->data, 0, &fid));
   ER_CALL(er_dataset_meta(t->comm, fid, &meta));
   ER_CHECK(meta.n_train > 0, ER_ERR_INPUT, "dataset '%s' has no training split", cfg->data);
-  ER_CALL(er_dgraph_create(t->comm, fid, cfg->partition, 1, &t->g));
+  ER_CALL(er_dgraph_create(t->comm, fid, part, 1, &t->g));
   ER_CALL(er_dataset_checksum(t->comm, fid, &t->graph_sum, &feature_sum));
   er_h5_close(&fid);
   int64_t labelled = 0;
