@@ -56,4 +56,25 @@ er_err er_h5_attr_get_f64(hid_t fid, const char *obj, const char *attr, double *
 /* Reads a string attribute into buf (truncated to len-1, NUL terminated). */
 er_err er_h5_attr_get_str(hid_t fid, const char *obj, const char *attr, char *buf, size_t len);
 
+/* Collective. The element type of a dataset: real or integer (anything else is ER_ERR_INPUT),
+ * and its size in bytes. */
+er_err er_h5_dtype(hid_t fid, const char *name, int *is_float, size_t *bytes);
+/* 1 if object obj has attribute attr. Metadata only; the same on every rank. */
+int er_h5_has_attr(hid_t fid, const char *obj, const char *attr);
+
+/* Content digests (checksums) of datasets: sum over rows r of mix(hash(row r's bytes as stored)
+ * ^ r) mod 2^64, the same at any rank count and any chunking. Every file erase-mpi writes is
+ * sealed (er_h5_commit): each dataset carries its digest in the attribute "digest".
+ * er_digest_rows: the part of a digest contributed by rows [row0, row0 + nrows) (row_bytes
+ * each) already in memory; the parts of disjoint row sets add up. Not collective. */
+uint64_t er_digest_rows(const void *rows, size_t row_bytes, int64_t row0, int64_t nrows);
+/* Collective. The digest of one dataset, read in blocks over the ranks. */
+er_err er_h5_digest(hid_t fid, const char *name, uint64_t *digest);
+/* Collective. Writes the digest attribute of every dataset of the file. */
+er_err er_h5_seal(hid_t fid);
+/* Collective. Recomputes every sealed dataset's digest; a mismatch is ER_ERR_INPUT naming the
+ * file (path) and the dataset. Counts the datasets checked and those without a digest (written
+ * by another tool). */
+er_err er_h5_verify(hid_t fid, const char *path, int *n_checked, int *n_unsealed);
+
 #endif
