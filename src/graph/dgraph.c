@@ -168,7 +168,7 @@ static er_err dg_unpack_rows(MPI_Comm comm, const char *rbuf, int64_t rbytes, er
     off += rec_bytes(hdr[1], F);
   }
 cleanup:
-  return er_agree(comm, err);
+  return ER_FINISH(comm);
 }
 
 //---- local numbering -----------------------------------------------------------------------
@@ -381,17 +381,19 @@ static er_err block_plan_make(const er_dgraph *g, block_plan *p) {
     }
     free(fill);
   }
+  ER_AGREE(g->comm);
   ER_CALL_MPI(MPI_Alltoall(p->scnt, 1, MPI_INT, p->rcnt, 1, MPI_INT, g->comm));
   for (int r = 0; r < size; ++r) {
     p->rdsp[r] = (int)p->nrecv;
     p->nrecv += p->rcnt[r];
   }
   ER_MALLOC(p->rgid, p->nrecv);
+  ER_AGREE(g->comm);
   ER_CALL_MPI(MPI_Alltoallv(sgid, p->scnt, p->sdsp, MPI_INT64_T, p->rgid, p->rcnt, p->rdsp,
                             MPI_INT64_T, g->comm));
 cleanup:
   free(sgid);
-  return err;
+  return ER_FINISH(g->comm);
 }
 
 /* One Alltoallv of whole rows between the owned-row layout and the block layout, either way.
@@ -422,6 +424,7 @@ static er_err block_move(const er_dgraph *g, const void *src, int ncols, MPI_Dat
     for (int64_t k = 0; k < nblk; ++k) memcpy(sbuf + rb * k, in + rb * (plan.rgid[k] - lo), rb);
   ER_CALL_MPI(MPI_Type_contiguous(ncols, t, &row));
   ER_CALL_MPI(MPI_Type_commit(&row));
+  ER_AGREE(g->comm);
   if (to_block)
     ER_CALL_MPI(MPI_Alltoallv(sbuf, plan.scnt, plan.sdsp, row, rbuf, plan.rcnt, plan.rdsp, row,
                               g->comm));
@@ -433,6 +436,7 @@ static er_err block_move(const er_dgraph *g, const void *src, int ncols, MPI_Dat
   else
     for (int64_t k = 0; k < nown; ++k) memcpy(res + rb * plan.order[k], rbuf + rb * k, rb);
 cleanup:
+  err = ER_FINISH(g->comm);
   if (row != MPI_DATATYPE_NULL) MPI_Type_free(&row);
   block_plan_free(&plan);
   free(sbuf), free(rbuf);

@@ -515,6 +515,8 @@ er_err er_generate(MPI_Comm comm, const er_generate_opts *opts) {
          "seed=%llu on %d rank%s\n",
          (long long)n, o->avg_degree, o->classes, (long long)f, o->homophily, o->feature_snr,
          (unsigned long long)o->seed, size, size == 1 ? "" : "s");
+  /* features, both directions of every edge, indptr, labels, splits */
+  ER_CALL(er_h5_room(comm, o->out, (double)n * (4.0 * f + 8.0 * o->avg_degree + 8 + 4 + 8)));
   ER_CALL(er_h5_create(comm, o->out, &fid, &tmp)); /* fail fast on an unwritable --out */
 
   gen_perm_init(&perm, n, o->seed);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
@@ -34,14 +36,21 @@ static hid_t h5_fapl(MPI_Comm comm) {
 static struct {
   hid_t fid;
   MPI_Comm comm;
+  int whole; /* er_h5_create_whole: a whole-file digest in the user block at commit */
 } open_files[ER_H5_MAX_OPEN];
 
 static void h5_register(hid_t fid, MPI_Comm comm) {
   for (int i = 0; i < ER_H5_MAX_OPEN; ++i)
     if (open_files[i].fid <= 0) {
-      open_files[i].fid = fid, open_files[i].comm = comm;
+      open_files[i].fid = fid, open_files[i].comm = comm, open_files[i].whole = 0;
       return;
     }
+}
+
+static int *h5_whole_flag(hid_t fid) {
+  for (int i = 0; i < ER_H5_MAX_OPEN; ++i)
+    if (open_files[i].fid == fid) return &open_files[i].whole;
+  return NULL;
 }
 
 static void h5_forget(hid_t fid) {
@@ -88,9 +97,15 @@ static hid_t h5_select_rows(hid_t fsp, int nd, int64_t row0, int64_t nrows, hsiz
   return msp;
 }
 
-er_err er_h5_create(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path) {
+/* The whole-file digest: the first WHOLE_USERBLOCK bytes of the file are a user block that HDF5
+ * skips; it starts with WHOLE_MAGIC and the digest of every byte after the user block. */
+#define WHOLE_USERBLOCK 512
+static const char WHOLE_MAGIC[8] = {'E', 'R', 'A', 'S', 'E', 'D', 'G', '1'};
+
+static er_err h5_create(MPI_Comm comm, const char *path, int whole, hid_t *fid,
+                        char **tmp_path) {
   er_err err = ER_OK;
-  hid_t fapl = -1;
+  hid_t fapl = -1, fcpl = -1;
   int rank;
   char *tmp = NULL;
   *fid = -1;
@@ -113,11 +128,14 @@ er_err er_h5_create(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path
   }
   ER_AGREE(comm);
   fapl = h5_fapl(comm);
-  ER_CALL_H5(*fid = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "HDF5 cannot create '%s'",
-             tmp);
+  fcpl = H5Pcreate(H5P_FILE_CREATE);
+  if (whole) H5Pset_userblock(fcpl, WHOLE_USERBLOCK);
+  ER_CALL_H5(*fid = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl), "HDF5 cannot create '%s'", tmp);
   h5_register(*fid, comm);
+  *h5_whole_flag(*fid) = whole;
 cleanup:
   err = ER_FINISH(comm);
+  if (fcpl >= 0) H5Pclose(fcpl);
   if (err != ER_OK && *fid >= 0) { /* created on some ranks only: close, rank 0 removes it */
     H5Fclose(*fid);
     *fid = -1;
@@ -129,15 +147,114 @@ cleanup:
   return err;
 }
 
-er_err er_h5_commit(MPI_Comm comm, hid_t fid, const char *path, char **tmp_path) {
+er_err er_h5_create(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path) {
+  return h5_create(comm, path, 0, fid, tmp_path);
+}
+
+er_err er_h5_room(MPI_Comm comm, const char *path, double bytes) {
   er_err err = ER_OK;
   int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    char dir[4096];
+    struct statvfs vfs;
+    snprintf(dir, sizeof dir, "%s", path);
+    /* HDF5's own structures: a few KiB per dataset; 5% and 256 KiB cover them */
+    double need = bytes * 1.05 + (256 << 10);
+    if (statvfs(dirname(dir), &vfs) == 0) {
+      double have = (double)vfs.f_bavail * (double)vfs.f_frsize;
+      if (have < need)
+        err = ER_ERROR(ER_ERR_IO, "not enough space for '%s': it needs about %.1f MB, the file "
+                       "system has %.1f MB free (No space left on device)", path, need / 1e6,
+                       have / 1e6);
+    }
+  }
+  return er_agree(comm, err);
+}
+
+er_err er_h5_create_whole(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path) {
+  return h5_create(comm, path, 1, fid, tmp_path);
+}
+
+/* The digest of every byte of the file after the digest itself (rank 0 reads the file). */
+static er_err whole_digest(const char *path, uint64_t *digest) {
+  er_err err = ER_OK;
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  ER_CHECK(f, ER_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+  ER_MALLOC(buf, 1 << 20);
+  ER_CHECK(fseek(f, 16, SEEK_SET) == 0, ER_ERR_IO, "cannot read '%s'", path); /* after head */
+  uint64_t sum = 0;
+  int64_t row = 0;
+  size_t n;
+  while ((n = fread(buf, 1, 1 << 20, f)) > 0) sum += er_digest_rows(buf, n, row++, 1);
+  ER_CHECK(!ferror(f), ER_ERR_IO, "cannot read '%s'", path);
+  *digest = sum;
+cleanup:
+  if (f) fclose(f);
+  free(buf);
+  return err;
+}
+
+/* Rank 0: write the whole-file digest into the user block of the closed file. */
+static er_err whole_seal(const char *path) {
+  er_err err = ER_OK;
+  uint64_t digest;
+  unsigned char head[16];
+  FILE *f = NULL;
+  ER_CALL(whole_digest(path, &digest));
+  memcpy(head, WHOLE_MAGIC, 8);
+  memcpy(head + 8, &digest, 8);
+  f = fopen(path, "r+b");
+  ER_CHECK(f && !er_fault(ER_FAULT_WRITE) && fwrite(head, 1, sizeof head, f) == sizeof head,
+           ER_ERR_IO, "cannot write the checksum of '%s'", path);
+  ER_CHECK(fflush(f) == 0 && fsync(fileno(f)) == 0, ER_ERR_IO, "cannot write the checksum of '%s'",
+           path);
+cleanup:
+  if (f) fclose(f);
+  return err;
+}
+
+er_err er_h5_check_whole(MPI_Comm comm, const char *path, int *present) {
+  er_err err = ER_OK;
+  int rank, have = 0;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    unsigned char head[16], sig[8];
+    static const unsigned char hdf5_sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    FILE *f = fopen(path, "rb");
+    have = f && fread(head, 1, sizeof head, f) == sizeof head && !memcmp(head, WHOLE_MAGIC, 8);
+    /* a file whose HDF5 part starts after our user block was made to carry the digest: a
+     * damaged head is a damaged file, not a file without a digest */
+    if (f && !have && fseek(f, WHOLE_USERBLOCK, SEEK_SET) == 0 &&
+        fread(sig, 1, 8, f) == 8 && !memcmp(sig, hdf5_sig, 8))
+      err = ER_ERROR(ER_ERR_INPUT, "'%s' is corrupted (its checksum header is damaged)", path);
+    if (f) fclose(f);
+    if (have && err == ER_OK) {
+      uint64_t want, got = 0;
+      memcpy(&want, head + 8, 8);
+      err = whole_digest(path, &got);
+      if (err == ER_OK && got != want)
+        err = ER_ERROR(ER_ERR_INPUT, "'%s' is corrupted (whole-file checksum mismatch)", path);
+    }
+  }
+  err = er_agree(comm, err);
+  if (err == ER_OK) MPI_Bcast(&have, 1, MPI_INT, 0, comm);
+  if (present) *present = have;
+  return err;
+}
+
+er_err er_h5_commit(MPI_Comm comm, hid_t fid, const char *path, char **tmp_path) {
+  er_err err = ER_OK;
+  int rank, *whole = h5_whole_flag(fid), seal_whole = whole && *whole;
   MPI_Comm_rank(comm, &rank);
   err = er_h5_seal(fid);
   h5_forget(fid);
   if (H5Fclose(fid) < 0 || er_fault(ER_FAULT_H5))
     err = err ? err : ER_ERROR(ER_ERR_IO, "closing '%s' failed (disk full?)", *tmp_path);
   err = h5_agree_comm(comm, err);
+  if (err == ER_OK && seal_whole && rank == 0) err = whole_seal(*tmp_path);
+  err = er_agree(comm, err);
   if (err == ER_OK && rank == 0 && (er_fault(ER_FAULT_WRITE) || rename(*tmp_path, path) != 0))
     err = ER_ERROR(ER_ERR_IO, "cannot rename '%s' to '%s': %s", *tmp_path, path, strerror(errno));
   err = er_agree(comm, err);
@@ -226,9 +343,10 @@ er_err er_h5_make_parents(hid_t fid, const char *name) {
     *p = '\0';
     if (H5Lexists(fid, buf, H5P_DEFAULT) <= 0) {
       hid_t g;
-      ER_CALL_H5(g = H5Gcreate2(fid, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                 "cannot create HDF5 group '%s'", buf);
-      H5Gclose(g);
+      g = H5Gcreate2(fid, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+      if (g < 0 || er_fault(ER_FAULT_H5)) err = ER_ERROR(ER_ERR_IO, "cannot create HDF5 group '%s'", buf);
+      if (g >= 0) H5Gclose(g);
+      ER_AGREE(h5_comm(fid)); /* the next group's creation is collective */
     }
     *p = '/';
   }
@@ -274,6 +392,7 @@ er_err er_h5_read_rows(hid_t fid, const char *name, hid_t mem_type, int64_t row0
   ER_CALL_H5(fsp = H5Dget_space(ds), "cannot read the shape of dataset '%s'", name);
   msp = h5_select_rows(fsp, nd, row0, nrows, (hsize_t)dims[1]);
   dxpl = h5_dxpl();
+  ER_AGREE(h5_comm(fid)); /* a transfer is collective: nobody may skip it alone */
   /* an empty dataset has no storage in HDF5 1.10: every rank sees dims[0] == 0, skip it */
   if (dims[0] > 0)
     ER_CALL_H5(H5Dread(ds, mem_type, msp, fsp, dxpl, buf),
@@ -344,9 +463,10 @@ static er_err attr_write(hid_t fid, const char *obj, const char *attr, hid_t typ
   if (H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) > 0)
     H5Adelete_by_name(fid, obj, attr, H5P_DEFAULT);
   sp = H5Screate(H5S_SCALAR);
-  ER_CALL_H5(a = H5Acreate_by_name(fid, obj, attr, type, sp, H5P_DEFAULT, H5P_DEFAULT,
-                                   H5P_DEFAULT),
-             "cannot create attribute '%s' on '%s'", attr, obj);
+  a = H5Acreate_by_name(fid, obj, attr, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || er_fault(ER_FAULT_H5))
+    err = ER_ERROR(ER_ERR_IO, "cannot create attribute '%s' on '%s'", attr, obj);
+  ER_AGREE(h5_comm(fid)); /* the write is collective */
   ER_CALL_H5(H5Awrite(a, type, val), "cannot write attribute '%s'", attr);
 cleanup:
   if (a >= 0) H5Aclose(a);
@@ -576,4 +696,17 @@ er_err er_h5_verify(hid_t fid, const char *path, int *n_checked, int *n_unsealed
 cleanup:
   free(l.names);
   return err; /* the digest comparison is the same on every rank */
+}
+
+er_err er_h5_verify_file(MPI_Comm comm, const char *path, int *n_checked, int *n_unsealed,
+                         int *whole) {
+  er_err err = ER_OK;
+  hid_t fid = -1;
+  ER_CALL(er_h5_check_whole(comm, path, whole));
+  ER_CALL(er_h5_open(comm, path, 0, &fid));
+  ER_CALL(er_h5_verify(fid, path, n_checked, n_unsealed));
+cleanup:
+  err = ER_FINISH(comm);
+  er_h5_close(&fid);
+  return err;
 }

@@ -48,7 +48,11 @@ static er_err output_write(const er_trainer *t, const node_outputs *nodes, doubl
   int64_t lo, hi;
   er_block_range(g->n_global, t->size, t->rank, &lo, &hi);
   ER_MALLOC(blk, (size_t)(hi - lo) * (size_t)d * sizeof(float) + 1);
+  ER_AGREE(comm);
+  ER_CALL(er_h5_room(comm, path, (double)g->n_global * (4.0 * d + 4.0 * 6) +
+                                     8.0 * (st->hist_n * ER_HIST_COLS + 4 * cfg->runs)));
   ER_CALL(er_h5_create(comm, path, &fid, &tmp));
+  er_fault_stall("out"); /* tests kill a rank here: mid-write */
   //---- node-indexed results ----
   ER_CALL(put_block(fid, g, "/embeddings", H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, MPI_FLOAT,
                     nodes->Z, d, blk, lo, hi - lo));
@@ -98,7 +102,7 @@ static er_err output_write(const er_trainer *t, const node_outputs *nodes, doubl
   ER_CALL(er_h5_commit(comm, fid, path, &tmp));
   fid = -1;
 cleanup:
-  err = er_agree(comm, err);
+  err = ER_FINISH(comm);
   if (err && tmp) er_h5_abort(comm, fid, &tmp);
   free(blk);
   free(col);
@@ -134,7 +138,7 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
     split[i] = g->split[i];
   }
 cleanup:
-  err = er_agree(t->comm, err);
+  err = ER_FINISH(t->comm);
   if (err == ER_OK) {
     node_outputs nodes = {Z, {den, st->out_L, t->ev.pred, seen, g->labels, split}};
     err = output_write(t, &nodes, test_mean, test_std);

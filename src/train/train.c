@@ -106,8 +106,9 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     finish_run(&t, run);
   }
   ER_CALL(summarize(&t, res));
-  er_log_summary(&t, res->test_mean, res->test_std);
+  /* the summary is the log's last line: a run whose outputs failed does not look complete */
   if (c->out[0]) ER_CALL(er_trainer_write_outputs(&t, res->test_mean, res->test_std));
+  er_log_summary(&t, res->test_mean, res->test_std);
 cleanup:
   er_trainer_free(&t);
   return err;
