@@ -12,3 +12,4 @@ set_property(TEST test_checksums APPEND PROPERTY ENVIRONMENT "ER_MKFIXTURE=$<TAR
 er_add_sh_test(test_kill test_kill.sh)
 er_add_sh_test(test_faults test_faults.sh)
 set_property(TEST test_faults APPEND PROPERTY TIMEOUT 900)
+er_add_sh_test(test_disk_full test_disk_full.sh)

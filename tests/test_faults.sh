@@ -13,7 +13,7 @@ set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 CORA=${ER_CORA_DIR:-}
 [ -r "$CORA/graph.edges" ] || { echo "SKIP: no Cora at '$CORA'"; exit 77; }
-STRIDE=${FAULT_STRIDE:-23} OFFSET=${FAULT_OFFSET:-1}
+STRIDE=${FAULT_STRIDE:-61} OFFSET=${FAULT_OFFSET:-1}
 COMMANDS=${FAULT_COMMANDS:-import partition train}
 T=$(mktemp -d /tmp/er_faults.XXXXXX)
 [ "${FAULT_KEEP:-0}" = 1 ] || trap 'rm -rf "$T"' EXIT
