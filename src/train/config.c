@@ -54,7 +54,7 @@ static const er_opt defs[] = {
     ER_OPT_I(C, "checkpoint-every", checkpoint_every, 0, 1e9, "N",
              "epochs between checkpoints (0: only on signal)"),
     ER_OPT_S(C, "resume", resume, "FILE", "continue from this checkpoint"),
-    ER_OPT_I(C, "quiet", quiet, 0, 1, "0|1", "1: no per-epoch lines on stdout"),
+    ER_OPT_B(C, "quiet", quiet, "no per-epoch or progress lines on stdout"),
     ER_OPT_S(C, "dump-step", dump_step, "FILE",
              "write the first step's input, weights, labels, gradients (1 rank)"),
 };

@@ -90,9 +90,11 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     while (run_continues(&t.st, c)) {
       int64_t epoch = t.st.epoch + 1;
       er_epoch ep = {0};
+      double t0_epoch = er_wtime();
       ER_CALL(er_epoch_train(&t, run, epoch, &ep));
       ER_CALL(er_epoch_evaluate(&t, run, epoch, &ep));
       ER_CALL(er_epoch_agree(comm, &ep));
+      if (t.epochs_run++ == 0) t.loop_t0 = t0_epoch;
       er_log_epoch(&t, run, epoch, &ep);
       ER_CALL(record_epoch(&t, run, epoch, &ep));
       int stop = ep.stop_requested > 0;

@@ -90,6 +90,8 @@ typedef struct {
   double stop_requested;       /* 1 if this rank was asked to stop (SIGTERM / SIGUSR1) */
 } er_epoch;
 
+#define ER_HOST_LEN 64
+
 /* Everything a training run holds, built once by er_trainer_setup. */
 typedef struct {
   MPI_Comm comm;
@@ -114,6 +116,9 @@ typedef struct {
   /* training labels against the clean ones (percent of labelled training rows): after the
    * noise, argmax of Y_den, and the rows Y_den reaches at all */
   double noisy_train_acc, denoised_train_acc, denoised_train_coverage;
+  char *hosts;          /* rank 0: (size, ER_HOST_LEN) each rank's host name, for the logs */
+  int64_t epochs_run;   /* epochs this process has run (for the ETA) */
+  double loop_t0;       /* when the first of them started */
 } er_trainer;
 
 /* Collective. Loads the dataset, normalizes features, corrupts and denoises the training
