@@ -63,9 +63,9 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
   ER_CHECK(total < INT32_MAX, ER_ERR_INPUT, "a rank would receive %lld records in one exchange: "
            "run with more ranks", (long long)total);
   ER_MALLOC(*out, total * w);
-  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Type_contiguous(w, MPI_INT64_T, &tuple));
   ER_CALL_MPI(MPI_Type_commit(&tuple));
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(sbuf, scnt, sdsp, tuple, *out, rcnt, rdsp, tuple, comm));
   *n_out = total;
   if (counts) memcpy(counts, rcnt, (size_t)size * sizeof *counts);
