@@ -43,6 +43,7 @@ typedef struct {
   char resume[4096];      /* checkpoint to continue from */
   char dump_step[4096];   /* first step's inputs/gradients for the PyTorch twin (1 rank) */
   int quiet;
+  int floor;              /* measure the epoch's floor before and after the epochs */
 } er_train_config;
 
 /* Defaults: the reference hyperparameters for Cora (ERASE.md section 8). */

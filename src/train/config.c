@@ -55,6 +55,10 @@ static const er_opt defs[] = {
              "epochs between checkpoints (0: only on signal)"),
     ER_OPT_S(C, "resume", resume, "FILE", "continue from this checkpoint"),
     ER_OPT_B(C, "quiet", quiet, "no per-epoch or progress lines on stdout"),
+    ER_OPT_B(C, "floor", floor,
+             "measure, before the first and after the last epoch, the sgemm rate on the\n"
+             "epoch's shapes and the row-gather rate on this graph, and report the median\n"
+             "epoch as a multiple of the floor they give"),
     ER_OPT_S(C, "dump-step", dump_step, "FILE",
              "write the first step's input, weights, labels, gradients (1 rank)"),
 };

@@ -181,3 +181,48 @@ void er_log_summary(const er_trainer *t, double mean, double std) {
   cJSON_AddNumberToObject(o, "runs", (double)t->cfg->runs);
   json_line(t->log, o);
 }
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+void er_log_floor(const er_trainer *t, const er_floor *before, const er_floor *after) {
+  const er_train_state *st = &t->st;
+  int64_t n = t->epochs_run > 1 ? t->epochs_run - 1 : t->epochs_run, first = st->hist_n - n;
+  double *ep = malloc((size_t)(n > 0 ? n : 1) * sizeof *ep), median = 0;
+  if (!ep || n <= 0) {
+    free(ep);
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) { /* compute_s + comm_s: the epoch's wall time */
+    const double *row = st->hist + (first + k) * ER_HIST_COLS;
+    ep[k] = row[9] + row[10];
+  }
+  qsort(ep, (size_t)n, sizeof *ep, cmp_double);
+  median = n % 2 ? ep[n / 2] : 0.5 * (ep[n / 2 - 1] + ep[n / 2]);
+  free(ep);
+  double floor_s = 0.5 * (before->floor_s + after->floor_s);
+  er_log(t->comm, "floor: sgemm %.1f / %.1f GF/s and row gathers %.2f / %.2f GB/s (before / "
+                  "after) give %.3f / %.3f s per epoch (%.3f s products + %.3f s gathers); the "
+                  "median of %lld epochs is %.3f s = %.2fx the floor\n",
+         before->sgemm_gfs, after->sgemm_gfs, before->gather_gbs, after->gather_gbs,
+         before->floor_s, after->floor_s, 0.5 * (before->gemm_s + after->gemm_s),
+         0.5 * (before->gather_s + after->gather_s), (long long)n, median, median / floor_s);
+  if (!t->log) return;
+  cJSON *o = cJSON_CreateObject(), *fl = cJSON_AddObjectToObject(o, "floor");
+  const er_floor *f[2] = {before, after};
+  const char *when[2] = {"before", "after"};
+  for (int k = 0; k < 2; ++k) {
+    cJSON *w = cJSON_AddObjectToObject(fl, when[k]);
+    cJSON_AddNumberToObject(w, "sgemm_gfs", f[k]->sgemm_gfs);
+    cJSON_AddNumberToObject(w, "gather_gbs", f[k]->gather_gbs);
+    cJSON_AddNumberToObject(w, "gemm_s", f[k]->gemm_s);
+    cJSON_AddNumberToObject(w, "gather_s", f[k]->gather_s);
+    cJSON_AddNumberToObject(w, "floor_s", f[k]->floor_s);
+  }
+  cJSON_AddNumberToObject(fl, "epochs", (double)n);
+  cJSON_AddNumberToObject(fl, "epoch_median_s", median);
+  cJSON_AddNumberToObject(fl, "multiple", median / floor_s);
+  json_line(t->log, o);
+}

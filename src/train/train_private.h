@@ -144,6 +144,15 @@ er_err er_epoch_agree(MPI_Comm comm, er_epoch *ep);
 void er_stop_signals_install(void);
 int er_stop_requested(void);
 
+/* train --floor (floor.c): an epoch's floor from rates measured in the run itself. */
+typedef struct {
+  double sgemm_gfs;  /* sgemm rate on the epoch's shapes, GF/s (the slowest rank's) */
+  double gather_gbs; /* rate of the GAT passes' row gathers on the rank's own graph, GB/s */
+  double gemm_s, gather_s, floor_s; /* the floor: an epoch's products and gathers at those rates */
+} er_floor;
+/* Collective. Measures the two rates on every rank; floor_s is the slowest rank's. */
+er_err er_floor_measure(er_trainer *t, er_floor *f);
+
 /* Run log (log.c): --log-json on rank 0 and the console lines. A resumed run keeps the
  * interrupted run's lines up to the checkpoint. */
 er_err er_log_open(er_trainer *t, int resumed);
@@ -151,6 +160,8 @@ void er_log_header(const er_trainer *t);
 void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoch *ep);
 void er_log_run(const er_trainer *t, int64_t run);
 void er_log_summary(const er_trainer *t, double mean, double std);
+/* The median epoch of this process's epochs (the first left out) against the floors. */
+void er_log_floor(const er_trainer *t, const er_floor *before, const er_floor *after);
 
 /* Collective. Atomic (temp + rename): the previous checkpoint stays valid until the new one is
  * complete. */
