@@ -390,7 +390,9 @@ static er_err gen_exchange(MPI_Comm comm, int64_t n, const gen_block *b, const i
   ER_CALL(er_agree(comm, err));
   ER_CALL_MPI(MPI_Type_contiguous(2, MPI_INT64_T, &pair));
   ER_CALL_MPI(MPI_Type_commit(&pair));
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(send, scnt, sdis, pair, pairs, rcnt, rdis, pair, comm));
+  ER_AGREE(comm);
   for (int64_t i = 0, slot = nrecv; i < b->nloc; ++i)
     for (int64_t e = ptr[i]; e < ptr[i + 1]; ++e, ++slot) {
       pairs[2 * slot] = b->lo + i;
@@ -400,6 +402,7 @@ static er_err gen_exchange(MPI_Comm comm, int64_t n, const gen_block *b, const i
   *npairs_out = nrecv + nown;
   pairs = NULL;
 cleanup:
+  err = ER_FINISH(comm);
   if (pair != MPI_DATATYPE_NULL) MPI_Type_free(&pair);
   free(scnt);
   free(sdis);
@@ -427,14 +430,16 @@ static er_err gen_rows_place(MPI_Comm comm, const er_generate_opts *o, const gen
   loc[0] = b->nnz;
   loc[1] = same;
   ER_CALL_MPI(MPI_Allreduce(loc, tot, 2, MPI_INT64_T, MPI_SUM, comm));
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Exscan(&b->nnz, &off, 1, MPI_INT64_T, MPI_SUM, comm));
+  ER_AGREE(comm);
   if (rank == 0) off = 0;
   ER_CHECK(tot[0] % 2 == 0, ER_ERR_INTERNAL, "generate: adjacency is not symmetric");
   for (int64_t i = 0; i <= b->nloc; ++i) b->indptr[i] += off;
   b->nnz_total = tot[0];
   b->same_total = tot[1];
 cleanup:
-  return err;
+  return ER_FINISH(comm);
 }
 
 /* Labels, features and splits of the block; each split's offset and total over the ranks. */
@@ -446,10 +451,12 @@ static er_err gen_nodes(MPI_Comm comm, const er_generate_opts *o, gen_block *b) 
   if (err == ER_OK) err = gen_splits(o, b->perm_val, b->lo, b->nloc, b->split, b->split_n);
   ER_CALL(er_agree(comm, err));
   ER_CALL_MPI(MPI_Exscan(b->split_n, b->split_off, 3, MPI_INT64_T, MPI_SUM, comm));
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Allreduce(b->split_n, b->split_total, 3, MPI_INT64_T, MPI_SUM, comm));
+  ER_AGREE(comm); /* the same verdict on every rank: the writes that follow are collective */
   if (rank == 0) b->split_off[0] = b->split_off[1] = b->split_off[2] = 0;
 cleanup:
-  return err;
+  return ER_FINISH(comm);
 }
 
 /* Collective writes of every dataset and the root attributes. */
@@ -486,7 +493,7 @@ static er_err gen_write(MPI_Comm comm, hid_t fid, const er_generate_opts *o, gen
   if (err == ER_OK) err = er_h5_attr_set_str(fid, "/", "source", source);
   ER_CALL(er_agree(comm, err));
 cleanup:
-  return err;
+  return ER_FINISH(comm);
 }
 
 //---------------------------------------------------------------------------------------------
@@ -555,6 +562,7 @@ er_err er_generate(MPI_Comm comm, const er_generate_opts *opts) {
          er_wtime() - t0);
 
 cleanup:
+  err = ER_FINISH(comm);
   if (err != ER_OK && tmp) er_h5_abort(comm, fid, &tmp);
   free(draw_ptr);
   free(draw_dst);
