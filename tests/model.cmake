@@ -10,6 +10,7 @@ set_property(TEST test_presets APPEND PROPERTY ENVIRONMENT "ER_MKFIXTURE=$<TARGE
 er_add_sh_test(test_checksums test_checksums.sh)
 set_property(TEST test_checksums APPEND PROPERTY ENVIRONMENT "ER_MKFIXTURE=$<TARGET_FILE:mkfixture>")
 er_add_sh_test(test_kill test_kill.sh)
+er_add_sh_test(test_elastic test_elastic.sh)
 er_add_sh_test(test_faults test_faults.sh)
 set_property(TEST test_faults APPEND PROPERTY TIMEOUT 900)
 er_add_sh_test(test_disk_full test_disk_full.sh)
