@@ -30,6 +30,9 @@ typedef struct {
   er_lidx *row_order; /* (n_own) interior rows first, then boundary rows */
   er_halo *halo;
   char partition[64]; /* "block" or the partition name used */
+  /* this rank's seconds: the whole er_dgraph_create, and in it the dataset checks (structure,
+   * labels, splits, owners, finite features) and the checksums of the arrays read */
+  double load_s, check_s, digest_s;
 } er_dgraph;
 
 /* The row distribution a distributed graph is built with, resolved by the caller (for example

@@ -275,6 +275,13 @@ cleanup:
   return err;
 }
 
+/* Adds the seconds since *t0 to *acc and restarts the clock. */
+static void lap(double *acc, double *t0) {
+  double now = er_wtime();
+  *acc += now - *t0;
+  *t0 = now;
+}
+
 er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_fid,
                       const char *part_name, int load_features, er_dblock *b) {
   er_err err = ER_OK;
@@ -292,6 +299,7 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   int64_t hi;
   er_block_range(N, size, rank, &b->lo, &hi);
   b->n = hi - b->lo;
+  double t0 = er_wtime();
   ER_CALL(check_types(fid, part_fid, part_name, load_features, &dg));
   if (part_name) {
     int nd;
@@ -309,8 +317,10 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   if (load_features) ER_MALLOC(b->x, b->n * F);
   ER_AGREE(comm);
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, b->lo, b->n + 1, b->indptr));
+  lap(&b->read_s, &t0);
   /* indptr's rows are [lo, hi) on every rank and row N on the last */
   dg.part[DIG_INDPTR] = er_digest_rows(b->indptr, 8, b->lo, b->n + (rank == size - 1));
+  lap(&b->digest_s, &t0);
   int64_t e0 = b->indptr[0], ne = b->indptr[b->n] - e0;
   ER_CHECK(e0 >= 0 && ne >= 0 && e0 + ne <= nnz, ER_ERR_INPUT, "dataset '%s': %s is corrupt "
            "at rows [%lld, %lld] (offsets %lld..%lld outside [0, %lld])", dg.file, ER_DS_INDPTR,
@@ -318,19 +328,29 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   ER_MALLOC(b->cols, ne);
   ER_AGREE(comm);
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, e0, ne, b->cols));
+  lap(&b->read_s, &t0);
   dg.part[DIG_INDICES] = er_digest_rows(b->cols, 8, e0, ne);
+  lap(&b->digest_s, &t0);
   ER_CALL(er_h5_read_rows(fid, ER_DS_LABELS, H5T_NATIVE_INT32, b->lo, b->n, b->labels));
+  lap(&b->read_s, &t0);
   dg.part[DIG_LABELS] = er_digest_rows(b->labels, 4, b->lo, b->n);
+  lap(&b->digest_s, &t0);
   if (load_features) {
     ER_CALL(er_h5_read_rows(fid, ER_DS_FEATURES, H5T_NATIVE_FLOAT, b->lo, b->n, b->x));
+    lap(&b->read_s, &t0);
     dg.part[DIG_FEATURES] = er_digest_rows(b->x, (size_t)F * 4, b->lo, b->n);
+    lap(&b->digest_s, &t0);
   }
   if (part_name) {
     ER_CALL(er_h5_read_rows(part_fid, part_name, H5T_NATIVE_INT32, b->lo, b->n, b->owner));
+    lap(&b->read_s, &t0);
     dg.part[DIG_OWNER] = er_digest_rows(b->owner, 4, b->lo, b->n);
+    lap(&b->digest_s, &t0);
   } else {
     for (int64_t i = 0; i < b->n; ++i) b->owner[i] = er_block_owner(N, size, b->lo + i);
   }
+
+  lap(&b->read_s, &t0);
 
   //---- what import guarantees for text ----
   err = check_rows(b, nnz, rank == size - 1, dg.file, sums);
@@ -346,8 +366,10 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
     if (!isfinite(b->x[i]))
       err = ER_ERROR(ER_ERR_INPUT, "dataset '%s': %s: node %lld, feature %lld is not finite",
                      dg.file, ER_DS_FEATURES, (long long)(b->lo + i / F), (long long)(i % F));
+  lap(&b->check_s, &t0);
   ER_AGREE(comm);
-  ER_CALL(read_splits(comm, fid, b, &dg));
+  ER_CALL(read_splits(comm, fid, b, &dg)); /* small: counted as reading */
+  lap(&b->read_s, &t0);
 
   //---- one reduction: symmetry and every checksum ----
   memcpy(sums + 2, dg.part, sizeof dg.part);
@@ -357,6 +379,7 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
     ER_CHECK(!dg.has[k] || sums[2 + k] == (uint64_t)dg.want[k], ER_ERR_INPUT,
              "dataset '%s': %s is corrupted (checksum mismatch)",
              k == DIG_OWNER ? "partition" : dg.file, digest_name(k, part_name));
+  lap(&b->read_s, &t0); /* the reduction waits for the slowest rank: counted as reading */
 cleanup:
   err = ER_FINISH(comm);
   if (err != ER_OK) er_dblock_free(b);

@@ -17,6 +17,7 @@ typedef struct {
   uint8_t *split;    /* (n) ER_SPLIT_* bits */
   float *x;          /* (n, F) raw features, or NULL when they were not asked for */
   int32_t *owner;    /* (n) the rank that will own each row */
+  double read_s, check_s, digest_s; /* this rank's seconds reading, checking, checksumming */
 } er_dblock;
 
 /* Collective. Reads the rank's block of every array of the dataset (features only when

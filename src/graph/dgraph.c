@@ -285,6 +285,7 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   *out = NULL;
+  const double t0 = er_wtime();
 
   ER_CALL(er_dataset_meta(comm, fid, &meta));
   ER_CALLOC(g, 1);
@@ -301,6 +302,8 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   ER_AGREE(comm);
 
   ER_CALL(er_dblock_read(comm, fid, &meta, fid, use_block ? NULL : pname, load_features, &blk));
+  g->check_s = blk.check_s;
+  g->digest_s = blk.digest_s;
   ER_CALL(dg_send_rows(comm, &blk, g->F, &rbuf, &rbytes));
   ER_CALL(dg_unpack_rows(comm, rbuf, rbytes, g, &own_gid, &cols));
   ER_FREE(rbuf);
@@ -311,6 +314,7 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   ER_AGREE(comm);
   ER_CALL(er_halo_create(comm, g->n_own, g->gid, g->n_ghost, g->gid + g->n_own, g->ghost_owner,
                          &g->halo));
+  g->load_s = er_wtime() - t0;
   *out = g;
   g = NULL;
 cleanup:

@@ -86,6 +86,10 @@ static void log_setup(const er_trainer *t) {
   cJSON_AddNumberToObject(o, "denoised_train_acc", t->denoised_train_acc);
   cJSON_AddNumberToObject(o, "denoised_train_coverage", t->denoised_train_coverage);
   cJSON_AddNumberToObject(o, "setup_s", t->setup_s);
+  cJSON *load = cJSON_AddObjectToObject(o, "load"); /* rank 0's dataset load, see graph.h */
+  cJSON_AddNumberToObject(load, "total_s", t->g->load_s);
+  cJSON_AddNumberToObject(load, "check_s", t->g->check_s);
+  cJSON_AddNumberToObject(load, "digest_s", t->g->digest_s);
   cJSON *hosts = cJSON_AddArrayToObject(o, "hosts"); /* rank r ran on hosts[r] */
   for (int r = 0; t->hosts && r < t->size; ++r)
     cJSON_AddItemToArray(hosts, cJSON_CreateString(t->hosts + (size_t)r * ER_HOST_LEN));
