@@ -15,9 +15,73 @@
 enum { DIG_INDPTR, DIG_INDICES, DIG_LABELS, DIG_FEATURES, DIG_OWNER, DIG_SPLIT, DIG_N = 8 };
 static const char *const split_names[3] = {ER_DS_TRAIN, ER_DS_VAL, ER_DS_TEST};
 
+//---- buffer tables (erase/mem.h): (lvalue, elements, type, flags) ----------------------------
+
+/* The block's arrays: rows first (rows of the block, F features read, 0 when none), then its
+ * columns once indptr says how many (entries). */
+#define DBLOCK_ROWS(X)                                                                       \
+  X(b->indptr, rows + 1, int64_t, 0)                                                         \
+  X(b->labels, rows, int32_t, 0)                                                             \
+  X(b->split, rows, uint8_t, ER_BUF_ZERO)                                                    \
+  X(b->owner, rows, int32_t, 0)                                                              \
+  X(b->x, rows * F, float, ER_BUF_OPT)
+#define DBLOCK_COLS(X) X(b->cols, entries, int64_t, 0)
+/* route(): counts of size ranks and n tuples of w values out; total tuples of w values in */
+#define ROUTE_SEND(X)                                                                        \
+  X(scnt, size, int, ER_BUF_ZERO)                                                            \
+  X(sdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(rcnt, size, int, ER_BUF_ZERO)                                                            \
+  X(rdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(fill, size, int, ER_BUF_ZERO)                                                            \
+  X(sbuf, n * w, int64_t, 0)
+#define ROUTE_RECV(X) X(*out, total * w, int64_t, 0)
+/* er_dblock_owners(): n questions out, nasked answered */
+#define OWNERS_ASK(X)                                                                        \
+  X(scnt, size, int, ER_BUF_ZERO)                                                            \
+  X(sdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(rcnt, size, int, ER_BUF_ZERO)                                                            \
+  X(rdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(fill, size, int, ER_BUF_ZERO)                                                            \
+  X(pos, n, int64_t, 0)
+#define OWNERS_ANSWER(X)                                                                     \
+  X(answer, nasked, int32_t, 0)                                                              \
+  X(got, n, int32_t, 0)
+/* read_splits(): the k ids of one split this rank reads, as (id, position) tuples */
+#define SPLIT_READ(X)                                                                        \
+  X(ids, k, int64_t, 0)                                                                      \
+  X(tuples, 2 * k, int64_t, 0)
+/* name_asymmetry() (only after a failed symmetry check): every entry of the block reversed */
+#define ASYMMETRY(X) X(pairs, 2 * ne, int64_t, 0)
+
 void er_dblock_free(er_dblock *b) {
-  free(b->indptr), free(b->cols), free(b->labels), free(b->split), free(b->x), free(b->owner);
+  DBLOCK_ROWS(ER_BUF_FREE)
+  DBLOCK_COLS(ER_BUF_FREE)
   memset(b, 0, sizeof *b);
+}
+
+static double route_bytes(int64_t size, int64_t n, int64_t w, int64_t total) {
+  return 0 ROUTE_SEND(ER_BUF_BYTES) ROUTE_RECV(ER_BUF_BYTES);
+}
+
+double er_dblock_bytes(const er_mem_counts *c, int64_t F, int with_cols) {
+  const int64_t rows = c->b, entries = c->be;
+  return 0 DBLOCK_ROWS(ER_BUF_BYTES) + (with_cols ? 0 DBLOCK_COLS(ER_BUF_BYTES) : 0);
+}
+
+double er_dblock_read_extra(const er_mem_counts *c) {
+  double most = 0;
+  for (int s = 0; s < 3; ++s) { /* a rank reads 1/P of a split and receives as many on average */
+    const int64_t k = (c->split[s] + c->P - 1) / c->P;
+    double b = 0 SPLIT_READ(ER_BUF_BYTES);
+    b += route_bytes(c->P, k, 2, k);
+    if (b > most) most = b;
+  }
+  return most;
+}
+
+double er_dblock_owners_bytes(const er_mem_counts *c, int64_t n, int64_t nasked) {
+  const int64_t size = c->P;
+  return 0 OWNERS_ASK(ER_BUF_BYTES) OWNERS_ANSWER(ER_BUF_BYTES) + route_bytes(size, n, 1, nasked);
 }
 
 /* Symmetry without a second copy of the graph: with rows free of duplicates, the pattern is
@@ -38,16 +102,11 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
   er_err err = ER_OK;
   int size;
   int *scnt = NULL, *sdsp = NULL, *rcnt = NULL, *rdsp = NULL, *fill = NULL;
-  int64_t *sbuf = NULL;
+  int64_t *sbuf = NULL, total = 0;
   MPI_Datatype tuple = MPI_DATATYPE_NULL;
   MPI_Comm_size(comm, &size);
   *out = NULL;
-  ER_CALLOC(scnt, size);
-  ER_CALLOC(sdsp, size);
-  ER_CALLOC(rcnt, size);
-  ER_CALLOC(rdsp, size);
-  ER_CALLOC(fill, size);
-  ER_MALLOC(sbuf, n * w);
+  ROUTE_SEND(ER_BUF_ALLOC)
   for (int64_t k = 0; k < n; ++k) scnt[er_block_owner(N, size, tuples[k * w])]++;
   for (int r = 1; r < size; ++r) sdsp[r] = sdsp[r - 1] + scnt[r - 1];
   for (int64_t k = 0; k < n; ++k) {
@@ -58,11 +117,10 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
            "with more ranks", (long long)n);
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
-  int64_t total = 0;
   for (int r = 0; r < size; ++r) rdsp[r] = (int)(total < INT32_MAX ? total : 0), total += rcnt[r];
   ER_CHECK(total < INT32_MAX, ER_ERR_INPUT, "a rank would receive %lld records in one exchange: "
            "run with more ranks", (long long)total);
-  ER_MALLOC(*out, total * w);
+  ROUTE_RECV(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Type_contiguous(w, MPI_INT64_T, &tuple));
   ER_CALL_MPI(MPI_Type_commit(&tuple));
@@ -72,8 +130,8 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
 cleanup:
   err = ER_FINISH(comm);
   if (tuple != MPI_DATATYPE_NULL) MPI_Type_free(&tuple);
-  if (err != ER_OK) ER_FREE(*out);
-  free(scnt), free(sdsp), free(rcnt), free(rdsp), free(fill), free(sbuf);
+  if (err != ER_OK) ER_BUF_RELEASE(*out);
+  ROUTE_SEND(ER_BUF_FREE)
   return err;
 }
 
@@ -85,12 +143,7 @@ er_err er_dblock_owners(MPI_Comm comm, const er_dblock *b, const int64_t *ids, i
   int64_t *asked = NULL, nasked = 0, *pos = NULL;
   int32_t *answer = NULL, *got = NULL;
   MPI_Comm_size(comm, &size);
-  ER_CALLOC(scnt, size);
-  ER_CALLOC(sdsp, size);
-  ER_CALLOC(rcnt, size);
-  ER_CALLOC(rdsp, size);
-  ER_CALLOC(fill, size);
-  ER_MALLOC(pos, n); /* where the k-th question (in send order) came from */
+  OWNERS_ASK(ER_BUF_ALLOC) /* pos: where the k-th question (in send order) came from */
   for (int64_t k = 0; k < n; ++k) scnt[er_block_owner(b->N, size, ids[k])]++;
   for (int r = 1; r < size; ++r) sdsp[r] = sdsp[r - 1] + scnt[r - 1];
   for (int64_t k = 0; k < n; ++k) {
@@ -102,16 +155,16 @@ er_err er_dblock_owners(MPI_Comm comm, const er_dblock *b, const int64_t *ids, i
   /* route() sends in the same grouped order as pos: answer in received order */
   int64_t t = 0;
   for (int r = 0; r < size; ++r) rdsp[r] = (int)t, t += rcnt[r];
-  ER_MALLOC(answer, nasked);
-  ER_MALLOC(got, n);
+  OWNERS_ANSWER(ER_BUF_ALLOC)
   for (int64_t k = 0; k < nasked; ++k) answer[k] = b->owner[asked[k] - b->lo];
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(answer, rcnt, rdsp, MPI_INT32_T, got, scnt, sdsp, MPI_INT32_T, comm));
   for (int64_t k = 0; k < n; ++k) owners[pos[k]] = got[k];
 cleanup:
   err = ER_FINISH(comm);
-  free(scnt), free(sdsp), free(rcnt), free(rdsp), free(fill), free(pos);
-  free(asked), free(answer), free(got);
+  OWNERS_ASK(ER_BUF_FREE)
+  OWNERS_ANSWER(ER_BUF_FREE)
+  ER_BUF_RELEASE(asked);
   return err;
 }
 
@@ -191,7 +244,7 @@ cleanup:
 static er_err name_asymmetry(MPI_Comm comm, const er_dblock *b, const char *file) {
   er_err err = ER_OK;
   int64_t *pairs = NULL, *got = NULL, ngot = 0, ne = b->indptr[b->n] - b->indptr[0];
-  ER_MALLOC(pairs, 2 * ne);
+  ASYMMETRY(ER_BUF_ALLOC)
   for (int64_t i = 0, k = 0; i < b->n; ++i)
     for (int64_t e = b->indptr[i] - b->indptr[0]; e < b->indptr[i + 1] - b->indptr[0]; ++e, ++k)
       pairs[2 * k] = b->cols[e], pairs[2 * k + 1] = b->lo + i; /* (v, u): is u in row v? */
@@ -209,8 +262,8 @@ static er_err name_asymmetry(MPI_Comm comm, const er_dblock *b, const char *file
   err = ER_ERROR(ER_ERR_INPUT, "dataset '%s': %s is not symmetric", file, ER_DS_INDICES);
 cleanup:
   err = ER_FINISH(comm);
-  free(pairs);
-  free(got);
+  ASYMMETRY(ER_BUF_FREE)
+  ER_BUF_RELEASE(got);
   return err;
 }
 
@@ -228,8 +281,8 @@ static er_err read_splits(MPI_Comm comm, hid_t fid, er_dblock *b, digests *dg) {
     if (!er_h5_exists(fid, split_names[s])) continue; /* er_dataset_meta requires them */
     ER_CALL(er_h5_shape(fid, split_names[s], &nd, dims));
     er_block_range(dims[0], size, rank, &lo, &hi);
-    ER_MALLOC(ids, hi - lo);
-    ER_MALLOC(tuples, 2 * (hi - lo));
+    const int64_t k = hi - lo;
+    SPLIT_READ(ER_BUF_ALLOC)
     ER_AGREE(comm);
     ER_CALL(er_h5_read_rows(fid, split_names[s], H5T_NATIVE_INT64, lo, hi - lo, ids));
     dg->part[DIG_SPLIT + s] = er_digest_rows(ids, sizeof *ids, lo, hi - lo);
@@ -254,13 +307,13 @@ static er_err read_splits(MPI_Comm comm, hid_t fid, er_dblock *b, digests *dg) {
                dg->file, (long long)v, split_names[s]);
       b->split[i] |= bit;
     }
-    ER_FREE(ids);
-    ER_FREE(tuples);
-    ER_FREE(got);
+    SPLIT_READ(ER_BUF_FREE)
+    ER_BUF_RELEASE(got);
   }
 cleanup:
   err = ER_FINISH(comm);
-  free(ids), free(tuples), free(got);
+  SPLIT_READ(ER_BUF_FREE)
+  ER_BUF_RELEASE(got);
   return err;
 }
 
@@ -291,11 +344,10 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   }
 
   //---- the block of every array ----
-  ER_MALLOC(b->indptr, b->n + 1);
-  ER_MALLOC(b->labels, b->n);
-  ER_CALLOC(b->split, b->n);
-  ER_MALLOC(b->owner, b->n);
-  if (load_features) ER_MALLOC(b->x, b->n * F);
+  {
+    const int64_t rows = b->n, F = load_features ? meta->num_features : 0;
+    DBLOCK_ROWS(ER_BUF_ALLOC)
+  }
   ER_AGREE(comm);
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, b->lo, b->n + 1, b->indptr));
   /* indptr's rows are [lo, hi) on every rank and row N on the last */
@@ -304,7 +356,8 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   ER_CHECK(e0 >= 0 && ne >= 0 && e0 + ne <= nnz, ER_ERR_INPUT, "dataset '%s': %s is corrupt "
            "at rows [%lld, %lld] (offsets %lld..%lld outside [0, %lld])", dg.file, ER_DS_INDPTR,
            (long long)b->lo, (long long)hi, (long long)e0, (long long)(e0 + ne), (long long)nnz);
-  ER_MALLOC(b->cols, ne);
+  const int64_t entries = ne;
+  DBLOCK_COLS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, e0, ne, b->cols));
   dg.part[DIG_INDICES] = er_digest_rows(b->cols, 8, e0, ne);
