@@ -55,4 +55,9 @@ double er_mem_import(const er_mem_counts *c);
 double er_mem_partition_metis(const er_mem_counts *c);
 double er_mem_partition_ptscotch(const er_mem_counts *c);
 
+/* Default ghost rows per owned row for a part count P (sizes-only estimates): interpolated in
+ * log P over METIS partitions of the 1M-node CSBM (benchmarks/RESULTS.md) and capped by the
+ * rows and entries a rank can reach. */
+double er_mem_ghost_fraction(int64_t P);
+
 #endif

@@ -1,7 +1,8 @@
 /* cmd_estimate.c: `erase-mpi estimate`: predict each rank's peak memory for a training run (and
- * the peak of import and partition) before running it, from a dataset and its partition.
- * Rank 0 computes; the partition's per-part counts come from er_partition_profile;
+ * the peak of import and partition) before running it, from a dataset and its partition, or from
+ * sizes alone. Rank 0 computes; the partition's per-part counts come from er_partition_profile;
  * the model is src/train/estimate.c over the modules' buffer tables. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,13 @@
 typedef struct {
   char data[4096], partition[64];
   int64_t ranks, hidden, heads, embed, epochs, runs;
+  int64_t nodes, edges, features, classes, train_rows;
+  double ghost_fraction, density;
 } estimate_args;
 
 #define A estimate_args
 static const er_opt estimate_opts[] = {
-    ER_OPT_S(A, "data", data, "DATA.h5", "dataset (required)"),
+    ER_OPT_S(A, "data", data, "DATA.h5", "dataset (or give its sizes: --nodes ... --classes)"),
     ER_OPT_I(A, "ranks", ranks, 1, 1 << 24, "P", "ranks of the training run (required)"),
     ER_OPT_S(A, "partition", partition, "auto|block",
              "auto: /partitions/<P> when present, else contiguous blocks"),
@@ -30,15 +33,28 @@ static const er_opt estimate_opts[] = {
     ER_OPT_I(A, "embed", embed, 1, 1 << 16, "D", "embedding width d"),
     ER_OPT_I(A, "epochs", epochs, 1, 1 << 30, "N", "epochs per run (the metric history)"),
     ER_OPT_I(A, "runs", runs, 1, 1 << 20, "N", "runs"),
+    ER_OPT_I(A, "nodes", nodes, 0, INT64_MAX / 4, "N", "without --data: nodes"),
+    ER_OPT_I(A, "edges", edges, 0, INT64_MAX / 4, "E", "without --data: undirected edges"),
+    ER_OPT_I(A, "features", features, 0, 1 << 24, "F", "without --data: input features"),
+    ER_OPT_I(A, "classes", classes, 0, 1 << 20, "K", "without --data: classes"),
+    ER_OPT_F(A, "ghost-fraction", ghost_fraction, -1, 1e6, "G",
+             "without --data: ghost rows per owned row (default: METIS on the 1M CSBM,\n"
+             "interpolated in P; see benchmarks/RESULTS.md)"),
+    ER_OPT_F(A, "density", density, 0, 1, "D",
+             "without --data: fraction of nonzero input features (below 0.25 the first\n"
+             "layer runs sparse)"),
+    ER_OPT_I(A, "train-rows", train_rows, -1, INT64_MAX / 4, "T",
+             "without --data: training rows (default 20 per class, as generate)"),
 };
 #undef A
 
 static const er_cmd_spec estimate_spec = {
     .cmd = "estimate",
     .usage = "usage: erase-mpi estimate --data DATA.h5 --ranks P [options]\n"
-
+             "       erase-mpi estimate --nodes N --edges E --features F --classes K --ranks P\n"
+             "                          [--ghost-fraction G] [options]\n"
              "Predict the peak memory of each rank of `mpirun -n P erase-mpi train` step by step\n"
-             "(graph build, setup, epoch, writing --out) from the partition,\n"
+             "(graph build, setup, epoch, writing --out) from the partition or from sizes alone,\n"
              "and the per-rank peak of import and partition. Runs on one process.\n",
     .opts = estimate_opts,
     .n_opts = (int)(sizeof estimate_opts / sizeof estimate_opts[0]),
@@ -238,18 +254,61 @@ cleanup:
   return err;
 }
 
+/* Without a dataset: every rank holds N/P rows (the first, largest block), 2E/P entries, G ghost
+ * rows per owned row and sends as many rows as it holds ghosts. */
+static er_err estimate_sizes(const estimate_args *a, int P) {
+  er_err err = ER_OK;
+  er_mem_counts *c = NULL;
+  ER_CHECK(a->nodes > 0 && a->features > 0 && a->classes > 1, ER_ERR_INPUT, "estimate: give "
+           "--data, or --nodes, --edges, --features and --classes (see --help)");
+  ER_CHECK(P <= a->nodes, ER_ERR_INPUT, "--ranks %d outside [1, N=%lld]", P,
+           (long long)a->nodes);
+  const int64_t N = a->nodes, E = a->edges, K = a->classes;
+  const double density = a->density >= 0 ? a->density : 1.0;
+  const int64_t train = a->train_rows >= 0 ? a->train_rows : 20 * K;
+  const int64_t split[3] = {train < N ? train : N, 0, 0};
+  const int given = a->ghost_fraction >= 0;
+  const double G = given ? a->ghost_fraction : er_mem_ghost_fraction(P);
+  ER_CALLOC(c, P);
+  for (int p = 0; p < P; ++p) {
+    int64_t lo, hi;
+    er_block_range(N, P, p, &lo, &hi);
+    run_counts(a, P, N, E, a->features, K, split, density, &c[p]);
+    const int64_t n = hi - lo, e = (int64_t)llround(2.0 * (double)E * (double)n / (double)N);
+    double g = G * (double)n;
+    if (g > (double)(N - n)) g = (double)(N - n);
+    if (g > (double)e) g = (double)e;
+    c[p].n = n, c[p].e = e, c[p].g = (int64_t)llround(g), c[p].s = c[p].g;
+    /* entries per ghost: 1.6 on METIS partitions of the CSBM at 2 parts (RESULTS.md) */
+    c[p].cut = (int64_t)llround(1.6 * g < (double)e ? 1.6 * g : (double)e);
+    c[p].b = n, c[p].be = e;
+  }
+  printf("estimate: sizes N=%lld E=%lld F=%lld K=%lld on %d ranks (no dataset)\n", (long long)N,
+         (long long)E, (long long)a->features, (long long)K, P);
+  printf("  model widths: hidden %lld (%lld heads), embed %lld; input density %.3f; %lld "
+         "training rows\n", (long long)a->hidden, (long long)a->heads, (long long)a->embed,
+         density, (long long)split[0]);
+  printf("  ghost rows per owned row %.3f (%s)\n", G, given ? "--ghost-fraction" :
+         "default: METIS partitions of the 1M-node CSBM, average degree 10, interpolated in P "
+         "(benchmarks/RESULTS.md, halo table)");
+  print_model(a, P, c, 5);
+cleanup:
+  free(c);
+  return err;
+}
+
 er_err er_cmd_estimate(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   estimate_args a = {.partition = "auto", .hidden = 256, .heads = 8, .embed = 512, .epochs = 400,
-                     .runs = 1};
+                     .runs = 1, .ghost_fraction = -1, .density = -1, .train_rows = -1};
   ER_CALL(er_opts_parse(comm, &estimate_spec, &a, argc, argv, NULL, NULL));
-  ER_CHECK(a.data[0] && a.ranks > 0, ER_ERR_INPUT,
-           "estimate: --data and --ranks are required (see --help)");
+  ER_CHECK(a.ranks > 0, ER_ERR_INPUT, "estimate: --ranks is required (see --help)");
   ER_CHECK(a.hidden % a.heads == 0, ER_ERR_INPUT, "--heads %lld does not divide --hidden %lld",
            (long long)a.heads, (long long)a.hidden);
   int rank;
   MPI_Comm_rank(comm, &rank);
-  if (rank == 0) err = estimate_root(&a, (int)a.ranks);
+  if (rank == 0)
+    err = a.data[0] ? estimate_root(&a, (int)a.ranks) : estimate_sizes(&a, (int)a.ranks);
 cleanup:
   return err;
 }

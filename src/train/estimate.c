@@ -138,3 +138,21 @@ double er_mem_partition_ptscotch(const er_mem_counts *c) {
   const double block = 4 * (rows + 1) + 4 * entries, owner = 4 * rows;
   return ER_MEM_RUNTIME + block + owner + ER_METIS_WORK * block;
 }
+
+//---- ghosts without a partition ------------------------------------------------------------------
+
+double er_mem_ghost_fraction(int64_t P) {
+  /* mean ghosts / owned rows of METIS partitions of the 1M-node CSBM (average degree 10) at
+   * P = 2..64 (RESULTS.md, "Halo volume per rank per epoch"); beyond 64 the ghosts per rank
+   * follow the measured P^-0.6 trend, i.e. the fraction grows as P^0.4 */
+  static const double p[] = {1, 2, 4, 8, 16, 32, 64};
+  static const double f[] = {0, 0.681, 1.597, 2.165, 3.522, 4.595, 5.522};
+  const int n = (int)(sizeof p / sizeof p[0]);
+  double x = (double)P;
+  if (x <= 1) return 0;
+  if (x >= p[n - 1]) return f[n - 1] * pow(x / p[n - 1], 0.4);
+  int k = 1;
+  while (p[k] < x) ++k;
+  double t = (log(x) - log(p[k - 1])) / (log(p[k]) - log(p[k - 1]));
+  return f[k - 1] + t * (f[k] - f[k - 1]);
+}
