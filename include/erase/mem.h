@@ -21,6 +21,7 @@ typedef struct {
   double gamma1;                /* MCR2 gamma1 (!= 1 adds a matrix) */
   int64_t runs, epochs;
   int checkpoint;               /* 1: checkpoints are written */
+  int floor;                    /* 1: train --floor measures its rates around the epochs */
   /* this rank */
   int64_t n;      /* owned rows */
   int64_t g;      /* ghost rows */

@@ -26,24 +26,26 @@ static const char *const split_names[3] = {ER_DS_TRAIN, ER_DS_VAL, ER_DS_TEST};
   X(b->owner, rows, int32_t, 0)                                                              \
   X(b->x, rows * F, float, ER_BUF_OPT)
 #define DBLOCK_COLS(X) X(b->cols, entries, int64_t, 0)
-/* route(): counts of size ranks and n tuples of w values out; total tuples of w values in */
+/* route(): counts of size ranks and n tuples of w values out (and the send order of the n);
+ * total tuples of w values in; the plan kept for answering back (the send and receive counts
+ * and the order, handed over from the send table) */
 #define ROUTE_SEND(X)                                                                        \
   X(scnt, size, int, ER_BUF_ZERO)                                                            \
   X(sdsp, size, int, ER_BUF_ZERO)                                                            \
   X(rcnt, size, int, ER_BUF_ZERO)                                                            \
   X(rdsp, size, int, ER_BUF_ZERO)                                                            \
   X(fill, size, int, ER_BUF_ZERO)                                                            \
-  X(sbuf, n * w, int64_t, 0)
+  X(sbuf, n * w, int64_t, 0)                                                                 \
+  X(order, n, int64_t, 0)
 #define ROUTE_RECV(X) X(*out, total * w, int64_t, 0)
-/* er_dblock_owners(): n questions out, nasked answered */
-#define OWNERS_ASK(X)                                                                        \
-  X(scnt, size, int, ER_BUF_ZERO)                                                            \
-  X(sdsp, size, int, ER_BUF_ZERO)                                                            \
-  X(rcnt, size, int, ER_BUF_ZERO)                                                            \
-  X(rdsp, size, int, ER_BUF_ZERO)                                                            \
-  X(fill, size, int, ER_BUF_ZERO)                                                            \
-  X(pos, n, int64_t, 0)
+#define ROUTE_PLAN(X)                                                                        \
+  X(p->sent, size, int, 0)                                                                   \
+  X(p->received, size, int, 0)                                                               \
+  X(p->order, n, int64_t, 0)
+/* er_dblock_owners(): the answers' displacements, nasked answered, n answers received */
 #define OWNERS_ANSWER(X)                                                                     \
+  X(sdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(rdsp, size, int, ER_BUF_ZERO)                                                            \
   X(answer, nasked, int32_t, 0)                                                              \
   X(got, n, int32_t, 0)
 /* read_splits(): the k ids of one split this rank reads, as (id, position) tuples */
@@ -58,6 +60,15 @@ void er_dblock_free(er_dblock *b) {
   DBLOCK_COLS(ER_BUF_FREE)
   memset(b, 0, sizeof *b);
 }
+
+/* Who sent what in a route(), for the answers that go back: per rank counts of tuples sent and
+ * received, and for the j-th tuple sent, its index in the caller's array. */
+typedef struct {
+  int *sent, *received; /* (size) */
+  int64_t *order;       /* (n) */
+} route_plan;
+
+static void route_plan_free(route_plan *p) { ROUTE_PLAN(ER_BUF_FREE) }
 
 static double route_bytes(int64_t size, int64_t n, int64_t w, int64_t total) {
   return 0 ROUTE_SEND(ER_BUF_BYTES) ROUTE_RECV(ER_BUF_BYTES);
@@ -80,8 +91,11 @@ double er_dblock_read_extra(const er_mem_counts *c) {
 }
 
 double er_dblock_owners_bytes(const er_mem_counts *c, int64_t n, int64_t nasked) {
-  const int64_t size = c->P;
-  return 0 OWNERS_ASK(ER_BUF_BYTES) OWNERS_ANSWER(ER_BUF_BYTES) + route_bytes(size, n, 1, nasked);
+  const int64_t size = c->P, w = 1, total = nasked;
+  const double answering = (0 ROUTE_PLAN(ER_BUF_BYTES) ROUTE_RECV(ER_BUF_BYTES))
+                           OWNERS_ANSWER(ER_BUF_BYTES);
+  const double routing = route_bytes(size, n, w, total);
+  return routing > answering ? routing : answering;
 }
 
 /* Symmetry without a second copy of the graph: with rows free of duplicates, the pattern is
@@ -96,13 +110,13 @@ static inline uint64_t edge_hash(int64_t u, int64_t v) {
 
 /* Collective. Every tuple (w int64, the first a node id in [0, N)) goes to the rank whose block
  * holds that node; *out (caller frees) receives the tuples sent to this rank, in source-rank
- * order, and counts[r] (size entries, may be NULL) how many came from rank r. */
+ * order. plan (may be NULL) is filled for answering back. */
 static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, int w,
-                    int64_t **out, int64_t *n_out, int *counts) {
+                    int64_t **out, int64_t *n_out, route_plan *plan) {
   er_err err = ER_OK;
   int size;
   int *scnt = NULL, *sdsp = NULL, *rcnt = NULL, *rdsp = NULL, *fill = NULL;
-  int64_t *sbuf = NULL, total = 0;
+  int64_t *sbuf = NULL, *order = NULL, total = 0;
   MPI_Datatype tuple = MPI_DATATYPE_NULL;
   MPI_Comm_size(comm, &size);
   *out = NULL;
@@ -111,7 +125,9 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
   for (int r = 1; r < size; ++r) sdsp[r] = sdsp[r - 1] + scnt[r - 1];
   for (int64_t k = 0; k < n; ++k) {
     int r = er_block_owner(N, size, tuples[k * w]);
-    memcpy(sbuf + (int64_t)(sdsp[r] + fill[r]++) * w, tuples + k * w, (size_t)w * sizeof *sbuf);
+    int64_t j = sdsp[r] + fill[r]++;
+    memcpy(sbuf + j * w, tuples + k * w, (size_t)w * sizeof *sbuf);
+    order[j] = k;
   }
   ER_CHECK(n < INT32_MAX, ER_ERR_INPUT, "a rank would send %lld records in one exchange: run "
            "with more ranks", (long long)n);
@@ -121,12 +137,15 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
   ER_CHECK(total < INT32_MAX, ER_ERR_INPUT, "a rank would receive %lld records in one exchange: "
            "run with more ranks", (long long)total);
   ROUTE_RECV(ER_BUF_ALLOC)
-  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Type_contiguous(w, MPI_INT64_T, &tuple));
   ER_CALL_MPI(MPI_Type_commit(&tuple));
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(sbuf, scnt, sdsp, tuple, *out, rcnt, rdsp, tuple, comm));
   *n_out = total;
-  if (counts) memcpy(counts, rcnt, (size_t)size * sizeof *counts);
+  if (plan) {
+    plan->sent = scnt, plan->received = rcnt, plan->order = order;
+    scnt = rcnt = NULL, order = NULL;
+  }
 cleanup:
   err = ER_FINISH(comm);
   if (tuple != MPI_DATATYPE_NULL) MPI_Type_free(&tuple);
@@ -139,30 +158,26 @@ er_err er_dblock_owners(MPI_Comm comm, const er_dblock *b, const int64_t *ids, i
                         int32_t *owners) {
   er_err err = ER_OK;
   int size;
-  int *scnt = NULL, *sdsp = NULL, *rcnt = NULL, *rdsp = NULL, *fill = NULL;
-  int64_t *asked = NULL, nasked = 0, *pos = NULL;
+  int *sdsp = NULL, *rdsp = NULL;
+  int64_t *asked = NULL, nasked = 0;
   int32_t *answer = NULL, *got = NULL;
+  route_plan plan = {0};
   MPI_Comm_size(comm, &size);
-  OWNERS_ASK(ER_BUF_ALLOC) /* pos: where the k-th question (in send order) came from */
-  for (int64_t k = 0; k < n; ++k) scnt[er_block_owner(b->N, size, ids[k])]++;
-  for (int r = 1; r < size; ++r) sdsp[r] = sdsp[r - 1] + scnt[r - 1];
-  for (int64_t k = 0; k < n; ++k) {
-    int r = er_block_owner(b->N, size, ids[k]);
-    pos[sdsp[r] + fill[r]++] = k;
-  }
-  ER_AGREE(comm);
-  ER_CALL(route(comm, b->N, ids, n, 1, &asked, &nasked, rcnt));
-  /* route() sends in the same grouped order as pos: answer in received order */
-  int64_t t = 0;
-  for (int r = 0; r < size; ++r) rdsp[r] = (int)t, t += rcnt[r];
+  ER_CALL(route(comm, b->N, ids, n, 1, &asked, &nasked, &plan));
+  /* the answers go back along the same counts, reversed */
   OWNERS_ANSWER(ER_BUF_ALLOC)
+  for (int r = 1; r < size; ++r) {
+    sdsp[r] = sdsp[r - 1] + plan.sent[r - 1];
+    rdsp[r] = rdsp[r - 1] + plan.received[r - 1];
+  }
   for (int64_t k = 0; k < nasked; ++k) answer[k] = b->owner[asked[k] - b->lo];
   ER_AGREE(comm);
-  ER_CALL_MPI(MPI_Alltoallv(answer, rcnt, rdsp, MPI_INT32_T, got, scnt, sdsp, MPI_INT32_T, comm));
-  for (int64_t k = 0; k < n; ++k) owners[pos[k]] = got[k];
+  ER_CALL_MPI(MPI_Alltoallv(answer, plan.received, rdsp, MPI_INT32_T, got, plan.sent, sdsp,
+                            MPI_INT32_T, comm));
+  for (int64_t j = 0; j < n; ++j) owners[plan.order[j]] = got[j];
 cleanup:
   err = ER_FINISH(comm);
-  OWNERS_ASK(ER_BUF_FREE)
+  route_plan_free(&plan);
   OWNERS_ANSWER(ER_BUF_FREE)
   ER_BUF_RELEASE(asked);
   return err;

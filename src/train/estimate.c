@@ -68,6 +68,7 @@ void er_mem_train_model(const er_mem_counts *c, er_mem_train *m) {
                         er_mcr2_bytes(c, 0);
   double epoch = er_eval_run_bytes(c, 0);
   if (c->checkpoint) epoch = max2(epoch, er_checkpoint_write_bytes(c));
+  if (c->floor) epoch = max2(epoch, er_floor_bytes(c));
   m->runtime = ER_MEM_RUNTIME;
   m->blas = blas_bytes(c, enc.sparse);
   m->sparse = enc.sparse;

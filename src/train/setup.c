@@ -2,6 +2,7 @@
  * of the graph, normalized input features (section 3), label noise on the training labels (1)
  * and the denoising propagation (2); then encoder, semantic labels, loss, optimizer and probe
  * buffers. It does not train. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,14 +26,16 @@
   X(t->noisy, n_own, int32_t, 0)                                                             \
   X(t->Y_den, n_tot * K, double, 0)                                                          \
   X(t->L, n_own, int32_t, 0)
+/* rank 0: every rank's host name (hosts of the size ranks; none elsewhere) */
+#define HOST_NAMES(X) X(t->hosts, hosts * ER_HOST_LEN, char, ER_BUF_OPT)
 #define NOISE_SCRATCH(X)                                                                     \
   X(is_train, n_own, uint8_t, 0)                                                             \
   X(per_class, K, int64_t, ER_BUF_ZERO)
 
 double er_trainer_bytes(const er_mem_counts *c) {
   const double n_own = (double)c->n, n_tot = (double)(c->n + c->g);
-  const double F = (double)c->F, K = (double)c->K;
-  return 0 TRAINER_BUFFERS(ER_BUF_BYTES);
+  const double F = (double)c->F, K = (double)c->K, hosts = (double)c->P; /* as on rank 0 */
+  return 0 TRAINER_BUFFERS(ER_BUF_BYTES) HOST_NAMES(ER_BUF_BYTES);
 }
 
 double er_trainer_noise_bytes(const er_mem_counts *c) {
@@ -64,6 +67,7 @@ static er_err load_graph(er_trainer *t) {
   er_h5_close(&fid);
   int64_t labelled = 0;
   for (er_lidx i = 0; i < t->g->n_own; ++i) labelled += t->g->labels[i] >= 0;
+  ER_AGREE(t->comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &labelled, 1, MPI_INT64_T, MPI_SUM, t->comm));
   ER_CHECK(labelled > 0, ER_ERR_INPUT, "dataset '%s' has no labels (all -1)", cfg->data);
 cleanup:
@@ -137,6 +141,22 @@ cleanup:
   return ER_FINISH(t->comm);
 }
 
+/* Every rank's host name on rank 0 (runs across nodes say where each rank ran). */
+static er_err gather_hosts(er_trainer *t) {
+  er_err err = ER_OK;
+  char mine[ER_HOST_LEN] = "";
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  if (MPI_Get_processor_name(name, &len) == MPI_SUCCESS) snprintf(mine, sizeof mine, "%.63s", name);
+  const int64_t hosts = t->rank == 0 ? t->size : 0;
+  HOST_NAMES(ER_BUF_ALLOC)
+  ER_AGREE(t->comm);
+  ER_CALL_MPI(MPI_Gather(mine, ER_HOST_LEN, MPI_CHAR, t->hosts, ER_HOST_LEN, MPI_CHAR, 0,
+                         t->comm));
+cleanup:
+  return ER_FINISH(t->comm);
+}
+
 er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t) {
   er_err err = ER_OK;
   memset(t, 0, sizeof *t);
@@ -152,6 +172,7 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
   };
   ER_CALL(er_paths_check(comm, paths, (int)(sizeof paths / sizeof paths[0])));
 
+  ER_CALL(gather_hosts(t));
   ER_CALL(load_graph(t));
   er_mem_mark("checksum");
   er_dgraph *g = t->g;
@@ -204,5 +225,6 @@ void er_trainer_free(er_trainer *t) {
   er_dgraph_destroy(&t->g);
   er_eval_free(&t->ev);
   TRAINER_BUFFERS(ER_BUF_FREE)
+  HOST_NAMES(ER_BUF_FREE)
   memset(t, 0, sizeof *t);
 }
