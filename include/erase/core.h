@@ -129,7 +129,9 @@ void er_mem_trim(void);
 
 /* Collective on comm: every rank passes its local err; all return the same verdict (the
  * maximum code). If any rank failed, the message of the lowest failing rank is copied to every
- * rank's error slot, so rank 0 can print it, and the error counts as agreed. If the agreement
+ * rank's error slot, so rank 0 can print it, and the error counts as agreed when comm spans
+ * every rank of MPI_COMM_WORLD (an agreement on MPI_COMM_SELF or a smaller group leaves it this
+ * group's alone: the next ER_FINISH on the world still agrees it). If the agreement
  * itself cannot be made (MPI fails inside it), the job is aborted: nothing else is safe.
  * The discipline (docs/ERRORS.md): every collective is preceded by an agreement of whatever
  * could fail since the last one (ER_AGREE), and a collective function's cleanup agrees an error
