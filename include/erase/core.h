@@ -78,6 +78,9 @@ void er_fault_report(void);
 er_err er_mpi_error(int rc, const char *call, const char *file, int line);
 /* Ask for transparent huge pages on a fresh large buffer (>= 4 MiB; src/core/mem.c). */
 void er_mem_advise(void *p, size_t bytes);
+/* er_mem_advise, and the memory report's record of allocations made outside the buffer tables
+ * of erase/mem.h (ER_MALLOC / ER_CALLOC). */
+void er_mem_note(void *p, size_t bytes, const char *file, int line);
 /* Give the free pages of the heap back to the system (after large buffers were freed). */
 void er_mem_trim(void);
 #define ER_MALLOC(ptr, count)                                                                \
@@ -89,7 +92,7 @@ void er_mem_trim(void);
                      n_ * sizeof(*(ptr)), #ptr);                                             \
       goto cleanup;                                                                          \
     }                                                                                        \
-    er_mem_advise((ptr), n_ * sizeof(*(ptr)));                                               \
+    er_mem_note((ptr), n_ * sizeof(*(ptr)), __FILE__, __LINE__);                             \
   } while (0)
 #define ER_CALLOC(ptr, count)                                                                \
   do {                                                                                       \
@@ -100,7 +103,7 @@ void er_mem_trim(void);
                      n_ * sizeof(*(ptr)), #ptr);                                             \
       goto cleanup;                                                                          \
     }                                                                                        \
-    er_mem_advise((ptr), n_ * sizeof(*(ptr)));                                               \
+    er_mem_note((ptr), n_ * sizeof(*(ptr)), __FILE__, __LINE__);                             \
   } while (0)
 /* out = sum over k in [0, n) of expr (which uses k), accumulated in double in 8 independent
  * partial sums so that the compiler can vectorize it; the order depends on n only, so the result
@@ -126,7 +129,9 @@ void er_mem_trim(void);
 
 /* Collective on comm: every rank passes its local err; all return the same verdict (the
  * maximum code). If any rank failed, the message of the lowest failing rank is copied to every
- * rank's error slot, so rank 0 can print it, and the error counts as agreed. If the agreement
+ * rank's error slot, so rank 0 can print it, and the error counts as agreed when comm spans
+ * every rank of MPI_COMM_WORLD (an agreement on MPI_COMM_SELF or a smaller group leaves it this
+ * group's alone: the next ER_FINISH on the world still agrees it). If the agreement
  * itself cannot be made (MPI fails inside it), the job is aborted: nothing else is safe.
  * The discipline (docs/ERRORS.md): every collective is preceded by an agreement of whatever
  * could fail since the last one (ER_AGREE), and a collective function's cleanup agrees an error

@@ -7,7 +7,7 @@
 
 #include <hdf5.h>
 
-#include "erase/core.h"
+#include "erase/mem.h"
 
 /* Dataset paths inside the file. */
 #define ER_DS_INDPTR "/graph/indptr"   /* (N+1) int64 */
@@ -32,6 +32,8 @@ er_err er_dataset_meta(MPI_Comm comm, hid_t fid, er_meta *meta);
  * not depend on the rank count: each row is hashed with its global id and the row hashes are
  * summed mod 2^64. */
 er_err er_dataset_checksum(MPI_Comm comm, hid_t fid, uint64_t *graph_sum, uint64_t *feature_sum);
+/* The most er_dataset_checksum holds on a rank with counts c (its buffer tables, erase/mem.h). */
+double er_dataset_checksum_bytes(const er_mem_counts *c);
 
 typedef struct {
   const char *edges, *features, *labels, *train, *val, *test; /* input files */

@@ -61,6 +61,18 @@ int64_t er_encoder_input_nnz_f(const er_encoder_f *enc);
 /* The layer-1 input of the last forward (after dropout) as a dense (n_own, F) matrix. */
 void er_encoder_input_f(const er_encoder_f *enc, float *x);
 
+/* Memory model (erase/mem.h) of the encoder's buffer tables on a rank with counts c: what it
+ * keeps for its life (parameters, activations, GAT caches, the sparse input when the density
+ * c->density selects it), its backward scratch (released before the outputs), its evaluation
+ * row lists (c->sub) and what planning them holds, and the widest row its halo exchanges move. */
+typedef struct {
+  double kept, scratch, eval_rows, eval_plan, halo_row;
+  double n_params;
+  int sparse; /* 1: layer 1 reads the input as CSR */
+} er_encoder_mem;
+void er_encoder_mem_f(const er_mem_counts *c, er_encoder_mem *m);
+void er_encoder_mem_d(const er_mem_counts *c, er_encoder_mem *m);
+
 er_err er_encoder_create_d(er_dgraph *g, const double *x_norm, int64_t hidden, int64_t heads,
                            int64_t embed, double dropout, er_encoder_d **enc);
 void er_encoder_destroy_d(er_encoder_d **enc);

@@ -1,30 +1,63 @@
-/* estimate.h: the per-rank memory model of `erase-mpi train` (bytes per owned node, per
- * resident row (owned + ghost), per ghost, per local edge, per sent halo row, plus constants),
- * evaluated on a partition's per-part counts. benchmarks/RESULTS.md checks it against measured
- * peak RSS. Not collective. */
+/* estimate.h: the per-rank peak memory of `erase-mpi train`, step by step, from the buffer tables
+ * of the modules (erase/mem.h) evaluated on one rank's counts, plus the runtime; and models of
+ * the peak of `import` (the parallel design) and `partition` (METIS on rank 0, or PT-Scotch's
+ * distributed graph). benchmarks/bench_memory.sh and benchmarks/RESULTS.md check the training
+ * model against measured peak RSS. Not collective. */
 #ifndef ERASE_ESTIMATE_H
 #define ERASE_ESTIMATE_H
 
-#include "erase/core.h"
+#include "erase/mem.h"
+
+/* The steps of a training run in the order they run; each is the bytes live at its largest
+ * moment, runtime included. */
+enum {
+  ER_MEM_GRAPH,     /* dataset block read, row exchange, ghost numbering, halo plan */
+  ER_MEM_CHECKSUM,  /* the dataset's checksums, the graph with its raw features */
+  ER_MEM_NORMALIZE, /* raw and normalized features side by side */
+  ER_MEM_NOISE,     /* label noise */
+  ER_MEM_DENOISE,   /* the denoising propagation */
+  ER_MEM_BUILD,     /* encoder, semantic labels, loss, probe (planning its rows), state, Adam */
+  ER_MEM_EPOCH,     /* an epoch: the steady state and its largest transient (the probe) */
+  ER_MEM_OUTPUT,    /* writing --out: backward scratch freed, rows moved to blocks */
+  ER_MEM_NSTEP
+};
+extern const char *const er_mem_step_names[ER_MEM_NSTEP];
 
 typedef struct {
-  int64_t F, K, hidden, heads, embed;
-  int sparse_input;   /* first layer runs sparse x dense */
-  double feat_density;
-} er_mem_shape;
+  double step[ER_MEM_NSTEP];
+  double tables[ER_MEM_NSTEP]; /* the buffer tables' part of each step */
+  double runtime;  /* resident set of the binary, its libraries, MPI and HDF5 (measured) */
+  double blas;     /* OpenBLAS's GEMM buffer as the epoch's products touch it (measured) */
+  double tables_train, tables_out; /* the tables' peak without and with --out */
+  double setup;    /* max over the steps before the first epoch */
+  double setup_resident; /* the same without the build step, whose buffers stay untouched (not
+                            resident) until the first epoch writes them */
+  double train;    /* peak of a run without --out */
+  double with_out; /* peak of a run with --out */
+  int sparse;      /* layer 1 reads the input as CSR */
+} er_mem_train;
 
-typedef struct {
-  double per_node, per_row, per_ghost, per_edge, per_send, per_feat_nnz, constant;
-  /* writing --out: the backward scratch is freed (per resident row) and the embeddings are
-   * redistributed and written through about three (owned rows x d) float copies (per node) */
-  double out_release_per_row, out_per_node;
-} er_mem_model;
+/* Not collective. c: the run's shape and one rank's counts (erase/mem.h). */
+void er_mem_train_model(const er_mem_counts *c, er_mem_train *m);
 
-void er_mem_model_make(const er_mem_shape *s, er_mem_model *m);
-/* Predicted peak bytes of one rank holding n rows, g ghosts, e CSR entries, s sent rows, in
- * the two phases: training (every run) and writing --out (runs with outputs); a run's peak is
- * the larger of the two when it writes outputs. */
-void er_mem_predict_phases(const er_mem_model *m, int64_t n, int64_t g, int64_t e, int64_t s,
-                           double *train, double *out);
+/* Halo bytes a rank receives per epoch per ghost row (forward of h1 and a1 in the training and
+ * the evaluation forward, reverse of both layers' gradients, T semantic-propagation steps of K
+ * doubles). */
+double er_mem_halo_row_bytes(const er_mem_counts *c, int T);
+
+/* `erase-mpi import`, a model of the parallel design (each rank reads 1/P of every file, routes
+ * both orientations of its edges to the row-block owners with one Alltoallv, builds its block's
+ * CSR): the peak of one rank. */
+double er_mem_import(const er_mem_counts *c);
+/* `erase-mpi partition`: METIS on rank 0 (the whole CSR as 64-bit arrays read, then as 32-bit
+ * idx_t for METIS, owners, METIS's own work space), and a model of PT-Scotch on every rank (its
+ * block of the distributed graph in 32-bit SCOTCH_Num, work space assumed as METIS's). */
+double er_mem_partition_metis(const er_mem_counts *c);
+double er_mem_partition_ptscotch(const er_mem_counts *c);
+
+/* Default ghost rows per owned row for a part count P (sizes-only estimates): interpolated in
+ * log P over METIS partitions of the 1M-node CSBM (benchmarks/RESULTS.md) and capped by the
+ * rows and entries a rank can reach. */
+double er_mem_ghost_fraction(int64_t P);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "erase/core.h"
 #include "erase/halo.h"
+#include "erase/mem.h"
 
 enum { ER_SPLIT_TRAIN = 1, ER_SPLIT_VAL = 2, ER_SPLIT_TEST = 4 };
 
@@ -65,6 +66,15 @@ er_err er_dgraph_rows_to_block(const er_dgraph *g, const void *src, int ncols, M
 /* Collective inverse: dst (n_own, ncols) receives the owned rows from block rows src. */
 er_err er_dgraph_rows_from_block(const er_dgraph *g, const void *src, int ncols,
                                  MPI_Datatype t, void *dst);
+
+/* Memory model (erase/mem.h) of the buffer tables of dgraph.c and block.c: the bytes a rank
+ * holds for its built graph (features when features != 0; the halo plan without its packing
+ * buffer), the most it holds at any step of er_dgraph_create (the dataset block read, the row
+ * exchange, the ghost numbering, the halo plan), and the most er_dgraph_rows_to_block /
+ * _from_block hold for rows of rb bytes. */
+double er_dgraph_bytes(const er_mem_counts *c, int features);
+double er_dgraph_create_peak(const er_mem_counts *c, int features);
+double er_dgraph_block_move_bytes(const er_mem_counts *c, double rb);
 
 /* Whole graph on one process (tests, references): CSR over global ids. */
 typedef struct {

@@ -6,7 +6,7 @@
 
 #include <hdf5.h>
 
-#include "erase/core.h"
+#include "erase/mem.h"
 
 /* Collective. Create a new file for writing at "<path>.tmp.<pid of rank 0>"; *tmp_path (caller
  * frees) receives the temporary name. The file is opened with the MPI-IO driver on comm. */
@@ -88,6 +88,9 @@ uint64_t er_digest_rows(const void *rows, size_t row_bytes, int64_t row0, int64_
 er_err er_h5_digest(hid_t fid, const char *name, uint64_t *digest);
 /* Collective. Writes the digest attribute of every dataset of the file. */
 er_err er_h5_seal(hid_t fid);
+/* The most a rank's buffer holds while er_h5_commit seals a file: er_h5_seal reading a dataset
+ * back, then the whole-file digest of a file made by er_h5_create_whole (erase/mem.h). */
+double er_h5_seal_bytes(void);
 /* Collective. Recomputes every sealed dataset's digest; a mismatch is ER_ERR_INPUT naming the
  * file (path) and the dataset. Counts the datasets checked and those without a digest (written
  * by another tool). */

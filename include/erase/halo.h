@@ -6,6 +6,7 @@
 #define ERASE_HALO_H
 
 #include "erase/core.h"
+#include "erase/mem.h"
 
 typedef struct er_halo er_halo;
 
@@ -32,5 +33,12 @@ typedef struct {
   double wait_s;     /* cumulative seconds in *_end and packing */
 } er_halo_stats;
 void er_halo_get_stats(const er_halo *h, er_halo_stats *s);
+
+/* Memory model (erase/mem.h) of halo.c's buffer tables: the plan a rank keeps (without the
+ * packing buffer), the packing buffer grown to rows of row bytes (the widest exchange), and
+ * what er_halo_create holds while it runs. */
+double er_halo_bytes(const er_mem_counts *c);
+double er_halo_buffer_bytes(const er_mem_counts *c, double row);
+double er_halo_create_extra(const er_mem_counts *c);
 
 #endif

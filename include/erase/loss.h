@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "erase/core.h"
+#include "erase/mem.h"
 
 /* Solver for the log-determinants and inverses. AUTO: LAPACK on one rank or when
  * d < er_mcr2_scalapack_min_d (measured crossover, see benchmarks/RESULTS.md), else ScaLAPACK. */
@@ -45,6 +45,9 @@ er_err er_mcr2_create(MPI_Comm comm, int d, int K, double gamma1, double gamma2,
                       int solver, er_mcr2 **out);
 /* Collective on the comm given at create (frees the BLACS grid). Accepts NULL; sets *h = NULL. */
 void er_mcr2_destroy(er_mcr2 **h);
+/* Bytes of a handle on a rank with counts c (c->embed = d, c->solver, c->gamma1) once a forward
+ * of rows rows has grown its row permutation (its buffer tables, erase/mem.h). */
+double er_mcr2_bytes(const er_mem_counts *c, int64_t rows);
 
 /* Forward, collective. Z (n_local, d) rows of this rank, L (n_local) their classes in [0, K).
  * Fills res (same values on every rank) and keeps the inverses M0, M_j for the backward.

@@ -81,6 +81,10 @@ const float *er_gat_cache_alpha_f(const er_gat_cache_f *cache); /* (n_own + nnz,
 er_err er_gat_cache_create_d(const er_lgraph *g, int H, int C, er_gat_cache_d **cache);
 void er_gat_cache_destroy_d(er_gat_cache_d **cache);
 const double *er_gat_cache_alpha_d(const er_gat_cache_d *cache);
+/* Bytes of a cache for n_own rows, n_tot rows with ghosts, nnz stored edges, H heads of C
+ * channels (its buffer table, erase/mem.h). */
+double er_gat_cache_bytes_f(int64_t n_own, int64_t n_tot, int64_t nnz, int H, int C);
+double er_gat_cache_bytes_d(int64_t n_own, int64_t n_tot, int64_t nnz, int H, int C);
 
 /* Whole forward: er_gat_scores over rows [0, n_tot) then er_gat_aggregate over all owned rows. */
 er_err er_gat_forward_f(float *out, er_gat_cache_f *cache, const float *h, const float *a_src,

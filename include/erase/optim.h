@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "erase/core.h"
+#include "erase/mem.h"
 
 typedef struct er_adam er_adam;
 
@@ -44,5 +44,7 @@ void er_adam_reset(er_adam *opt);
 er_err er_adam_set_lr(er_adam *opt, double lr);
 /* Accepts NULL; sets *opt to NULL. */
 void er_adam_destroy(er_adam **opt);
+/* Bytes of an optimizer over n parameters (its buffer table, erase/mem.h). */
+double er_adam_bytes(int64_t n, int amsgrad);
 
 #endif

@@ -78,6 +78,10 @@ er_err er_probe_fit(MPI_Comm comm, const float *X, const int32_t *y, int64_t n_l
                     int K, double C, int max_iter, double *W, er_probe_info *info);
 
 /* pred[i] = argmax_c (X_i . W_c + b_c), lowest class on ties (numpy argmax). Not collective. */
+/* Bytes er_probe_fit (n_local rows of d columns, K classes, liblbfgs included) and
+ * er_probe_predict (n rows) hold while they run (their buffer tables, erase/mem.h). */
+double er_probe_fit_bytes(int64_t n_local, int d, int K);
+double er_probe_predict_bytes(int64_t n, int d, int K);
 er_err er_probe_predict(const double *W, const float *X, int64_t n, int d, int K,
                         int32_t *pred);
 

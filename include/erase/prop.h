@@ -15,6 +15,8 @@ extern const er_enum_names er_denoise_variants;
  * train-subgraph. */
 er_err er_denoise(er_dgraph *g, const int32_t *noisy, int K, er_denoise_variant variant,
                   double alpha, int T, double *Y);
+/* Bytes er_denoise holds while it runs on a rank with counts c (its buffer table, erase/mem.h). */
+double er_denoise_bytes(const er_mem_counts *c);
 
 /* Semantic propagation: T times Y <- (1-alpha) A D^-1 Y + alpha Y over the whole graph, in
  * place. Y (n_own + n_ghost, K); work is scratch of (2 n_own + n_ghost, K): nothing is

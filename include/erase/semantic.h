@@ -12,6 +12,8 @@ typedef struct er_semantic er_semantic;
 er_err er_semantic_create(er_dgraph *g, int K, int d, const double *Yden, double alpha,
                           double beta, int T, er_semantic **s);
 void er_semantic_destroy(er_semantic **s);
+/* Bytes of a handle on a rank with counts c (its buffer table, erase/mem.h). */
+double er_semantic_bytes(const er_mem_counts *c);
 
 /* Collective. Z (n_own, d) -> L (n_own) in [0, K). comm_s accumulates the seconds of the
  * prototype Allreduce; the propagation's halo waits are in the halo's statistics (the caller

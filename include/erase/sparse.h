@@ -17,6 +17,8 @@ typedef struct {
 /* Build from a dense row-major (n, F) matrix, keeping non-zeros. */
 er_err er_spmat_from_dense(er_spmat *s, const float *x, int64_t n, int64_t F);
 void er_spmat_free(er_spmat *s);
+/* Bytes of a matrix of n rows and nz stored entries (its buffer table, erase/mem.h). */
+double er_spmat_bytes(int64_t n, int64_t nz);
 /* Fraction of non-zero entries of a dense matrix. */
 double er_dense_density(const float *x, int64_t n, int64_t F);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "erase/cli.h"
+#include "erase/mem.h"
 
 typedef struct {
   const char *name;
@@ -72,6 +73,7 @@ int main(int argc, char **argv) {
     er_report(comm);
   }
   er_fault_report();
+  er_mem_report(); /* ERASE_MEM_REPORT=1: one line per rank on stderr */
   MPI_Finalize();
   return err == ER_OK ? 0 : err == ER_INTERRUPTED ? ER_EXIT_INTERRUPTED : 1;
 }

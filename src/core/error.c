@@ -76,7 +76,9 @@ er_err er_agree(MPI_Comm comm, er_err err) {
   memcpy(er_msg, buf, sizeof er_msg);
   er_msg[ER_MSG_LEN - 1] = '\0';
   er_code = verdict;
-  er_agreed = 1;
+  int world;
+  MPI_Comm_size(MPI_COMM_WORLD, &world);
+  er_agreed = size == world; /* known to every rank only when every rank took part */
   return verdict;
 }
 

@@ -7,9 +7,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase/mem.h"
 #include "erase/probe.h"
 
 #define PREDICT_CHUNK 4096 /* rows converted to double at a time in predict */
+
+/* Buffer tables (erase/mem.h): (lvalue, elements, type, flags). The fit: K classes, then the
+ * compact problem of n_local rows of d columns over Kc present classes (nparam = Kc (d + 1));
+ * the prediction: chunk rows at a time (every epoch: hot). */
+#define FIT_CLASSES(X)                                                                       \
+  X(count, K, int64_t, ER_BUF_ZERO)                                                          \
+  X(count_all, K, int64_t, ER_BUF_ZERO)                                                      \
+  X(cmap, K, int32_t, 0)
+#define FIT_BUFFERS(X)                                                                       \
+  X(Xd, n_local * d + 1, double, ER_BUF_HOT)                                                 \
+  X(yc, n_local + 1, int32_t, ER_BUF_HOT)                                                    \
+  X(Z, n_local * Kc + 1, double, ER_BUF_HOT)                                                 \
+  X(sbuf, nparam + 1, double, ER_BUF_HOT)                                                    \
+  X(rbuf, nparam + 1, double, ER_BUF_HOT)                                                    \
+  X(g, nparam, double, ER_BUF_HOT)
+#define PREDICT_BUFFERS(X)                                                                   \
+  X(Xd, chunk * d, double, ER_BUF_HOT)                                                       \
+  X(Z, chunk * K, double, ER_BUF_HOT)
+/* liblbfgs's own work space (lbfgs_malloc and lbfgs()): x, xp, g, gp, d, w and the m = 10
+ * correction pairs s, y, each of nparam values */
+#define LBFGS_WORK_VALUES(nparam) ((6.0 + 2.0 * 10.0) * (double)(nparam))
+
+double er_probe_fit_bytes(int64_t n_local, int d, int K) {
+  const int64_t Kc = K, nparam = (int64_t)K * (d + 1);
+  return 0 FIT_CLASSES(ER_BUF_BYTES) FIT_BUFFERS(ER_BUF_BYTES) +
+         LBFGS_WORK_VALUES(nparam) * sizeof(lbfgsfloatval_t);
+}
+
+double er_probe_predict_bytes(int64_t n, int d, int K) {
+  const int64_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK;
+  return 0 PREDICT_BUFFERS(ER_BUF_BYTES);
+}
 
 //---------------------------------------------------------------------------------------------
 // local kernel: loss and gradient (without penalty) of this rank's rows
@@ -224,10 +257,7 @@ er_err er_probe_fit(MPI_Comm comm, const float *X, const int32_t *y, int64_t n_l
 
   //---- classes present among the global training labels
   local = ER_OK;
-  count = calloc((size_t)K, sizeof *count);
-  count_all = calloc((size_t)K, sizeof *count_all);
-  cmap = malloc((size_t)K * sizeof *cmap);
-  if (!count || !count_all || !cmap) local = ER_ERROR(ER_ERR_MEM, "probe: out of memory");
+  FIT_CLASSES(ER_BUF_TRY)
   ER_CALL(er_agree(comm, local));
   for (int64_t i = 0; i < n_local; i++) count[y[i]]++;
   ER_CALL_MPI(MPI_Allreduce(count, count_all, K, MPI_INT64_T, MPI_SUM, comm));
@@ -249,14 +279,9 @@ er_err er_probe_fit(MPI_Comm comm, const float *X, const int32_t *y, int64_t n_l
   //---- compact problem over the present classes
   const int nparam = Kc * ld;
   local = ER_OK;
-  Xd = malloc((size_t)(n_local * d + 1) * sizeof *Xd);
-  yc = malloc((size_t)(n_local + 1) * sizeof *yc);
-  Z = malloc((size_t)(n_local * Kc + 1) * sizeof *Z);
-  sbuf = malloc((size_t)(nparam + 1) * sizeof *sbuf);
-  rbuf = malloc((size_t)(nparam + 1) * sizeof *rbuf);
-  g = malloc((size_t)nparam * sizeof *g);
+  FIT_BUFFERS(ER_BUF_TRY)
   x = lbfgs_malloc(nparam);
-  if (!Xd || !yc || !Z || !sbuf || !rbuf || !g || !x)
+  if (!x && local == ER_OK)
     local = ER_ERROR(ER_ERR_MEM, "probe: out of memory for %lld rows x %d", (long long)n_local,
                      d);
   ER_CALL(er_agree(comm, local));
@@ -317,8 +342,8 @@ er_err er_probe_fit(MPI_Comm comm, const float *X, const int32_t *y, int64_t n_l
 
 cleanup:
   if (info) *info = inf;
-  free(count), free(count_all), free(cmap), free(yc), free(Xd), free(Z), free(sbuf), free(rbuf);
-  free(g);
+  FIT_CLASSES(ER_BUF_FREE)
+  FIT_BUFFERS(ER_BUF_FREE)
   lbfgs_free(x);
   return err;
 }
@@ -373,8 +398,7 @@ er_err er_probe_predict(const double *W, const float *X, int64_t n, int d, int K
   ER_CHECK(n == 0 || (W && X && pred), ER_ERR_INTERNAL, "probe predict: NULL argument");
   if (n == 0) goto cleanup;
   const int64_t chunk = n < PREDICT_CHUNK ? n : PREDICT_CHUNK;
-  ER_MALLOC(Xd, chunk * d);
-  ER_MALLOC(Z, chunk * K);
+  PREDICT_BUFFERS(ER_BUF_ALLOC)
   for (int64_t r0 = 0; r0 < n; r0 += chunk) {
     const int m = (int)(n - r0 < chunk ? n - r0 : chunk);
     to_double(Xd, X + r0 * d, (int64_t)m * d);
@@ -391,7 +415,7 @@ er_err er_probe_predict(const double *W, const float *X, int64_t n, int d, int K
     }
   }
 cleanup:
-  free(Xd), free(Z);
+  PREDICT_BUFFERS(ER_BUF_FREE)
   return err;
 }
 

@@ -15,9 +15,87 @@
 enum { DIG_INDPTR, DIG_INDICES, DIG_LABELS, DIG_FEATURES, DIG_OWNER, DIG_SPLIT, DIG_N = 8 };
 static const char *const split_names[3] = {ER_DS_TRAIN, ER_DS_VAL, ER_DS_TEST};
 
+//---- buffer tables (erase/mem.h): (lvalue, elements, type, flags) ----------------------------
+
+/* The block's arrays: rows first (rows of the block, F features read, 0 when none), then its
+ * columns once indptr says how many (entries). */
+#define DBLOCK_ROWS(X)                                                                       \
+  X(b->indptr, rows + 1, int64_t, 0)                                                         \
+  X(b->labels, rows, int32_t, 0)                                                             \
+  X(b->split, rows, uint8_t, ER_BUF_ZERO)                                                    \
+  X(b->owner, rows, int32_t, 0)                                                              \
+  X(b->x, rows * F, float, ER_BUF_OPT)
+#define DBLOCK_COLS(X) X(b->cols, entries, int64_t, 0)
+/* route(): counts of size ranks and n tuples of w values out (and the send order of the n);
+ * total tuples of w values in; the plan kept for answering back (the send and receive counts
+ * and the order, handed over from the send table) */
+#define ROUTE_SEND(X)                                                                        \
+  X(scnt, size, int, ER_BUF_ZERO)                                                            \
+  X(sdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(rcnt, size, int, ER_BUF_ZERO)                                                            \
+  X(rdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(fill, size, int, ER_BUF_ZERO)                                                            \
+  X(sbuf, n * w, int64_t, 0)                                                                 \
+  X(order, n, int64_t, 0)
+#define ROUTE_RECV(X) X(*out, total * w, int64_t, 0)
+#define ROUTE_PLAN(X)                                                                        \
+  X(p->sent, size, int, 0)                                                                   \
+  X(p->received, size, int, 0)                                                               \
+  X(p->order, n, int64_t, 0)
+/* er_dblock_owners(): the answers' displacements, nasked answered, n answers received */
+#define OWNERS_ANSWER(X)                                                                     \
+  X(sdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(rdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(answer, nasked, int32_t, 0)                                                              \
+  X(got, n, int32_t, 0)
+/* read_splits(): the k ids of one split this rank reads, as (id, position) tuples */
+#define SPLIT_READ(X)                                                                        \
+  X(ids, k, int64_t, 0)                                                                      \
+  X(tuples, 2 * k, int64_t, 0)
+/* name_asymmetry() (only after a failed symmetry check): every entry of the block reversed */
+#define ASYMMETRY(X) X(pairs, 2 * ne, int64_t, 0)
+
 void er_dblock_free(er_dblock *b) {
-  free(b->indptr), free(b->cols), free(b->labels), free(b->split), free(b->x), free(b->owner);
+  DBLOCK_ROWS(ER_BUF_FREE)
+  DBLOCK_COLS(ER_BUF_FREE)
   memset(b, 0, sizeof *b);
+}
+
+/* Who sent what in a route(), for the answers that go back: per rank counts of tuples sent and
+ * received, and for the j-th tuple sent, its index in the caller's array. */
+typedef struct {
+  int *sent, *received; /* (size) */
+  int64_t *order;       /* (n) */
+} route_plan;
+
+static void route_plan_free(route_plan *p) { ROUTE_PLAN(ER_BUF_FREE) }
+
+static double route_bytes(int64_t size, int64_t n, int64_t w, int64_t total) {
+  return 0 ROUTE_SEND(ER_BUF_BYTES) ROUTE_RECV(ER_BUF_BYTES);
+}
+
+double er_dblock_bytes(const er_mem_counts *c, int64_t F, int with_cols) {
+  const int64_t rows = c->b, entries = c->be;
+  return 0 DBLOCK_ROWS(ER_BUF_BYTES) + (with_cols ? 0 DBLOCK_COLS(ER_BUF_BYTES) : 0);
+}
+
+double er_dblock_read_extra(const er_mem_counts *c) {
+  double most = 0;
+  for (int s = 0; s < 3; ++s) { /* a rank reads 1/P of a split and receives as many on average */
+    const int64_t k = (c->split[s] + c->P - 1) / c->P;
+    double b = 0 SPLIT_READ(ER_BUF_BYTES);
+    b += route_bytes(c->P, k, 2, k);
+    if (b > most) most = b;
+  }
+  return most;
+}
+
+double er_dblock_owners_bytes(const er_mem_counts *c, int64_t n, int64_t nasked) {
+  const int64_t size = c->P, w = 1, total = nasked;
+  const double answering = (0 ROUTE_PLAN(ER_BUF_BYTES) ROUTE_RECV(ER_BUF_BYTES))
+                           OWNERS_ANSWER(ER_BUF_BYTES);
+  const double routing = route_bytes(size, n, w, total);
+  return routing > answering ? routing : answering;
 }
 
 /* Symmetry without a second copy of the graph: with rows free of duplicates, the pattern is
@@ -30,18 +108,6 @@ static inline uint64_t edge_hash(int64_t u, int64_t v) {
   return h ^ (h >> 32);
 }
 
-/* Who sent what in a route(), for the answers that go back: per rank counts of tuples sent and
- * received, and for the j-th tuple sent, its index in the caller's array. */
-typedef struct {
-  int *sent, *received; /* (size) */
-  int64_t *order;       /* (n) */
-} route_plan;
-
-static void route_plan_free(route_plan *p) {
-  free(p->sent), free(p->received), free(p->order);
-  memset(p, 0, sizeof *p);
-}
-
 /* Collective. Every tuple (w int64, the first a node id in [0, N)) goes to the rank whose block
  * holds that node; *out (caller frees) receives the tuples sent to this rank, in source-rank
  * order. plan (may be NULL) is filled for answering back. */
@@ -50,17 +116,11 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
   er_err err = ER_OK;
   int size;
   int *scnt = NULL, *sdsp = NULL, *rcnt = NULL, *rdsp = NULL, *fill = NULL;
-  int64_t *sbuf = NULL, *order = NULL;
+  int64_t *sbuf = NULL, *order = NULL, total = 0;
   MPI_Datatype tuple = MPI_DATATYPE_NULL;
   MPI_Comm_size(comm, &size);
   *out = NULL;
-  ER_CALLOC(scnt, size);
-  ER_CALLOC(sdsp, size);
-  ER_CALLOC(rcnt, size);
-  ER_CALLOC(rdsp, size);
-  ER_CALLOC(fill, size);
-  ER_MALLOC(sbuf, n * w);
-  ER_MALLOC(order, n);
+  ROUTE_SEND(ER_BUF_ALLOC)
   for (int64_t k = 0; k < n; ++k) scnt[er_block_owner(N, size, tuples[k * w])]++;
   for (int r = 1; r < size; ++r) sdsp[r] = sdsp[r - 1] + scnt[r - 1];
   for (int64_t k = 0; k < n; ++k) {
@@ -73,11 +133,10 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
            "with more ranks", (long long)n);
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
-  int64_t total = 0;
   for (int r = 0; r < size; ++r) rdsp[r] = (int)(total < INT32_MAX ? total : 0), total += rcnt[r];
   ER_CHECK(total < INT32_MAX, ER_ERR_INPUT, "a rank would receive %lld records in one exchange: "
            "run with more ranks", (long long)total);
-  ER_MALLOC(*out, total * w);
+  ROUTE_RECV(ER_BUF_ALLOC)
   ER_CALL_MPI(MPI_Type_contiguous(w, MPI_INT64_T, &tuple));
   ER_CALL_MPI(MPI_Type_commit(&tuple));
   ER_AGREE(comm);
@@ -90,8 +149,8 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
 cleanup:
   err = ER_FINISH(comm);
   if (tuple != MPI_DATATYPE_NULL) MPI_Type_free(&tuple);
-  if (err != ER_OK) ER_FREE(*out);
-  free(scnt), free(sdsp), free(rcnt), free(rdsp), free(fill), free(sbuf), free(order);
+  if (err != ER_OK) ER_BUF_RELEASE(*out);
+  ROUTE_SEND(ER_BUF_FREE)
   return err;
 }
 
@@ -106,14 +165,11 @@ er_err er_dblock_owners(MPI_Comm comm, const er_dblock *b, const int64_t *ids, i
   MPI_Comm_size(comm, &size);
   ER_CALL(route(comm, b->N, ids, n, 1, &asked, &nasked, &plan));
   /* the answers go back along the same counts, reversed */
-  ER_CALLOC(sdsp, size);
-  ER_CALLOC(rdsp, size);
+  OWNERS_ANSWER(ER_BUF_ALLOC)
   for (int r = 1; r < size; ++r) {
     sdsp[r] = sdsp[r - 1] + plan.sent[r - 1];
     rdsp[r] = rdsp[r - 1] + plan.received[r - 1];
   }
-  ER_MALLOC(answer, nasked);
-  ER_MALLOC(got, n);
   for (int64_t k = 0; k < nasked; ++k) answer[k] = b->owner[asked[k] - b->lo];
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(answer, plan.received, rdsp, MPI_INT32_T, got, plan.sent, sdsp,
@@ -122,7 +178,8 @@ er_err er_dblock_owners(MPI_Comm comm, const er_dblock *b, const int64_t *ids, i
 cleanup:
   err = ER_FINISH(comm);
   route_plan_free(&plan);
-  free(sdsp), free(rdsp), free(asked), free(answer), free(got);
+  OWNERS_ANSWER(ER_BUF_FREE)
+  ER_BUF_RELEASE(asked);
   return err;
 }
 
@@ -202,7 +259,7 @@ cleanup:
 static er_err name_asymmetry(MPI_Comm comm, const er_dblock *b, const char *file) {
   er_err err = ER_OK;
   int64_t *pairs = NULL, *got = NULL, ngot = 0, ne = b->indptr[b->n] - b->indptr[0];
-  ER_MALLOC(pairs, 2 * ne);
+  ASYMMETRY(ER_BUF_ALLOC)
   for (int64_t i = 0, k = 0; i < b->n; ++i)
     for (int64_t e = b->indptr[i] - b->indptr[0]; e < b->indptr[i + 1] - b->indptr[0]; ++e, ++k)
       pairs[2 * k] = b->cols[e], pairs[2 * k + 1] = b->lo + i; /* (v, u): is u in row v? */
@@ -220,8 +277,8 @@ static er_err name_asymmetry(MPI_Comm comm, const er_dblock *b, const char *file
   err = ER_ERROR(ER_ERR_INPUT, "dataset '%s': %s is not symmetric", file, ER_DS_INDICES);
 cleanup:
   err = ER_FINISH(comm);
-  free(pairs);
-  free(got);
+  ASYMMETRY(ER_BUF_FREE)
+  ER_BUF_RELEASE(got);
   return err;
 }
 
@@ -239,8 +296,8 @@ static er_err read_splits(MPI_Comm comm, hid_t fid, er_dblock *b, digests *dg) {
     if (!er_h5_exists(fid, split_names[s])) continue; /* er_dataset_meta requires them */
     ER_CALL(er_h5_shape(fid, split_names[s], &nd, dims));
     er_block_range(dims[0], size, rank, &lo, &hi);
-    ER_MALLOC(ids, hi - lo);
-    ER_MALLOC(tuples, 2 * (hi - lo));
+    const int64_t k = hi - lo;
+    SPLIT_READ(ER_BUF_ALLOC)
     ER_AGREE(comm);
     ER_CALL(er_h5_read_rows(fid, split_names[s], H5T_NATIVE_INT64, lo, hi - lo, ids));
     dg->part[DIG_SPLIT + s] = er_digest_rows(ids, sizeof *ids, lo, hi - lo);
@@ -265,13 +322,13 @@ static er_err read_splits(MPI_Comm comm, hid_t fid, er_dblock *b, digests *dg) {
                dg->file, (long long)v, split_names[s]);
       b->split[i] |= bit;
     }
-    ER_FREE(ids);
-    ER_FREE(tuples);
-    ER_FREE(got);
+    SPLIT_READ(ER_BUF_FREE)
+    ER_BUF_RELEASE(got);
   }
 cleanup:
   err = ER_FINISH(comm);
-  free(ids), free(tuples), free(got);
+  SPLIT_READ(ER_BUF_FREE)
+  ER_BUF_RELEASE(got);
   return err;
 }
 
@@ -310,11 +367,10 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   }
 
   //---- the block of every array ----
-  ER_MALLOC(b->indptr, b->n + 1);
-  ER_MALLOC(b->labels, b->n);
-  ER_CALLOC(b->split, b->n);
-  ER_MALLOC(b->owner, b->n);
-  if (load_features) ER_MALLOC(b->x, b->n * F);
+  {
+    const int64_t rows = b->n, F = load_features ? meta->num_features : 0;
+    DBLOCK_ROWS(ER_BUF_ALLOC)
+  }
   ER_AGREE(comm);
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, b->lo, b->n + 1, b->indptr));
   lap(&b->read_s, &t0);
@@ -325,7 +381,8 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   ER_CHECK(e0 >= 0 && ne >= 0 && e0 + ne <= nnz, ER_ERR_INPUT, "dataset '%s': %s is corrupt "
            "at rows [%lld, %lld] (offsets %lld..%lld outside [0, %lld])", dg.file, ER_DS_INDPTR,
            (long long)b->lo, (long long)hi, (long long)e0, (long long)(e0 + ne), (long long)nnz);
-  ER_MALLOC(b->cols, ne);
+  const int64_t entries = ne;
+  DBLOCK_COLS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, e0, ne, b->cols));
   lap(&b->read_s, &t0);

@@ -8,6 +8,7 @@
 
 #include "erase/dataset.h"
 #include "erase/graph.h"
+#include "erase/mem.h"
 
 typedef struct {
   int64_t N, lo, n;  /* the block: global ids [lo, lo + n) of N (er_block_range) */
@@ -37,5 +38,12 @@ void er_dblock_free(er_dblock *b);
  * the blocks that hold them: O(n) per rank, no array of N anywhere. */
 er_err er_dblock_owners(MPI_Comm comm, const er_dblock *b, const int64_t *ids, int64_t n,
                         int32_t *owners);
+
+/* Memory model (erase/mem.h) of the block's buffer tables: its arrays with F features (and its
+ * columns when with_cols); the most er_dblock_read holds beyond them (one split routed); and
+ * what er_dblock_owners holds for n questions asked and nasked answered. */
+double er_dblock_bytes(const er_mem_counts *c, int64_t F, int with_cols);
+double er_dblock_read_extra(const er_mem_counts *c);
+double er_dblock_owners_bytes(const er_mem_counts *c, int64_t n, int64_t nasked);
 
 #endif

@@ -52,13 +52,68 @@ cleanup:
   return err;
 }
 
+//---- buffer tables (erase/mem.h): (lvalue, elements, type, flags) ----------------------------
+
+typedef struct {
+  int owner;
+  int64_t gid;
+} ghost_key;
+
+/* dg_send_rows: counts per rank (size), the block's rows packed (sent bytes), those received */
+#define SEND_PLAN(X)                                                                         \
+  X(scnt, size, int, ER_BUF_ZERO)                                                            \
+  X(rcnt, size, int, ER_BUF_ZERO)                                                            \
+  X(sdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(rdsp, size, int, ER_BUF_ZERO)                                                            \
+  X(bytes, size, int64_t, ER_BUF_ZERO)
+#define SEND_ROWS(X) X(sbuf, sent, char, 0)
+#define RECV_ROWS(X) X(*rbuf, received, char, 0)
+/* dg_unpack_rows: the owned rows (n_own of them, nnz entries, F features) the graph keeps, and
+ * their global ids and columns until the local numbering */
+#define OWNED_ROWS(X)                                                                        \
+  X(g->indptr, n_own + 1, int64_t, 0)                                                        \
+  X(g->labels, n_own, int32_t, 0)                                                            \
+  X(g->split, n_own, uint8_t, 0)                                                             \
+  X(g->x, n_own * F, float, ER_BUF_OPT)
+#define OWNED_COLS(X) X(*cols, nnz, int64_t, 0)
+#define OWNED_GIDS(X) X(*own_gid, n_own, int64_t, 0)
+/* dg_number_ghosts: the n_off entries that are not owned, then per ghost (n_ghost) its owner,
+ * sort key and local id, and the global ids the graph keeps */
+#define GHOST_IDS(X) X(ids, n_off, int64_t, 0)
+#define GHOST_OWNERS(X) X(owners, n_ghost, int32_t, 0)
+#define GHOST_KEYS(X) X(keys, n_ghost, ghost_key, 0)
+#define GHOST_LOCAL(X) X(*local_of, n_ghost, er_lidx, 0)
+#define GHOST_NUMBERS(X)                                                                     \
+  X(g->gid, n_own + n_ghost, int64_t, 0)                                                     \
+  X(g->ghost_owner, n_ghost, int, 0)
+/* dg_local_columns */
+#define LOCAL_COLUMNS(X)                                                                     \
+  X(g->indices, nnz, er_lidx, 0)                                                             \
+  X(g->row_order, n_own, er_lidx, 0)
+/* block_plan_make / block_move: owned rows (n_own) grouped by block owner, nrecv block rows
+ * served, rows of rb bytes each way */
+#define PLAN(X)                                                                              \
+  X(p->scnt, size, int, ER_BUF_ZERO)                                                         \
+  X(p->sdsp, size, int, ER_BUF_ZERO)                                                         \
+  X(p->rcnt, size, int, ER_BUF_ZERO)                                                         \
+  X(p->rdsp, size, int, ER_BUF_ZERO)                                                         \
+  X(p->order, n_own, er_lidx, 0)
+#define PLAN_SEND(X)                                                                         \
+  X(sgid, n_own, int64_t, 0)                                                                 \
+  X(fill, size, int, ER_BUF_ZERO)
+#define PLAN_RECV(X) X(p->rgid, nrecv, int64_t, 0)
+#define MOVE(X)                                                                              \
+  X(sbuf, rb * (to_block ? n_own : nrecv), char, 0)                                          \
+  X(rbuf, rb * (to_block ? nrecv : n_own), char, 0)
+
 //---- rows: blocks -> owners ------------------------------------------------------------------
 
 /* One record per row in the Alltoallv byte stream:
- * [gid int64][deg int64][label int32][split uint8 + 3 pad][deg x int64 cols][F x float] */
-static size_t rec_bytes(int64_t deg, int64_t F) {
-  return 2 * sizeof(int64_t) + 2 * sizeof(int32_t) + (size_t)deg * sizeof(int64_t) +
-         (size_t)F * sizeof(float);
+ * [gid int64][deg int64][label int32][split uint8 + 3 pad][deg x int64 cols][F x float];
+ * rows records with entries columns in all take rec_bytes(rows, entries, F) bytes. */
+static int64_t rec_bytes(int64_t rows, int64_t entries, int64_t F) {
+  return rows * (int64_t)(2 * sizeof(int64_t) + 2 * sizeof(int32_t) + (size_t)F * sizeof(float)) +
+         entries * (int64_t)sizeof(int64_t);
 }
 
 /* Pack the block's rows for their owners (freeing its columns and features once packed) and
@@ -68,16 +123,12 @@ static er_err dg_send_rows(MPI_Comm comm, er_dblock *b, int64_t F, char **rbuf, 
   int size;
   int *scnt = NULL, *rcnt = NULL, *sdsp = NULL, *rdsp = NULL;
   char *sbuf = NULL;
-  int64_t *bytes = NULL, sbytes = 0;
+  int64_t *bytes = NULL, sbytes = 0, total = 0;
   MPI_Comm_size(comm, &size);
   *rbuf = NULL;
-  ER_CALLOC(scnt, size);
-  ER_CALLOC(rcnt, size);
-  ER_CALLOC(sdsp, size);
-  ER_CALLOC(rdsp, size);
-  ER_CALLOC(bytes, size);
+  SEND_PLAN(ER_BUF_ALLOC)
   for (int64_t i = 0; i < b->n; ++i)
-    bytes[b->owner[i]] += (int64_t)rec_bytes(b->indptr[i + 1] - b->indptr[i], F);
+    bytes[b->owner[i]] += rec_bytes(1, b->indptr[i + 1] - b->indptr[i], F);
   for (int p = 0; p < size; ++p) {
     ER_CHECK(bytes[p] <= INT32_MAX, ER_ERR_INPUT, "a rank would send over 2 GiB of rows to one "
              "owner; run with more ranks");
@@ -86,7 +137,10 @@ static er_err dg_send_rows(MPI_Comm comm, er_dblock *b, int64_t F, char **rbuf, 
     sbytes += bytes[p];
     ER_CHECK(sbytes <= INT32_MAX, ER_ERR_INPUT, "row block over 2 GiB; run with more ranks");
   }
-  ER_MALLOC(sbuf, sbytes);
+  const int64_t sent = rec_bytes(b->n, b->indptr[b->n] - b->indptr[0], F);
+  ER_CHECK(sent == sbytes, ER_ERR_INTERNAL, "row records: %lld bytes, expected %lld",
+           (long long)sbytes, (long long)sent);
+  SEND_ROWS(ER_BUF_ALLOC)
   memset(bytes, 0, (size_t)size * sizeof *bytes); /* now: bytes filled per owner */
   const int64_t e0 = b->indptr[0];
   for (int64_t i = 0; i < b->n; ++i) {
@@ -102,26 +156,27 @@ static er_err dg_send_rows(MPI_Comm comm, er_dblock *b, int64_t F, char **rbuf, 
     memcpy(q, b->cols + (b->indptr[i] - e0), (size_t)deg * sizeof(int64_t));
     q += (size_t)deg * sizeof(int64_t);
     if (F > 0) memcpy(q, b->x + i * F, (size_t)F * sizeof(float));
-    bytes[p] += (int64_t)rec_bytes(deg, F);
+    bytes[p] += rec_bytes(1, deg, F);
   }
-  ER_FREE(b->cols);
-  ER_FREE(b->x);
+  ER_BUF_RELEASE(b->cols);
+  ER_BUF_RELEASE(b->x);
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
-  int64_t total = 0;
   for (int p = 0; p < size; ++p) {
     rdsp[p] = (int)(total <= INT32_MAX ? total : 0);
     total += rcnt[p];
   }
   ER_CHECK(total <= INT32_MAX, ER_ERR_INPUT, "a rank would receive over 2 GiB of rows; run with "
            "more ranks");
-  ER_MALLOC(*rbuf, total);
+  const int64_t received = total;
+  RECV_ROWS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(sbuf, scnt, sdsp, MPI_BYTE, *rbuf, rcnt, rdsp, MPI_BYTE, comm));
   *rbytes = total;
 cleanup:
   err = ER_FINISH(comm);
-  free(scnt), free(rcnt), free(sdsp), free(rdsp), free(sbuf), free(bytes);
+  SEND_PLAN(ER_BUF_FREE)
+  SEND_ROWS(ER_BUF_FREE)
   return err;
 }
 
@@ -139,16 +194,13 @@ static er_err dg_unpack_rows(MPI_Comm comm, const char *rbuf, int64_t rbytes, er
     memcpy(hdr, rbuf + off, sizeof hdr);
     n_own++;
     nnz += hdr[1];
-    off += rec_bytes(hdr[1], F);
+    off += (size_t)rec_bytes(1, hdr[1], F);
   }
   ER_CHECK(n_own > 0, ER_ERR_INPUT, "rank %d owns no nodes in partition %s", rank, g->partition);
   g->n_own = (er_lidx)n_own;
-  ER_MALLOC(g->indptr, n_own + 1);
-  ER_MALLOC(*cols, nnz);
-  ER_MALLOC(g->labels, n_own);
-  ER_MALLOC(g->split, n_own);
-  if (F > 0) ER_MALLOC(g->x, n_own * F);
-  ER_MALLOC(*own_gid, n_own);
+  OWNED_ROWS(ER_BUF_ALLOC)
+  OWNED_COLS(ER_BUF_ALLOC)
+  OWNED_GIDS(ER_BUF_ALLOC)
   g->indptr[0] = 0;
   size_t off = 0;
   for (int64_t r = 0; r < n_own; ++r) {
@@ -165,18 +217,13 @@ static er_err dg_unpack_rows(MPI_Comm comm, const char *rbuf, int64_t rbytes, er
     q += (size_t)hdr[1] * sizeof(int64_t);
     if (F > 0) memcpy(g->x + r * F, q, (size_t)F * sizeof(float));
     g->indptr[r + 1] = g->indptr[r] + hdr[1];
-    off += rec_bytes(hdr[1], F);
+    off += (size_t)rec_bytes(1, hdr[1], F);
   }
 cleanup:
   return ER_FINISH(comm);
 }
 
 //---- local numbering -----------------------------------------------------------------------
-
-typedef struct {
-  int owner;
-  int64_t gid;
-} ghost_key;
 
 static int cmp_ghost(const void *a, const void *b) {
   const ghost_key *x = a, *y = b;
@@ -198,7 +245,7 @@ static er_err dg_number_ghosts(MPI_Comm comm, const er_dblock *b, const int64_t 
   int64_t *ids = NULL, n_own = g->n_own, nnz = g->indptr[n_own], n_off = 0, n_ghost = 0;
   MPI_Comm_rank(comm, &rank);
   for (int64_t k = 0; k < nnz; ++k) n_off += er_search_i64(own_gid, n_own, cols[k]) < 0;
-  ER_MALLOC(ids, n_off);
+  GHOST_IDS(ER_BUF_ALLOC)
   n_off = 0;
   for (int64_t k = 0; k < nnz; ++k)
     if (er_search_i64(own_gid, n_own, cols[k]) < 0) ids[n_off++] = cols[k];
@@ -208,17 +255,16 @@ static er_err dg_number_ghosts(MPI_Comm comm, const er_dblock *b, const int64_t 
   ER_CHECK(n_own + n_ghost < INT32_MAX, ER_ERR_INPUT, "rank %d would hold %lld rows: more than "
            "the 32-bit local index allows; run with more ranks", rank,
            (long long)(n_own + n_ghost));
-  ER_MALLOC(owners, n_ghost);
+  GHOST_OWNERS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL(er_dblock_owners(comm, b, ids, n_ghost, owners));
   g->n_ghost = (er_lidx)n_ghost;
-  ER_MALLOC(keys, n_ghost);
+  GHOST_KEYS(ER_BUF_ALLOC)
+  GHOST_NUMBERS(ER_BUF_ALLOC)
+  GHOST_LOCAL(ER_BUF_ALLOC)
   for (int64_t k = 0; k < n_ghost; ++k) keys[k] = (ghost_key){owners[k], ids[k]};
   qsort(keys, (size_t)n_ghost, sizeof *keys, cmp_ghost);
-  ER_MALLOC(g->gid, n_own + n_ghost);
-  ER_MALLOC(g->ghost_owner, n_ghost);
   memcpy(g->gid, own_gid, (size_t)n_own * sizeof(int64_t));
-  ER_MALLOC(*local_of, n_ghost);
   for (int64_t k = 0; k < n_ghost; ++k) {
     g->gid[n_own + k] = keys[k].gid;
     g->ghost_owner[k] = keys[k].owner;
@@ -228,9 +274,9 @@ static er_err dg_number_ghosts(MPI_Comm comm, const er_dblock *b, const int64_t 
   ids = NULL;
 cleanup:
   err = ER_FINISH(comm);
-  free(ids);
-  free(keys);
-  free(owners);
+  GHOST_IDS(ER_BUF_FREE)
+  GHOST_OWNERS(ER_BUF_FREE)
+  GHOST_KEYS(ER_BUF_FREE)
   return err;
 }
 
@@ -245,13 +291,12 @@ static er_err dg_local_columns(const int64_t *cols, const int64_t *ghost_by_gid,
                                const er_lidx *ghost_local, er_dgraph *g) {
   er_err err = ER_OK;
   const int64_t n_own = g->n_own, nnz = g->indptr[n_own];
-  ER_MALLOC(g->indices, nnz);
+  LOCAL_COLUMNS(ER_BUF_ALLOC)
   for (int64_t k = 0; k < nnz; ++k) {
     int64_t c = cols[k], own = er_search_i64(g->gid, n_own, c);
     g->indices[k] = own >= 0 ? (er_lidx)own
                              : ghost_local[er_search_i64(ghost_by_gid, g->n_ghost, c)];
   }
-  ER_MALLOC(g->row_order, n_own);
   er_lidx front = 0, back = (er_lidx)n_own; /* next interior slot; last boundary slot + 1 */
   for (int64_t r = 0; r < n_own; ++r) {
     qsort(g->indices + g->indptr[r], (size_t)(g->indptr[r + 1] - g->indptr[r]), sizeof(er_lidx),
@@ -306,10 +351,10 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   g->digest_s = blk.digest_s;
   ER_CALL(dg_send_rows(comm, &blk, g->F, &rbuf, &rbytes));
   ER_CALL(dg_unpack_rows(comm, rbuf, rbytes, g, &own_gid, &cols));
-  ER_FREE(rbuf);
+  ER_BUF_RELEASE(rbuf);
   ER_CALL(dg_number_ghosts(comm, &blk, cols, own_gid, g, &ghost_by_gid, &ghost_local));
   er_dblock_free(&blk);
-  ER_FREE(own_gid);
+  ER_BUF_RELEASE(own_gid);
   ER_CALL(dg_local_columns(cols, ghost_by_gid, ghost_local, g));
   ER_AGREE(comm);
   ER_CALL(er_halo_create(comm, g->n_own, g->gid, g->n_ghost, g->gid + g->n_own, g->ghost_owner,
@@ -320,11 +365,11 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
 cleanup:
   err = ER_FINISH(comm);
   er_dblock_free(&blk);
-  free(rbuf);
-  free(own_gid);
-  free(cols);
-  free(ghost_by_gid);
-  free(ghost_local);
+  ER_BUF_RELEASE(rbuf);
+  ER_BUF_RELEASE(own_gid);
+  ER_BUF_RELEASE(cols);
+  ER_BUF_RELEASE(ghost_by_gid);
+  ER_BUF_RELEASE(ghost_local);
   er_dgraph_destroy(&g);
   if (err != ER_OK && *out) er_dgraph_destroy(out);
   return err;
@@ -333,14 +378,9 @@ cleanup:
 void er_dgraph_destroy(er_dgraph **pg) {
   if (!pg || !*pg) return;
   er_dgraph *g = *pg;
-  free(g->gid);
-  free(g->ghost_owner);
-  free(g->indptr);
-  free(g->indices);
-  free(g->x);
-  free(g->labels);
-  free(g->split);
-  free(g->row_order);
+  OWNED_ROWS(ER_BUF_FREE)
+  GHOST_NUMBERS(ER_BUF_FREE)
+  LOCAL_COLUMNS(ER_BUF_FREE)
   er_halo_destroy(&g->halo);
   free(g);
   *pg = NULL;
@@ -358,32 +398,25 @@ typedef struct {
 } block_plan;
 
 static void block_plan_free(block_plan *p) {
-  free(p->scnt), free(p->sdsp), free(p->rcnt), free(p->rdsp), free(p->order), free(p->rgid);
+  PLAN(ER_BUF_FREE)
+  PLAN_RECV(ER_BUF_FREE)
 }
 
 static er_err block_plan_make(const er_dgraph *g, block_plan *p) {
   er_err err = ER_OK;
-  int size;
+  int size, *fill = NULL;
   int64_t *sgid = NULL;
+  const int64_t n_own = g->n_own;
   MPI_Comm_size(g->comm, &size);
   memset(p, 0, sizeof *p);
-  ER_CALLOC(p->scnt, size);
-  ER_CALLOC(p->sdsp, size);
-  ER_CALLOC(p->rcnt, size);
-  ER_CALLOC(p->rdsp, size);
-  ER_MALLOC(p->order, g->n_own);
-  ER_MALLOC(sgid, g->n_own);
+  PLAN(ER_BUF_ALLOC)
+  PLAN_SEND(ER_BUF_ALLOC)
   for (er_lidx i = 0; i < g->n_own; ++i) p->scnt[er_block_owner(g->n_global, size, g->gid[i])]++;
   for (int r = 1; r < size; ++r) p->sdsp[r] = p->sdsp[r - 1] + p->scnt[r - 1];
-  {
-    int *fill = NULL;
-    ER_CALLOC(fill, size);
-    for (er_lidx i = 0; i < g->n_own; ++i) {
-      int r = er_block_owner(g->n_global, size, g->gid[i]);
-      p->order[p->sdsp[r] + fill[r]] = i;
-      sgid[p->sdsp[r] + fill[r]++] = g->gid[i];
-    }
-    free(fill);
+  for (er_lidx i = 0; i < g->n_own; ++i) {
+    int r = er_block_owner(g->n_global, size, g->gid[i]);
+    p->order[p->sdsp[r] + fill[r]] = i;
+    sgid[p->sdsp[r] + fill[r]++] = g->gid[i];
   }
   ER_AGREE(g->comm);
   ER_CALL_MPI(MPI_Alltoall(p->scnt, 1, MPI_INT, p->rcnt, 1, MPI_INT, g->comm));
@@ -391,12 +424,13 @@ static er_err block_plan_make(const er_dgraph *g, block_plan *p) {
     p->rdsp[r] = (int)p->nrecv;
     p->nrecv += p->rcnt[r];
   }
-  ER_MALLOC(p->rgid, p->nrecv);
+  const int64_t nrecv = p->nrecv;
+  PLAN_RECV(ER_BUF_ALLOC)
   ER_AGREE(g->comm);
   ER_CALL_MPI(MPI_Alltoallv(sgid, p->scnt, p->sdsp, MPI_INT64_T, p->rgid, p->rcnt, p->rdsp,
                             MPI_INT64_T, g->comm));
 cleanup:
-  free(sgid);
+  PLAN_SEND(ER_BUF_FREE)
   return ER_FINISH(g->comm);
 }
 
@@ -419,9 +453,8 @@ static er_err block_move(const er_dgraph *g, const void *src, int ncols, MPI_Dat
   const size_t rb = (size_t)elem_bytes * (size_t)ncols; /* bytes per row */
   er_block_range(g->n_global, size, rank, &lo, &hi);
   ER_CALL(block_plan_make(g, &plan));
-  const int64_t nown = g->n_own, nblk = plan.nrecv;
-  ER_MALLOC(sbuf, rb * (size_t)(to_block ? nown : nblk));
-  ER_MALLOC(rbuf, rb * (size_t)(to_block ? nblk : nown));
+  const int64_t nown = g->n_own, nblk = plan.nrecv, n_own = nown, nrecv = nblk;
+  MOVE(ER_BUF_ALLOC)
   if (to_block)
     for (int64_t k = 0; k < nown; ++k) memcpy(sbuf + rb * k, in + rb * plan.order[k], rb);
   else
@@ -443,7 +476,7 @@ cleanup:
   err = ER_FINISH(g->comm);
   if (row != MPI_DATATYPE_NULL) MPI_Type_free(&row);
   block_plan_free(&plan);
-  free(sbuf), free(rbuf);
+  MOVE(ER_BUF_FREE)
   return err;
 }
 
@@ -455,4 +488,51 @@ er_err er_dgraph_rows_to_block(const er_dgraph *g, const void *src, int ncols, M
 er_err er_dgraph_rows_from_block(const er_dgraph *g, const void *src, int ncols,
                                  MPI_Datatype t, void *dst) {
   return block_move(g, src, ncols, t, dst, 0);
+}
+
+//---- memory model (erase/mem.h) -----------------------------------------------------------------
+
+double er_dgraph_bytes(const er_mem_counts *c, int features) {
+  const int64_t n_own = c->n, n_ghost = c->g, nnz = c->e, F = features ? c->F : 0;
+  return 0 OWNED_ROWS(ER_BUF_BYTES) GHOST_NUMBERS(ER_BUF_BYTES) LOCAL_COLUMNS(ER_BUF_BYTES) +
+         er_halo_bytes(c);
+}
+
+double er_dgraph_create_peak(const er_mem_counts *c, int features) {
+  const int64_t size = c->P, n_own = c->n, n_ghost = c->g, nnz = c->e, n_off = c->cut;
+  const int64_t F = features ? c->F : 0;
+  const int64_t sent = rec_bytes(c->b, c->be, F), received = rec_bytes(n_own, nnz, F);
+  const double blk = er_dblock_bytes(c, F, 1), blk_rows = er_dblock_bytes(c, 0, 0);
+  const double plan = 0 SEND_PLAN(ER_BUF_BYTES), out = 0 SEND_ROWS(ER_BUF_BYTES);
+  const double in = 0 RECV_ROWS(ER_BUF_BYTES), rows = 0 OWNED_ROWS(ER_BUF_BYTES);
+  const double cols = 0 OWNED_COLS(ER_BUF_BYTES), gids = 0 OWNED_GIDS(ER_BUF_BYTES);
+  const double ids = 0 GHOST_IDS(ER_BUF_BYTES), owners = 0 GHOST_OWNERS(ER_BUF_BYTES);
+  const double keys = 0 GHOST_KEYS(ER_BUF_BYTES), local = 0 GHOST_LOCAL(ER_BUF_BYTES);
+  const double numbers = 0 GHOST_NUMBERS(ER_BUF_BYTES), lcols = 0 LOCAL_COLUMNS(ER_BUF_BYTES);
+  /* what is live at each step of er_dgraph_create, in order (the owners' questions: one per
+   * ghost, and as many answered on average) */
+  const double step[] = {
+      blk + er_dblock_read_extra(c),                                      /* read the block */
+      blk + plan + out,                                                   /* pack its rows */
+      blk_rows + plan + out + in,                                         /* exchange them */
+      blk_rows + in + rows + cols + gids,                                 /* unpack */
+      blk_rows + rows + cols + gids + ids + owners +
+          er_dblock_owners_bytes(c, n_ghost, n_ghost),                    /* ask ghost owners */
+      blk_rows + rows + cols + gids + ids + owners + keys + numbers + local, /* number ghosts */
+      rows + cols + ids + local + numbers + lcols,                        /* local columns */
+      rows + cols + ids + local + numbers + lcols + er_halo_bytes(c) +
+          er_halo_create_extra(c),                                        /* the halo plan */
+  };
+  double most = 0;
+  for (size_t k = 0; k < sizeof step / sizeof step[0]; ++k)
+    if (step[k] > most) most = step[k];
+  return most;
+}
+
+double er_dgraph_block_move_bytes(const er_mem_counts *c, double rb) {
+  const int64_t size = c->P, n_own = c->n, nrecv = c->b;
+  const int to_block = 1; /* either direction moves the same two buffers */
+  double make = 0 PLAN(ER_BUF_BYTES) PLAN_SEND(ER_BUF_BYTES) PLAN_RECV(ER_BUF_BYTES);
+  double move = 0 PLAN(ER_BUF_BYTES) PLAN_RECV(ER_BUF_BYTES) MOVE(ER_BUF_BYTES);
+  return make > move ? make : move;
 }

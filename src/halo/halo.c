@@ -46,6 +46,25 @@ struct er_halo {
 
 enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
 
+/* Buffer tables (erase/mem.h): (lvalue, elements, type, flags). size ranks; n_recv and n_send
+ * neighbours; n_req rows sent per exchange (and asked for at setup); row bytes of the widest
+ * exchange (the packing buffer grows to it). */
+#define HALO_COUNTS(X)                                                                       \
+  X(cnt_recv, size, int, ER_BUF_ZERO)                                                        \
+  X(cnt_send, size, int, ER_BUF_ZERO)
+#define HALO_NEIGHBOURS(X)                                                                   \
+  X(h->recv_rank, n_recv, int, 0)                                                            \
+  X(h->recv_off, n_recv + 1, er_lidx, 0)                                                     \
+  X(h->send_rank, n_send, int, 0)                                                            \
+  X(h->send_off, n_send + 1, er_lidx, 0)
+#define HALO_SENDS(X)                                                                        \
+  X(h->send_idx, n_req, er_lidx, 0)                                                          \
+  X(h->reqs, n_recv + n_send, MPI_Request, 0)                                                \
+  X(h->buf, n_req * row, char, ER_BUF_LAZY)
+#define HALO_REQUESTS(X)                                                                     \
+  X(req_gid, n_req, int64_t, 0)                                                              \
+  X(reqs, n_recv + n_send, MPI_Request, 0)
+
 er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
                       const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo) {
   er_err err = ER_OK;
@@ -61,8 +80,7 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
   h->comm = comm;
   h->n_own = n_own;
   h->n_ghost = n_ghost;
-  ER_CALLOC(cnt_recv, size);
-  ER_CALLOC(cnt_send, size);
+  HALO_COUNTS(ER_BUF_ALLOC)
   for (er_lidx i = 0; i < n_ghost && err == ER_OK; ++i) {
     int o = ghost_owner[i];
     if (o < 0 || o >= size || o == rank)
@@ -80,10 +98,8 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
     h->n_recv += cnt_recv[p] > 0;
     h->n_send += cnt_send[p] > 0;
   }
-  ER_MALLOC(h->recv_rank, h->n_recv);
-  ER_MALLOC(h->recv_off, h->n_recv + 1);
-  ER_MALLOC(h->send_rank, h->n_send);
-  ER_MALLOC(h->send_off, h->n_send + 1);
+  const int64_t n_recv = h->n_recv, n_send = h->n_send;
+  HALO_NEIGHBOURS(ER_BUF_ALLOC)
   h->recv_off[0] = h->send_off[0] = 0;
   for (int p = 0, a = 0, b = 0; p < size; ++p) {
     if (cnt_recv[p]) {
@@ -99,10 +115,9 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
   }
   /* ---- explicit requests: ghost gids go to their owners ---- */
   er_lidx n_req = h->send_off[h->n_send];
-  ER_MALLOC(req_gid, n_req);
-  ER_MALLOC(h->send_idx, n_req);
-  ER_MALLOC(reqs, h->n_recv + h->n_send);
-  ER_MALLOC(h->reqs, h->n_recv + h->n_send);
+  const int64_t row = 0; /* the packing buffer grows with the exchanges (halo_reserve) */
+  HALO_SENDS(ER_BUF_ALLOC)
+  HALO_REQUESTS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   /* every message is posted even after a failure (recorded in h->err), then waited for */
   for (int k = 0; k < h->n_recv + h->n_send; ++k) reqs[k] = MPI_REQUEST_NULL;
@@ -130,10 +145,8 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
   h = NULL;
 cleanup:
   err = ER_FINISH(comm);
-  free(cnt_recv);
-  free(cnt_send);
-  free(req_gid);
-  free(reqs);
+  HALO_COUNTS(ER_BUF_FREE)
+  HALO_REQUESTS(ER_BUF_FREE)
   er_halo_destroy(&h);
   return err;
 }
@@ -141,13 +154,8 @@ cleanup:
 void er_halo_destroy(er_halo **halo) {
   if (!halo || !*halo) return;
   er_halo *h = *halo;
-  free(h->recv_rank);
-  free(h->recv_off);
-  free(h->send_rank);
-  free(h->send_off);
-  free(h->send_idx);
-  free(h->buf);
-  free(h->reqs);
+  HALO_NEIGHBOURS(ER_BUF_FREE)
+  HALO_SENDS(ER_BUF_FREE)
   free(h);
   *halo = NULL;
 }
@@ -155,7 +163,7 @@ void er_halo_destroy(er_halo **halo) {
 static er_err halo_reserve(er_halo *h, size_t bytes) {
   er_err err = ER_OK;
   if (bytes <= h->buf_cap) return ER_OK;
-  char *nb = realloc(h->buf, bytes);
+  char *nb = er_buf_grow(h->buf, bytes);
   ER_CHECK(nb, ER_ERR_MEM, "out of memory for a %zu-byte halo buffer", bytes);
   h->buf = nb;
   h->buf_cap = bytes;
@@ -281,4 +289,26 @@ void er_halo_get_stats(const er_halo *h, er_halo_stats *s) {
   s->recv_rows = h->n_ghost;
   s->bytes_sent = h->bytes_sent;
   s->wait_s = h->wait_s;
+}
+
+//---- memory model (erase/mem.h) -----------------------------------------------------------------
+
+/* A rank is modelled with messages to and from every other rank (an upper bound). */
+static double sends_bytes(const er_mem_counts *c, double row) {
+  const int64_t n_recv = c->P - 1, n_send = c->P - 1, n_req = c->s;
+  return 0 HALO_SENDS(ER_BUF_BYTES);
+}
+
+double er_halo_bytes(const er_mem_counts *c) {
+  const int64_t n_recv = c->P - 1, n_send = c->P - 1;
+  return 0 HALO_NEIGHBOURS(ER_BUF_BYTES) + sends_bytes(c, 0);
+}
+
+double er_halo_buffer_bytes(const er_mem_counts *c, double row) {
+  return sends_bytes(c, row) - sends_bytes(c, 0);
+}
+
+double er_halo_create_extra(const er_mem_counts *c) {
+  const int64_t size = c->P, n_recv = c->P - 1, n_send = c->P - 1, n_req = c->s;
+  return 0 HALO_COUNTS(ER_BUF_BYTES) HALO_REQUESTS(ER_BUF_BYTES);
 }

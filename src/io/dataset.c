@@ -13,6 +13,21 @@
 /* Per-read caps for the block loops (elements): bounded memory on large graphs. */
 #define DS_READ_CAP ((int64_t)1 << 22)
 
+/* The checksums' buffer tables (erase/mem.h): (lvalue, elements, type, flags): the offsets of
+ * the rows of the rank's block, their columns a batch at a time (cols_cap entries, grown to the
+ * largest batch), and a batch of per rows of f features. */
+#define CHECKSUM_ROWS(X) X(ptr, rows + 1, int64_t, 0)
+#define CHECKSUM_COLS(X) X(cols, cols_cap, int64_t, 0)
+#define CHECKSUM_FEATURES(X) X(x, (per < rows ? per : rows) * f, float, 0)
+
+double er_dataset_checksum_bytes(const er_mem_counts *c) {
+  const int64_t rows = c->b, cols_cap = c->be < DS_READ_CAP ? c->be : DS_READ_CAP, f = c->F;
+  const int64_t per = DS_READ_CAP / (f > 0 ? f : 1);
+  const double graph = 0 CHECKSUM_ROWS(ER_BUF_BYTES) CHECKSUM_COLS(ER_BUF_BYTES);
+  const double features = 0 CHECKSUM_FEATURES(ER_BUF_BYTES);
+  return graph > features ? graph : features;
+}
+
 static const char *ds_file_name(hid_t fid, char *buf, size_t len) {
   if (H5Fget_name(fid, buf, len) < 0) snprintf(buf, len, "?");
   return buf;
@@ -149,7 +164,8 @@ static er_err checksum_graph(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
     er_block_range(n, size, rank, &lo, &hi);
   }
   ER_AGREE(comm);
-  ER_MALLOC(ptr, hi - lo + 1);
+  const int64_t rows = hi - lo;
+  CHECKSUM_ROWS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, lo, hi > lo ? hi - lo + 1 : 0,
                           ptr));
@@ -165,10 +181,9 @@ static er_err checksum_graph(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
     int64_t e = r < hi ? graph_batch_end(ptr, lo, hi, r) : r;
     int64_t b0 = r < hi ? ptr[r - lo] : 0, cnt = r < hi ? ptr[e - lo] - b0 : 0;
     if (cnt > cols_cap) {
-      free(cols);
-      cols = NULL;
+      ER_BUF_RELEASE(cols);
       cols_cap = cnt;
-      ER_MALLOC(cols, cols_cap);
+      CHECKSUM_COLS(ER_BUF_ALLOC)
     }
     static int64_t dummy;
     ER_AGREE(comm);
@@ -180,8 +195,8 @@ static er_err checksum_graph(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
   ER_CALL_MPI(MPI_Allreduce(&sum, sum_out, 1, MPI_UINT64_T, MPI_SUM, comm));
 cleanup:
   err = ER_FINISH(comm);
-  free(ptr);
-  free(cols);
+  CHECKSUM_ROWS(ER_BUF_FREE)
+  CHECKSUM_COLS(ER_BUF_FREE)
   return err;
 }
 
@@ -200,7 +215,8 @@ static er_err checksum_features(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
   if (per < 1) per = 1;
   rounds = (hi - lo + per - 1) / per;
   ER_CALL_MPI(MPI_Allreduce(&rounds, &max_rounds, 1, MPI_INT64_T, MPI_MAX, comm));
-  ER_MALLOC(x, (per < hi - lo ? per : hi - lo) * f);
+  const int64_t rows = hi - lo;
+  CHECKSUM_FEATURES(ER_BUF_ALLOC)
   ER_AGREE(comm);
   for (int64_t round = 0, r = lo; round < max_rounds; ++round) {
     int64_t cnt = hi - r < per ? hi - r : per;
@@ -211,7 +227,7 @@ static er_err checksum_features(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
   ER_CALL_MPI(MPI_Allreduce(&sum, sum_out, 1, MPI_UINT64_T, MPI_SUM, comm));
 cleanup:
   err = ER_FINISH(comm);
-  free(x);
+  CHECKSUM_FEATURES(ER_BUF_FREE)
   return err;
 }
 

@@ -100,6 +100,9 @@ static hid_t h5_select_rows(hid_t fsp, int nd, int64_t row0, int64_t nrows, hsiz
 /* The whole-file digest: the first WHOLE_USERBLOCK bytes of the file are a user block that HDF5
  * skips; it starts with WHOLE_MAGIC and the digest of every byte after the user block. */
 #define WHOLE_USERBLOCK 512
+/* whole_digest's buffer table (erase/mem.h): the file read a piece at a time (rank 0) */
+#define WHOLE_READ_BYTES ((size_t)1 << 20)
+#define WHOLE_BUFFERS(X) X(buf, WHOLE_READ_BYTES, char, 0)
 static const char WHOLE_MAGIC[8] = {'E', 'R', 'A', 'S', 'E', 'D', 'G', '1'};
 
 static er_err h5_create(MPI_Comm comm, const char *path, int whole, hid_t *fid,
@@ -182,17 +185,17 @@ static er_err whole_digest(const char *path, uint64_t *digest) {
   FILE *f = fopen(path, "rb");
   char *buf = NULL;
   ER_CHECK(f, ER_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-  ER_MALLOC(buf, 1 << 20);
+  WHOLE_BUFFERS(ER_BUF_ALLOC)
   ER_CHECK(fseek(f, 16, SEEK_SET) == 0, ER_ERR_IO, "cannot read '%s'", path); /* after head */
   uint64_t sum = 0;
   int64_t row = 0;
   size_t n;
-  while ((n = fread(buf, 1, 1 << 20, f)) > 0) sum += er_digest_rows(buf, n, row++, 1);
+  while ((n = fread(buf, 1, WHOLE_READ_BYTES, f)) > 0) sum += er_digest_rows(buf, n, row++, 1);
   ER_CHECK(!ferror(f), ER_ERR_IO, "cannot read '%s'", path);
   *digest = sum;
 cleanup:
   if (f) fclose(f);
-  free(buf);
+  WHOLE_BUFFERS(ER_BUF_FREE)
   return err;
 }
 
@@ -564,6 +567,14 @@ int er_h5_has_attr(hid_t fid, const char *obj, const char *attr) {
 
 #define DIGEST_ATTR "digest"
 #define DIGEST_READ_BYTES ((size_t)8 << 20) /* per rank per read */
+/* digest_dataset's buffer table (erase/mem.h): per_read rows of row_bytes */
+#define DIGEST_BUFFERS(X) X(buf, per_read * row_bytes + 1, char, 0)
+
+double er_h5_seal_bytes(void) {
+  const double per_read = 1, row_bytes = DIGEST_READ_BYTES; /* at most, for rows up to that */
+  const double seal = 0 DIGEST_BUFFERS(ER_BUF_BYTES), whole = 0 WHOLE_BUFFERS(ER_BUF_BYTES);
+  return seal > whole ? seal : whole;
+}
 
 static inline uint64_t mix64(uint64_t h) {
   h += 0x9e3779b97f4a7c15ULL;
@@ -616,7 +627,7 @@ static er_err digest_dataset(hid_t fid, const char *name, uint64_t *digest) {
   er_block_range(dims[0], size, rank, &lo, &hi);
   /* every rank makes the same number of collective reads: that of the largest block */
   int64_t largest = (dims[0] + size - 1) / size, reads = (largest + per_read - 1) / per_read;
-  ER_MALLOC(buf, (size_t)per_read * row_bytes + 1);
+  DIGEST_BUFFERS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   uint64_t sum = 0;
   for (int64_t k = 0; k < reads; ++k) {
@@ -628,7 +639,7 @@ static er_err digest_dataset(hid_t fid, const char *name, uint64_t *digest) {
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_UINT64_T, MPI_SUM, comm));
   *digest = sum;
 cleanup:
-  free(buf);
+  DIGEST_BUFFERS(ER_BUF_FREE)
   if (mt >= 0) H5Tclose(mt);
   if (ft >= 0) H5Tclose(ft);
   if (ds >= 0) H5Dclose(ds);

@@ -36,15 +36,25 @@ cleanup:
 static const char *const denoise_names[] = {"train-subgraph", "global"};
 const er_enum_names er_denoise_variants = ER_ENUM_NAMES(denoise_names);
 
+/* er_denoise's buffer table (erase/mem.h): (lvalue, elements, type, flags) over n_tot rows with
+ * ghosts and K classes. */
+#define DENOISE_BUFFERS(X)                                                                   \
+  X(ys, n_tot * K, double, 0)                                                                \
+  X(py, n_tot * K, double, ER_BUF_ZERO)                                                      \
+  X(y0, n_tot * K, double, ER_BUF_ZERO)                                                      \
+  X(scale, n_tot, double, ER_BUF_ZERO)
+
+double er_denoise_bytes(const er_mem_counts *c) {
+  const double n_tot = (double)(c->n + c->g), K = (double)c->K;
+  return 0 DENOISE_BUFFERS(ER_BUF_BYTES);
+}
+
 er_err er_denoise(er_dgraph *g, const int32_t *noisy, int K, er_denoise_variant variant,
                   double alpha, int T, double *Y) {
   er_err err = ER_OK;
   size_t n_tot = (size_t)g->n_own + (size_t)g->n_ghost;
   double *ys = NULL, *py = NULL, *y0 = NULL, *scale = NULL;
-  ER_MALLOC(ys, n_tot * K);
-  ER_CALLOC(py, n_tot * K);
-  ER_CALLOC(y0, n_tot * K);
-  ER_CALLOC(scale, n_tot);
+  DENOISE_BUFFERS(ER_BUF_ALLOC)
   ER_AGREE(g->comm); /* the exchanges below are collective */
   memset(Y, 0, n_tot * K * sizeof(double));
   for (er_lidx i = 0; i < g->n_own; ++i)
@@ -89,10 +99,7 @@ er_err er_denoise(er_dgraph *g, const int32_t *noisy, int K, er_denoise_variant 
   }
 cleanup:
   err = ER_FINISH(g->comm);
-  free(ys);
-  free(py);
-  free(y0);
-  free(scale);
+  DENOISE_BUFFERS(ER_BUF_FREE)
   return err;
 }
 

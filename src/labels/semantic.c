@@ -10,6 +10,16 @@
 
 #include "erase/prop.h"
 
+/* The handle's buffer table (erase/mem.h): (lvalue, elements, type, flags) over no owned rows,
+ * nt rows with ghosts, K classes, d embedding columns. */
+#define SEMANTIC_BUFFERS(X)                                                                  \
+  X(s->den_class, no, int32_t, 0)                                                            \
+  X(s->proto, K * d + K, double, 0)                                                          \
+  X(s->protof, K * d, float, 0)                                                              \
+  X(s->dots, no * K, float, 0)                                                               \
+  X(s->Y, nt * K, double, ER_BUF_ZERO)                                                       \
+  X(s->work, (nt + no) * K, double, ER_BUF_ZERO) /* er_propagate scratch */
+
 struct er_semantic {
   er_dgraph *g;
   int K, d, T;
@@ -37,12 +47,7 @@ er_err er_semantic_create(er_dgraph *g, int K, int d, const double *Yden, double
   *out = NULL;
   ER_CALLOC(s, 1);
   s->g = g, s->K = K, s->d = d, s->T = T, s->alpha = alpha, s->beta = beta, s->Yden = Yden;
-  ER_MALLOC(s->den_class, no);
-  ER_MALLOC(s->proto, (size_t)K * d + K);
-  ER_MALLOC(s->protof, (size_t)K * d);
-  ER_MALLOC(s->dots, no * K);
-  ER_CALLOC(s->Y, nt * K);
-  ER_CALLOC(s->work, (nt + no) * K); /* er_propagate scratch */
+  SEMANTIC_BUFFERS(ER_BUF_ALLOC)
   for (size_t i = 0; i < no; ++i)
     s->den_class[i] = (g->split[i] & ER_SPLIT_TRAIN) ? argmax_d(Yden + i * K, K) : -1;
   *out = s;
@@ -55,9 +60,15 @@ cleanup:
 void er_semantic_destroy(er_semantic **ps) {
   if (!ps || !*ps) return;
   er_semantic *s = *ps;
-  free(s->den_class), free(s->proto), free(s->protof), free(s->dots), free(s->Y), free(s->work);
+  SEMANTIC_BUFFERS(ER_BUF_FREE)
   free(s);
   *ps = NULL;
+}
+
+double er_semantic_bytes(const er_mem_counts *c) {
+  const double no = (double)c->n, nt = (double)(c->n + c->g);
+  const double K = (double)c->K, d = (double)c->embed;
+  return 0 SEMANTIC_BUFFERS(ER_BUF_BYTES);
 }
 
 er_err er_semantic_labels(er_semantic *s, const float *Z, int32_t *L, double *comm_s) {

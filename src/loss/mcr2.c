@@ -16,6 +16,42 @@
  * (1, 2, 4), so the switch sits beyond the largest measured d. Re-measure on a many-core node. */
 const int er_mcr2_scalapack_min_d = 4096;
 
+/* The handle's buffer table (erase/mem.h): (lvalue, elements, type, flags) over d x d matrices
+ * (dd elements, packlen in a packed triangle), nmat of them, K classes; gather = 1 when the
+ * LAPACK path on several (size) ranks gathers the packed inverses; perm grows to the rows of
+ * the largest forward. */
+#define MCR2_BUFFERS(X)                                                                      \
+  X(h->mats, nmat * dd, double, 0)                                                           \
+  X(h->Bf, K * dd, float, 0)                                                                 \
+  X(h->logdet, nmat, double, 0)                                                              \
+  X(h->red, K * packlen + K + 2, double, 0)                                                  \
+  X(h->cnt, K, double, 0)                                                                    \
+  X(h->gramf, dd, float, 0)                                                                  \
+  X(h->chunkf, ER_MCR2_CHUNK * d, float, 0)                                                  \
+  X(h->outf, ER_MCR2_CHUNK * d, float, 0)                                                    \
+  X(h->chunkd, ER_MCR2_CHUNK * d, double, 0)                                                 \
+  X(h->outd, ER_MCR2_CHUNK * d, double, 0)                                                   \
+  X(h->start, K + 1, int64_t, 0)                                                             \
+  X(h->pack, gather * nmat * (packlen + 2), double, ER_BUF_OPT)                              \
+  X(h->counts, gather * 2 * size, int, ER_BUF_OPT)                                           \
+  X(h->perm, rows, int64_t, ER_BUF_LAZY)
+
+static int resolve_solver(int solver, int size, int d) {
+  if (solver != ER_MCR2_AUTO) return solver;
+  return size > 1 && d >= er_mcr2_scalapack_min_d ? ER_MCR2_SCALAPACK : ER_MCR2_LAPACK;
+}
+
+double er_mcr2_bytes(const er_mem_counts *c, int64_t rows) {
+  const int64_t d = c->embed, K = c->K, size = c->P, dd = d * d;
+  const int64_t nmat = K + 1 + (c->gamma1 != 1.0), packlen = (int64_t)er_mcr2_packlen((int)d);
+  const int solver = resolve_solver(c->solver, (int)size, (int)d);
+  const int64_t gather = solver == ER_MCR2_LAPACK && size > 1;
+  double bytes = 0 MCR2_BUFFERS(ER_BUF_BYTES);
+  if (solver == ER_MCR2_SCALAPACK) bytes += er_mcr2_grid_bytes((int)size, (int)d, (int)nmat,
+                                                               (int)(K + 1));
+  return bytes;
+}
+
 er_err er_mcr2_create(MPI_Comm comm, int d, int K, double gamma1, double gamma2, double eps,
                       int solver, er_mcr2 **out) {
   er_err err = ER_OK;
@@ -38,30 +74,14 @@ er_err er_mcr2_create(MPI_Comm comm, int d, int K, double gamma1, double gamma2,
   h->gamma2 = gamma2;
   h->eps = eps;
   h->n_fwd = -1;
-  if (solver == ER_MCR2_AUTO)
-    solver = (size > 1 && d >= er_mcr2_scalapack_min_d) ? ER_MCR2_SCALAPACK : ER_MCR2_LAPACK;
-  h->solver = solver;
+  h->solver = solver = resolve_solver(solver, size, d);
   h->nmat = K + 1 + (gamma1 != 1.0);
-  size_t dd = (size_t)d * d;
-  ER_MALLOC(h->mats, (size_t)h->nmat * dd);
-  ER_MALLOC(h->Bf, (size_t)K * dd);
-  ER_MALLOC(h->logdet, h->nmat);
-  ER_MALLOC(h->red, (size_t)K * er_mcr2_packlen(d) + K + 2);
-  ER_MALLOC(h->cnt, K);
-  ER_MALLOC(h->gramf, dd);
-  ER_MALLOC(h->chunkf, (size_t)ER_MCR2_CHUNK * d);
-  ER_MALLOC(h->outf, (size_t)ER_MCR2_CHUNK * d);
-  ER_MALLOC(h->chunkd, (size_t)ER_MCR2_CHUNK * d);
-  ER_MALLOC(h->outd, (size_t)ER_MCR2_CHUNK * d);
-  ER_MALLOC(h->start, K + 1);
-  if (h->solver == ER_MCR2_LAPACK && size > 1) {
-    size_t slot = er_mcr2_packlen(d) + 2;
-    ER_CHECK((size_t)h->nmat * slot <= INT_MAX, ER_ERR_INPUT,
-             "mcr2: d=%d with %d classes is too large for the LAPACK path on several ranks "
-             "(use the ScaLAPACK solver)", d, K);
-    ER_MALLOC(h->pack, (size_t)h->nmat * slot);
-    ER_MALLOC(h->counts, 2 * (size_t)size);
-  }
+  const size_t nmat = (size_t)h->nmat, dd = (size_t)d * d, packlen = er_mcr2_packlen(d);
+  const size_t gather = h->solver == ER_MCR2_LAPACK && size > 1, rows = 0;
+  ER_CHECK(!gather || nmat * (packlen + 2) <= INT_MAX, ER_ERR_INPUT,
+           "mcr2: d=%d with %d classes is too large for the LAPACK path on several ranks "
+           "(use the ScaLAPACK solver)", d, K);
+  MCR2_BUFFERS(ER_BUF_ALLOC)
 cleanup:
   /* agree before the grid (itself collective) so that no rank enters gridinit alone */
   err = er_agree(comm, err);
@@ -82,20 +102,7 @@ void er_mcr2_destroy(er_mcr2 **hp) {
   if (!hp || !*hp) return;
   er_mcr2 *h = *hp;
   if (h->have_grid) er_mcr2_grid_destroy(&h->grid);
-  free(h->mats);
-  free(h->Bf);
-  free(h->logdet);
-  free(h->red);
-  free(h->cnt);
-  free(h->gramf);
-  free(h->chunkf);
-  free(h->outf);
-  free(h->chunkd);
-  free(h->outd);
-  free(h->perm);
-  free(h->start);
-  free(h->pack);
-  free(h->counts);
+  MCR2_BUFFERS(ER_BUF_FREE)
   free(h);
   *hp = NULL;
 }
@@ -111,7 +118,7 @@ static er_err sort_by_class(er_mcr2 *h, const int32_t *L, int64_t n) {
   int K = h->K, rank;
   MPI_Comm_rank(h->comm, &rank);
   if (n > h->cap) {
-    int64_t *p = realloc(h->perm, (size_t)n * sizeof *p);
+    int64_t *p = er_buf_grow(h->perm, (size_t)n * sizeof *p);
     ER_CHECK(p, ER_ERR_MEM, "out of memory sorting %lld rows by class", (long long)n);
     h->perm = p;
     h->cap = n;

@@ -114,17 +114,44 @@ cleanup:
 // ScaLAPACK grid
 //---------------------------------------------------------------------------------------------
 
+/* The grid's buffer table (erase/mem.h): (lvalue, elements, type, flags): the local piece of a
+ * d x d matrix (locr x locc, on grid ranks only: in_grid) and the reduction buffer. */
+#define GRID_BUFFERS(X)                                                                      \
+  X(g->loc, in_grid * (locr > 0 ? locr : 1) * locc, double, ER_BUF_OPT)                      \
+  X(g->pack, pack_len, double, 0)
+
+/* A near-square grid over size ranks: nprow <= npcol; size - nprow*npcol ranks stay outside. */
+static void grid_shape(int size, int *nprow, int *npcol) {
+  *nprow = 1;
+  while ((*nprow + 1) * (*nprow + 1) <= size) ++*nprow;
+  *npcol = size / *nprow;
+}
+
+static int grid_block(int d, int nprow, int npcol) {
+  int maxp = nprow > npcol ? nprow : npcol, nb = (d + maxp - 1) / maxp;
+  return nb > ER_MCR2_NB ? ER_MCR2_NB : nb < 1 ? 1 : nb;
+}
+
+double er_mcr2_grid_bytes(int size, int d, int nmat, int n_inv) {
+  int nprow, npcol;
+  grid_shape(size, &nprow, &npcol);
+  const int nb = grid_block(d, nprow, npcol), in_grid = 1, blocks = (d + nb - 1) / nb;
+  /* grid process (0, 0) holds the most: every nprow-th (npcol-th) block from the first */
+  const double locr = (double)((blocks + nprow - 1) / nprow) * nb;
+  const double locc = (double)((blocks + npcol - 1) / npcol) * nb;
+  const double pack_len = (double)n_inv * (double)er_mcr2_packlen(d) + nmat + 1;
+  return 0 GRID_BUFFERS(ER_BUF_BYTES);
+}
+
 er_err er_mcr2_grid_create(MPI_Comm comm, int d, int nmat, int n_inv, er_mcr2_grid *g) {
   er_err err = ER_OK;
   memset(g, 0, sizeof *g);
   g->sys = -1;
   g->ctxt = -1;
   g->myrow = g->mycol = -1;
-  int size, me, np;
+  int size, me, np, nprow, npcol;
   MPI_Comm_size(comm, &size);
-  int nprow = 1;
-  while ((nprow + 1) * (nprow + 1) <= size) nprow++;
-  int npcol = size / nprow; /* nprow <= npcol; size - nprow*npcol ranks stay outside */
+  grid_shape(size, &nprow, &npcol);
   Cblacs_pinfo(&me, &np);   /* initializes BLACS if nobody did */
   g->sys = Csys2blacs_handle(comm);
   g->ctxt = g->sys;
@@ -137,18 +164,16 @@ er_err er_mcr2_grid_create(MPI_Comm comm, int d, int nmat, int n_inv, er_mcr2_gr
   } else {
     g->myrow = g->mycol = -1;
   }
-  int maxp = nprow > npcol ? nprow : npcol;
-  g->nb = (d + maxp - 1) / maxp;
-  if (g->nb > ER_MCR2_NB) g->nb = ER_MCR2_NB;
-  if (g->nb < 1) g->nb = 1;
-  if (g->myrow >= 0) {
+  g->nb = grid_block(d, nprow, npcol);
+  const size_t in_grid = g->myrow >= 0;
+  if (in_grid) {
     int zero = 0;
     g->locr = numroc_(&d, &g->nb, &g->myrow, &zero, &g->nprow);
     g->locc = numroc_(&d, &g->nb, &g->mycol, &zero, &g->npcol);
-    ER_MALLOC(g->loc, (size_t)(g->locr > 0 ? g->locr : 1) * (size_t)g->locc);
   }
   g->pack_len = (size_t)n_inv * er_mcr2_packlen(d) + (size_t)nmat + 1;
-  ER_MALLOC(g->pack, g->pack_len);
+  const size_t locr = (size_t)g->locr, locc = (size_t)g->locc, pack_len = g->pack_len;
+  GRID_BUFFERS(ER_BUF_ALLOC)
 cleanup:
   return err;
 }
@@ -157,8 +182,7 @@ void er_mcr2_grid_destroy(er_mcr2_grid *g) {
   if (!g) return;
   if (g->ctxt >= 0) Cblacs_gridexit(g->ctxt);
   if (g->sys >= 0) Cfree_blacs_system_handle(g->sys);
-  free(g->loc);
-  free(g->pack);
+  GRID_BUFFERS(ER_BUF_FREE)
   memset(g, 0, sizeof *g);
   g->sys = g->ctxt = g->myrow = g->mycol = -1;
 }

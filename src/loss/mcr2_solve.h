@@ -4,7 +4,7 @@
 #ifndef ERASE_LOSS_MCR2_SOLVE_H
 #define ERASE_LOSS_MCR2_SOLVE_H
 
-#include "erase/core.h"
+#include "erase/mem.h"
 
 /* BLACS process grid over a communicator (myrow = -1 on ranks outside the grid). */
 typedef struct {
@@ -22,6 +22,8 @@ typedef struct {
  * inverses come back for up to n_inv matrices and logdets for up to nmat. */
 er_err er_mcr2_grid_create(MPI_Comm comm, int d, int nmat, int n_inv, er_mcr2_grid *g);
 void er_mcr2_grid_destroy(er_mcr2_grid *g);
+/* Bytes the grid's buffers take on its first grid rank (its buffer table, erase/mem.h). */
+double er_mcr2_grid_bytes(int size, int d, int nmat, int n_inv);
 
 /* mats: nmat symmetric d x d matrices, contiguous, of which only the row-major upper triangle
  * (i <= j) is read. Matrices 0..n_inv-1 are replaced by their inverses, again in the upper

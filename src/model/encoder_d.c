@@ -25,11 +25,13 @@
 #define er_encoder_eval_rows_T        er_encoder_eval_rows_d
 #define er_encoder_release_backward_T er_encoder_release_backward_d
 #define er_encoder_backward_T         er_encoder_backward_d
+#define er_encoder_mem_T              er_encoder_mem_d
 
 /* The nn.h kernels the template calls as NAME_T. */
 #define er_gat_cache_T                er_gat_cache_d
 #define er_gat_cache_create_T         er_gat_cache_create_d
 #define er_gat_cache_destroy_T        er_gat_cache_destroy_d
+#define er_gat_cache_bytes_T          er_gat_cache_bytes_d
 #define er_gat_scores_T               er_gat_scores_d
 #define er_gat_aggregate_T            er_gat_aggregate_d
 #define er_gat_backward_gather_T      er_gat_backward_gather_d

@@ -28,11 +28,13 @@
 #define er_encoder_eval_rows_T        er_encoder_eval_rows_f
 #define er_encoder_release_backward_T er_encoder_release_backward_f
 #define er_encoder_backward_T         er_encoder_backward_f
+#define er_encoder_mem_T              er_encoder_mem_f
 
 /* The nn.h kernels the template calls as NAME_T. */
 #define er_gat_cache_T                er_gat_cache_f
 #define er_gat_cache_create_T         er_gat_cache_create_f
 #define er_gat_cache_destroy_T        er_gat_cache_destroy_f
+#define er_gat_cache_bytes_T          er_gat_cache_bytes_f
 #define er_gat_scores_T               er_gat_scores_f
 #define er_gat_aggregate_T            er_gat_aggregate_f
 #define er_gat_backward_gather_T      er_gat_backward_gather_f

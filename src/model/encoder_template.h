@@ -54,6 +54,89 @@ struct er_encoder_T {
   int64_t n_sub0, n_sub0_int, n_sub1, n_sub1_int, n_sub2, n_sub2_int;
 };
 
+/* Buffer tables (erase/mem.h): (lvalue, elements, type, flags) over no owned rows, nt rows with
+ * ghosts, F input features (dense = 1 when layer 1 reads them dense), hid = hidden, d = embed,
+ * np parameters. The backward scratch dh also serves the subset transforms as chunk scratch:
+ * at least one row of input + output (chunk_row). */
+#define ENCODER_BUFFERS(X)                                                                   \
+  X(e->params, np, REAL, ER_BUF_ZERO)                                                        \
+  X(e->grads, np, REAL, ER_BUF_ZERO)                                                         \
+  X(e->xd, dense * no * F, REAL, ER_BUF_OPT)                                                 \
+  X(e->h1, nt * hid, REAL, ER_BUF_ZERO)                                                      \
+  X(e->a1, nt * hid, REAL, ER_BUF_ZERO)                                                      \
+  X(e->n1, no, REAL, 0)                                                                      \
+  X(e->u2, no * hid, REAL, 0)                                                                \
+  X(e->o2, no * d, REAL, 0)                                                                  \
+  X(e->zl, no * d, REAL, 0)                                                                  \
+  X(e->n2, no, REAL, 0)                                                                      \
+  X(e->v2, 4 * hid, REAL, ER_BUF_ZERO)                                                       \
+  X(e->bacc, d, double, 0)                                                                   \
+  X(e->d1, no * hid, REAL, 0)
+#define ENCODER_SCRATCH(X) X(e->dh, nt * hid > chunk_row ? nt * hid : chunk_row, REAL, 0)
+/* the evaluation plan (er_encoder_eval_rows): flags while planning, then the row lists of the
+ * n2 wanted rows, the n1 rows of layer 1 and the n0 rows of its linear part */
+#define ENCODER_EVAL_FLAGS(X)                                                                \
+  X(f2, no + 1, uint8_t, 0)                                                                  \
+  X(f1, no + 1, uint8_t, 0)                                                                  \
+  X(f0, no + 1, uint8_t, 0)
+#define ENCODER_EVAL_ROWS(X)                                                                 \
+  X(e->sub2, n2 + 1, er_lidx, 0)                                                             \
+  X(e->sub1, n1 + 1, er_lidx, 0)                                                             \
+  X(e->sub0, n0 + 1, er_lidx, 0)
+/* the objects it makes (Y(condition, create, bytes)): the sparse input and its dropout copy
+ * (nzf stored entries), and the two GAT caches over nnz edges */
+#if ER_ENC_SPARSE
+#define ENCODER_SPARSE_PARTS(Y)                                                              \
+  Y(!dense, er_spmat_from_dense(&e->xs0, x_norm, no, F), er_spmat_bytes(no, nzf))            \
+  Y(!dense, er_spmat_from_dense(&e->xs, x_norm, no, F), er_spmat_bytes(no, nzf))
+#else
+#define ENCODER_SPARSE_PARTS(Y)
+#endif
+#define ENCODER_PARTS(Y)                                                                     \
+  ENCODER_SPARSE_PARTS(Y)                                                                    \
+  Y(1, er_gat_cache_create_T(&e->lg, (int)H, (int)C1, &e->c1),                               \
+    er_gat_cache_bytes_T(no, nt, nnz, (int)H, (int)C1))                                      \
+  Y(1, er_gat_cache_create_T(&e->lg, 1, (int)hid, &e->c2),                                   \
+    er_gat_cache_bytes_T(no, nt, nnz, 1, (int)hid))
+
+/* Parameter slab layout: sizes and offsets of the named views. */
+static void layout_make(er_encoder_layout *lay, int64_t F, int64_t hidden, int64_t heads,
+                        int64_t embed) {
+  lay->F = F, lay->hidden = hidden, lay->heads = heads, lay->embed = embed;
+  int64_t off = 0;
+  lay->W1 = off, off += lay->F * hidden;
+  lay->as1 = off, off += hidden; /* (heads, hidden / heads) */
+  lay->ad1 = off, off += hidden;
+  lay->b1 = off, off += hidden;
+  lay->W2 = off, off += hidden * embed;
+  lay->as2 = off, off += embed;
+  lay->ad2 = off, off += embed;
+  lay->b2 = off, off += embed;
+  lay->n_params = off;
+}
+
+void er_encoder_mem_T(const er_mem_counts *c, er_encoder_mem *m) {
+  er_encoder_layout lay;
+  layout_make(&lay, c->F, c->hidden, c->heads, c->embed);
+  const int64_t no = c->n, nt = c->n + c->g, nnz = c->e, F = c->F, hid = c->hidden;
+  const int64_t d = c->embed, np = lay.n_params, H = c->heads, C1 = hid / H;
+  const int64_t chunk_row = hid + (d > F ? d : F);
+#if ER_ENC_SPARSE
+  const int64_t dense = !(c->density < ER_SPARSE_INPUT_DENSITY);
+  const int64_t nzf = (int64_t)(c->density * (double)no * (double)F + 0.5);
+#else
+  const int64_t dense = 1;
+#endif
+  const int64_t n2 = c->sub[0], n1 = c->sub[1], n0 = c->sub[2];
+  m->kept = 0 ENCODER_BUFFERS(ER_BUF_BYTES) ENCODER_PARTS(ER_PART_BYTES);
+  m->scratch = 0 ENCODER_SCRATCH(ER_BUF_BYTES);
+  m->eval_rows = n2 > 0 ? 0 ENCODER_EVAL_ROWS(ER_BUF_BYTES) : 0;
+  m->eval_plan = (0 ENCODER_EVAL_FLAGS(ER_BUF_BYTES)) + m->eval_rows;
+  m->halo_row = (double)sizeof(REAL) * (double)hid;
+  m->n_params = (double)np;
+  m->sparse = !dense;
+}
+
 const er_encoder_layout *er_encoder_layout_T(const er_encoder_T *e) { return &e->lay; }
 REAL *er_encoder_params_T(er_encoder_T *e) { return e->params; }
 REAL *er_encoder_grads_T(er_encoder_T *e) { return e->grads; }
@@ -77,45 +160,17 @@ er_err er_encoder_create_T(er_dgraph *g, const REAL *x_norm, int64_t hidden, int
   e->n_tot = (int64_t)g->n_own + g->n_ghost;
   e->lg = (er_lgraph){e->n_own, e->n_tot, g->indptr, g->indices};
   er_encoder_layout *lay = &e->lay;
-  lay->F = g->F, lay->hidden = hidden, lay->heads = heads, lay->embed = embed;
-  int64_t off = 0;
-  lay->W1 = off, off += lay->F * hidden;
-  lay->as1 = off, off += hidden; /* (heads, hidden / heads) */
-  lay->ad1 = off, off += hidden;
-  lay->b1 = off, off += hidden;
-  lay->W2 = off, off += hidden * embed;
-  lay->as2 = off, off += embed;
-  lay->ad2 = off, off += embed;
-  lay->b2 = off, off += embed;
-  lay->n_params = off;
-  size_t no = (size_t)e->n_own, nt = (size_t)e->n_tot;
-  ER_CALLOC(e->params, off);
-  ER_CALLOC(e->grads, off);
+  layout_make(lay, g->F, hidden, heads, embed);
 #if ER_ENC_SPARSE
   e->sparse = er_dense_density(x_norm, e->n_own, lay->F) < ER_SPARSE_INPUT_DENSITY;
-  if (e->sparse) {
-    ER_CALL(er_spmat_from_dense(&e->xs0, x_norm, e->n_own, lay->F));
-    ER_CALL(er_spmat_from_dense(&e->xs, x_norm, e->n_own, lay->F));
-  }
 #endif
-  if (!e->sparse) ER_MALLOC(e->xd, no * lay->F);
-  ER_CALLOC(e->h1, nt * hidden);
-  ER_CALLOC(e->a1, nt * hidden);
-  ER_MALLOC(e->n1, no);
-  ER_MALLOC(e->u2, no * hidden);
-  ER_MALLOC(e->o2, no * embed);
-  ER_MALLOC(e->zl, no * embed);
-  ER_MALLOC(e->n2, no);
-  ER_CALLOC(e->v2, 4 * hidden);
-  ER_MALLOC(e->bacc, embed);
-  ER_MALLOC(e->d1, no * hidden);
+  const int64_t no = e->n_own, nt = e->n_tot, F = lay->F, hid = hidden, d = embed;
+  const int64_t np = lay->n_params, H = heads, C1 = hidden / heads, dense = !e->sparse;
+  const int64_t chunk_row = hid + (d > F ? d : F);
+  ENCODER_BUFFERS(ER_BUF_ALLOC)
+  ENCODER_SCRATCH(ER_BUF_ALLOC)
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
-  /* dh also serves the subset transforms as chunk scratch: at least one row of input + output
-   * (F + hidden in layer 1, hidden + embed in layer 2) */
-  size_t chunk_row = (size_t)(hidden + (embed > lay->F ? embed : lay->F));
-  ER_MALLOC(e->dh, nt * (size_t)hidden > chunk_row ? nt * (size_t)hidden : chunk_row);
-  ER_CALL(er_gat_cache_create_T(&e->lg, (int)heads, (int)(hidden / heads), &e->c1));
-  ER_CALL(er_gat_cache_create_T(&e->lg, 1, (int)hidden, &e->c2));
+  ENCODER_PARTS(ER_PART_MAKE)
   *out = e;
   e = NULL;
 cleanup:
@@ -126,9 +181,9 @@ cleanup:
 void er_encoder_destroy_T(er_encoder_T **pe) {
   if (!pe || !*pe) return;
   er_encoder_T *e = *pe;
-  free(e->params), free(e->grads), free(e->xd), free(e->h1), free(e->a1);
-  free(e->n1), free(e->u2), free(e->o2), free(e->zl), free(e->n2), free(e->v2), free(e->bacc);
-  free(e->d1), free(e->dh), free(e->sub0), free(e->sub1), free(e->sub2);
+  ENCODER_BUFFERS(ER_BUF_FREE)
+  ENCODER_SCRATCH(ER_BUF_FREE)
+  ENCODER_EVAL_ROWS(ER_BUF_FREE)
 #if ER_ENC_SPARSE
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
@@ -290,23 +345,23 @@ cleanup:
   return err;
 }
 
-/* The flagged owned rows as a list in row_order order (interior rows first). */
-static er_err row_list(const er_encoder_T *e, const uint8_t *flag, er_lidx **list, int64_t *n,
-                       int64_t *n_int) {
-  er_err err = ER_OK;
-  const er_dgraph *g = e->g;
+static int64_t flag_count(const er_encoder_T *e, const uint8_t *flag) {
   int64_t k = 0;
   for (int64_t i = 0; i < e->n_own; ++i) k += flag[i] != 0;
-  ER_MALLOC(*list, k + 1);
+  return k;
+}
+
+/* The flagged owned rows as a list in row_order order (interior rows first). */
+static void row_list(const er_encoder_T *e, const uint8_t *flag, er_lidx *list, int64_t *n,
+                     int64_t *n_int) {
+  const er_dgraph *g = e->g;
   *n = *n_int = 0;
   for (int64_t r = 0; r < e->n_own; ++r) {
     er_lidx i = g->row_order[r];
     if (!flag[i]) continue;
-    (*list)[(*n)++] = i;
+    list[(*n)++] = i;
     if (r < g->n_interior) ++*n_int;
   }
-cleanup:
-  return err;
 }
 
 er_err er_encoder_eval_rows_T(er_encoder_T *e, const uint8_t *want, double max_fraction,
@@ -314,14 +369,11 @@ er_err er_encoder_eval_rows_T(er_encoder_T *e, const uint8_t *want, double max_f
   er_err err = ER_OK;
   uint8_t *f2 = NULL, *f1 = NULL, *f0 = NULL;
   int64_t cnt[2] = {0, e->n_own};
-  free(e->sub0), free(e->sub1), free(e->sub2);
-  e->sub0 = e->sub1 = e->sub2 = NULL;
+  const int64_t no = e->n_own;
+  ENCODER_EVAL_ROWS(ER_BUF_FREE)
   *active = 0;
-  f2 = malloc((size_t)e->n_own + 1);
-  f1 = malloc((size_t)e->n_own + 1);
-  f0 = malloc((size_t)e->n_own + 1);
-  err = f0 && f1 && f2 ? ER_OK : ER_ERROR(ER_ERR_MEM, "out of memory planning the evaluation rows");
-  ER_CALL(er_agree(e->g->comm, err));
+  ENCODER_EVAL_FLAGS(ER_BUF_ALLOC)
+  ER_AGREE(e->g->comm);
   for (int64_t i = 0; i < e->n_own; ++i) f2[i] = want[i] != 0;
   /* f1: rows whose layer-1 output a1 a wanted row's layer-2 aggregation reads */
   ER_CALL(mark_neighbours(e, e->dh, f2, f1));
@@ -330,19 +382,21 @@ er_err er_encoder_eval_rows_T(er_encoder_T *e, const uint8_t *want, double max_f
   if ((double)cnt[0] <= max_fraction * (double)cnt[1]) {
     /* f0: rows whose h1 a sub1 row's layer-1 aggregation reads */
     ER_CALL(mark_neighbours(e, e->dh, f1, f0));
-    err = row_list(e, f2, &e->sub2, &e->n_sub2, &e->n_sub2_int);
-    if (err == ER_OK) err = row_list(e, f1, &e->sub1, &e->n_sub1, &e->n_sub1_int);
-    if (err == ER_OK) err = row_list(e, f0, &e->sub0, &e->n_sub0, &e->n_sub0_int);
-    ER_CALL(er_agree(e->g->comm, err));
+    const int64_t n2 = flag_count(e, f2), n1 = flag_count(e, f1), n0 = flag_count(e, f0);
+    ENCODER_EVAL_ROWS(ER_BUF_ALLOC)
+    ER_AGREE(e->g->comm);
+    row_list(e, f2, e->sub2, &e->n_sub2, &e->n_sub2_int);
+    row_list(e, f1, e->sub1, &e->n_sub1, &e->n_sub1_int);
+    row_list(e, f0, e->sub0, &e->n_sub0, &e->n_sub0_int);
     *active = 1;
   }
 cleanup:
+  err = ER_FINISH(e->g->comm);
   if (err != ER_OK) {
-    free(e->sub0), free(e->sub1), free(e->sub2);
-    e->sub0 = e->sub1 = e->sub2 = NULL;
+    ENCODER_EVAL_ROWS(ER_BUF_FREE)
     *active = 0;
   }
-  free(f0), free(f1), free(f2);
+  ENCODER_EVAL_FLAGS(ER_BUF_FREE)
   return err;
 }
 
@@ -448,10 +502,8 @@ cleanup:
 }
 
 void er_encoder_release_backward_T(er_encoder_T *e) {
-  free(e->dh);
-  e->dh = NULL;
-  free(e->sub0), free(e->sub1), free(e->sub2); /* the subset forward borrows dh as scratch */
-  e->sub0 = e->sub1 = e->sub2 = NULL;
+  ENCODER_SCRATCH(ER_BUF_FREE)
+  ENCODER_EVAL_ROWS(ER_BUF_FREE) /* the subset forward borrows dh as scratch */
   er_mem_trim();
 }
 

@@ -98,19 +98,28 @@ static inline void gat_prefetch_next(const er_gat_cache_T *c, const er_lgraph *g
 /* ------------------------------------------------------------------------------------------ */
 /* Cache                                                                                      */
 
+/* The cache's buffer table (erase/mem.h): (lvalue, elements, type, flags) over n_own rows,
+ * n_tot rows with ghosts, nnz stored edges, H heads of C channels. */
+#define GAT_CACHE_BUFFERS(X)                                                                 \
+  X(c->alpha, (n_own + nnz) * H, REAL, 0)                                                    \
+  X(c->s_src, n_tot * H, REAL, 0)                                                            \
+  X(c->s_dst, n_own * H, REAL, 0)                                                            \
+  X(c->ds_src, n_tot * H, REAL, ER_BUF_ZERO) /* invariant: zero between backwards */         \
+  X(c->dal, (n_own + nnz) * H, REAL, 0)                                                      \
+  X(c->rowk, 3 * H, REAL, 0)                                                                 \
+  X(c->acc, H * C, double, 0)                                                                \
+  X(c->tindptr, n_tot + 1, int64_t, ER_BUF_ZERO)                                             \
+  X(c->tsrc, nnz + 1, er_lidx, 0)                                                            \
+  X(c->tslot, nnz + 1, int64_t, 0)
+
+double er_gat_cache_bytes_T(int64_t n_own, int64_t n_tot, int64_t nnz, int H, int C) {
+  return 0 GAT_CACHE_BUFFERS(ER_BUF_BYTES);
+}
+
 void er_gat_cache_destroy_T(er_gat_cache_T **cache) {
   if (!cache || !*cache) return;
   er_gat_cache_T *c = *cache;
-  free(c->alpha);
-  free(c->s_src);
-  free(c->s_dst);
-  free(c->ds_src);
-  free(c->dal);
-  free(c->tindptr);
-  free(c->tsrc);
-  free(c->tslot);
-  free(c->rowk);
-  free(c->acc);
+  GAT_CACHE_BUFFERS(ER_BUF_FREE)
   free(c);
   *cache = NULL;
 }
@@ -129,17 +138,11 @@ er_err er_gat_cache_create_T(const er_lgraph *g, int H, int C, er_gat_cache_T **
   c->nnz = g->indptr[g->n_own];
   c->H = H;
   c->C = C;
-  ER_MALLOC(c->alpha, (size_t)(c->n_own + c->nnz) * (size_t)H);
-  ER_MALLOC(c->s_src, (size_t)c->n_tot * (size_t)H);
-  ER_MALLOC(c->s_dst, (size_t)c->n_own * (size_t)H);
-  ER_CALLOC(c->ds_src, (size_t)c->n_tot * (size_t)H); /* invariant: zero between backwards */
-  ER_MALLOC(c->dal, (size_t)(c->n_own + c->nnz) * (size_t)H);
-  ER_MALLOC(c->rowk, 3 * (size_t)H);
-  ER_MALLOC(c->acc, (size_t)H * (size_t)C);
+  {
+    const size_t n_own = (size_t)c->n_own, n_tot = (size_t)c->n_tot, nnz = (size_t)c->nnz;
+    GAT_CACHE_BUFFERS(ER_BUF_ALLOC)
+  }
   //---- transposed edge lists: count per source row, prefix sum, fill in target order
-  ER_CALLOC(c->tindptr, (size_t)c->n_tot + 1);
-  ER_MALLOC(c->tsrc, (size_t)c->nnz + 1);
-  ER_MALLOC(c->tslot, (size_t)c->nnz + 1);
   for (int64_t e = 0; e < c->nnz; e++) c->tindptr[g->indices[e] + 1]++;
   for (int64_t j = 0; j < c->n_tot; j++) c->tindptr[j + 1] += c->tindptr[j];
   for (int64_t i = 0; i < c->n_own; i++) /* tindptr[j] serves as row j's fill cursor */

@@ -36,6 +36,7 @@
 #define er_gat_cache_T            er_gat_cache_d
 #define er_gat_cache_create_T     er_gat_cache_create_d
 #define er_gat_cache_destroy_T    er_gat_cache_destroy_d
+#define er_gat_cache_bytes_T      er_gat_cache_bytes_d
 #define er_gat_cache_alpha_T      er_gat_cache_alpha_d
 #define er_gat_scores_T           er_gat_scores_d
 #define er_gat_aggregate_T        er_gat_aggregate_d

@@ -36,6 +36,7 @@
 #define er_gat_cache_T            er_gat_cache_f
 #define er_gat_cache_create_T     er_gat_cache_create_f
 #define er_gat_cache_destroy_T    er_gat_cache_destroy_f
+#define er_gat_cache_bytes_T      er_gat_cache_bytes_f
 #define er_gat_cache_alpha_T      er_gat_cache_alpha_f
 #define er_gat_scores_T           er_gat_scores_f
 #define er_gat_aggregate_T        er_gat_aggregate_f

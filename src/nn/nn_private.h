@@ -3,6 +3,7 @@
 #ifndef ERASE_NN_PRIVATE_H
 #define ERASE_NN_PRIVATE_H
 
+#include "erase/mem.h"
 #include "erase/nn.h"
 
 /* Validate a local graph: sizes, indptr[0] == 0 and non-decreasing, columns in [0, n_tot), no

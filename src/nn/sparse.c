@@ -5,7 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase/mem.h"
 #include "erase/rng.h"
+
+/* The matrix's buffer table (erase/mem.h): (lvalue, elements, type, flags), n rows, nz stored
+ * entries. */
+#define SPMAT_BUFFERS(X)                                                                     \
+  X(s->indptr, n + 1, int64_t, 0)                                                            \
+  X(s->col, nz, int32_t, 0)                                                                  \
+  X(s->val, nz, float, 0)
+
+double er_spmat_bytes(int64_t n, int64_t nz) { return 0 SPMAT_BUFFERS(ER_BUF_BYTES); }
 
 double er_dense_density(const float *x, int64_t n, int64_t F) {
   int64_t nz = 0;
@@ -19,9 +29,7 @@ er_err er_spmat_from_dense(er_spmat *s, const float *x, int64_t n, int64_t F) {
   int64_t nz = 0;
   for (int64_t k = 0; k < n * F; ++k) nz += x[k] != 0.0f;
   s->n = n, s->F = F, s->nnz = nz;
-  ER_MALLOC(s->indptr, n + 1);
-  ER_MALLOC(s->col, nz);
-  ER_MALLOC(s->val, nz);
+  SPMAT_BUFFERS(ER_BUF_ALLOC)
   int64_t e = 0;
   s->indptr[0] = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -39,7 +47,7 @@ cleanup:
 }
 
 void er_spmat_free(er_spmat *s) {
-  free(s->indptr), free(s->col), free(s->val);
+  SPMAT_BUFFERS(ER_BUF_FREE)
   memset(s, 0, sizeof *s);
 }
 

@@ -6,6 +6,18 @@
 
 #include "erase/optim.h"
 
+/* The optimizer's buffer table (erase/mem.h): (lvalue, elements, type, flags) over n
+ * parameters; vmax only with AMSGrad (ams = 1). */
+#define ADAM_BUFFERS(X)                                                                      \
+  X(a->m, n, float, ER_BUF_ZERO)                                                             \
+  X(a->v, n, float, ER_BUF_ZERO)                                                             \
+  X(a->vmax, ams * n, float, ER_BUF_ZERO | ER_BUF_OPT)
+
+double er_adam_bytes(int64_t n, int amsgrad) {
+  const int64_t ams = amsgrad != 0;
+  return 0 ADAM_BUFFERS(ER_BUF_BYTES);
+}
+
 struct er_adam {
   int64_t n;
   int64_t step;
@@ -40,9 +52,8 @@ er_err er_adam_create(int64_t n, double lr, double beta1, double beta2, double e
   a->eps = eps;
   a->wd = weight_decay;
   a->amsgrad = amsgrad != 0;
-  ER_CALLOC(a->m, n);
-  ER_CALLOC(a->v, n);
-  if (a->amsgrad) ER_CALLOC(a->vmax, n);
+  const int64_t ams = a->amsgrad;
+  ADAM_BUFFERS(ER_BUF_ALLOC)
   *opt = a;
   a = NULL;
 cleanup:
@@ -128,9 +139,8 @@ cleanup:
 
 void er_adam_destroy(er_adam **opt) {
   if (!opt || !*opt) return;
-  free((*opt)->m);
-  free((*opt)->v);
-  free((*opt)->vmax);
-  free(*opt);
+  er_adam *a = *opt;
+  ADAM_BUFFERS(ER_BUF_FREE)
+  free(a);
   *opt = NULL;
 }

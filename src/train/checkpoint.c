@@ -19,6 +19,41 @@ static const char *const ckpt_attrs[ER_CKPT_NATTR] = {
     "num_nodes", "num_classes", "n_params", "features", "hidden", "heads",
     "embed",    "runs",   "ranks",      "graph_checksum", "checksum"};
 
+/* Buffer tables (erase/mem.h): (lvalue, elements, type, flags). The state: runs, the history
+ * (hist_cap epochs; it doubles as it fills), the best model's n_params parameters and the n_own
+ * semantic labels. A checkpoint's write and read: the rank's block of rows of the labels, the
+ * stored config, and the history and parameters read before they are verified. */
+#define STATE_BUFFERS(X)                                                                     \
+  X(st->run_test, runs, double, ER_BUF_ZERO)                                                 \
+  X(st->run_val, runs, double, ER_BUF_ZERO)                                                  \
+  X(st->run_epoch, runs, int64_t, ER_BUF_ZERO)                                               \
+  X(st->hist, hist_cap * ER_HIST_COLS, double, 0)                                            \
+  X(st->out_params, n_params, float, ER_BUF_ZERO)                                            \
+  X(st->out_L, n_own, int32_t, ER_BUF_ZERO)
+#define CKPT_WRITE(X) X(blk, rows, int32_t, 0)
+#define CKPT_CONFIG(X) X(stored, 1 << 16, char, 0)
+#define CKPT_READ(X)                                                                         \
+  X(s.hist, s.hist_cap * ER_HIST_COLS, double, 0)                                            \
+  X(params, n_params, float, 0)                                                              \
+  X(blk, rows, int32_t, 0)
+
+#define ER_HIST_CAP0 64 /* epochs of history allocated at the start */
+
+double er_train_state_bytes(const er_mem_counts *c, int64_t n_params) {
+  const double runs = (double)c->runs, n_own = (double)c->n;
+  double hist_cap = ER_HIST_CAP0;
+  while (hist_cap < (double)(c->runs * c->epochs)) hist_cap *= 2;
+  return 0 STATE_BUFFERS(ER_BUF_BYTES);
+}
+
+/* A checkpoint write: its block of labels, moved there (er_dgraph_rows_to_block), then the
+ * file sealed (er_h5_commit). */
+double er_checkpoint_write_bytes(const er_mem_counts *c) {
+  const double rows = (double)c->b, move = er_dgraph_block_move_bytes(c, sizeof(int32_t));
+  const double seal = er_h5_seal_bytes();
+  return (0 CKPT_WRITE(ER_BUF_BYTES)) + (move > seal ? move : seal);
+}
+
 er_err er_train_state_init(er_train_state *st, const er_train_config *cfg, const er_dgraph *g,
                            int64_t K, int64_t n_params, uint64_t graph_sum) {
   er_err err = ER_OK;
@@ -26,27 +61,22 @@ er_err er_train_state_init(er_train_state *st, const er_train_config *cfg, const
   st->best_val = -1;
   st->out_val = -1;
   st->num_nodes = g->n_global, st->K = K, st->n_params = n_params, st->graph_sum = graph_sum;
-  ER_CALLOC(st->run_test, cfg->runs);
-  ER_CALLOC(st->run_val, cfg->runs);
-  ER_CALLOC(st->run_epoch, cfg->runs);
-  st->hist_cap = 64;
-  ER_MALLOC(st->hist, st->hist_cap * ER_HIST_COLS);
-  ER_CALLOC(st->out_params, n_params);
-  ER_CALLOC(st->out_L, g->n_own);
+  st->hist_cap = ER_HIST_CAP0;
+  const int64_t runs = cfg->runs, hist_cap = st->hist_cap, n_own = g->n_own;
+  STATE_BUFFERS(ER_BUF_ALLOC)
 cleanup:
   return err;
 }
 
 void er_train_state_free(er_train_state *st) {
-  free(st->run_test), free(st->run_val), free(st->run_epoch), free(st->hist);
-  free(st->out_params), free(st->out_L);
+  STATE_BUFFERS(ER_BUF_FREE)
   memset(st, 0, sizeof *st);
 }
 
 er_err er_train_state_push(er_train_state *st, const double row[ER_HIST_COLS]) {
   er_err err = ER_OK;
   if (st->hist_n == st->hist_cap) {
-    double *nh = realloc(st->hist, (size_t)(2 * st->hist_cap * ER_HIST_COLS) * sizeof(double));
+    double *nh = er_buf_grow(st->hist, (size_t)(2 * st->hist_cap * ER_HIST_COLS) * sizeof(double));
     ER_CHECK(nh, ER_ERR_MEM, "out of memory growing the metric history");
     st->hist = nh;
     st->hist_cap *= 2;
@@ -107,7 +137,8 @@ er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_confi
   ER_CALL(er_adam_state(adam, &a));
   int64_t lo, hi, np = st->n_params, runs = cfg->runs;
   er_block_range(g->n_global, size, rank, &lo, &hi);
-  ER_MALLOC(blk, hi - lo);
+  const int64_t rows = hi - lo;
+  CKPT_WRITE(ER_BUF_ALLOC)
   conf = er_train_config_string(cfg);
   ER_CHECK(conf, ER_ERR_MEM, "out of memory");
   ER_AGREE(comm);
@@ -145,7 +176,7 @@ er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_confi
 cleanup:
   err = ER_FINISH(comm);
   if (err && tmp) er_h5_abort(comm, fid, &tmp);
-  free(blk);
+  CKPT_WRITE(ER_BUF_FREE)
   free(conf);
   return err;
 }
@@ -233,7 +264,7 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
            path, (long long)v[13], (long long)cfg->runs);
   current = er_train_config_string(cfg);
   ER_CHECK(current, ER_ERR_MEM, "out of memory");
-  ER_MALLOC(stored, 1 << 16);
+  CKPT_CONFIG(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL(er_h5_attr_get_str(fid, "/", "config", stored, 1 << 16));
   ER_CALL(check_trajectory(path, stored, current)); /* the same verdict on every rank */
@@ -254,9 +285,8 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   int64_t lo, hi;
   er_block_range(g->n_global, size, rank, &lo, &hi);
   er_adam_view a;
-  ER_MALLOC(s.hist, s.hist_cap * ER_HIST_COLS);
-  ER_MALLOC(params, np);
-  ER_MALLOC(blk, hi - lo);
+  const int64_t n_params = np, rows = hi - lo;
+  CKPT_READ(ER_BUF_ALLOC)
   ER_CALL(er_adam_state(adam, &a));
   ER_AGREE(comm);
   s.hist_n = nd;
@@ -279,7 +309,7 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   uint64_t h = state_hash(&s, params, &a, v[13]);
   ER_CHECK(h == (uint64_t)v[16], ER_ERR_INPUT, "checkpoint '%s' is corrupted (content checksum "
            "mismatch)", path);
-  free(st->hist);
+  ER_BUF_RELEASE(st->hist);
   *st = s;
   s.hist = NULL; /* now st's */
   memcpy(er_encoder_params_f(enc), params, (size_t)np * sizeof(float));
@@ -287,10 +317,8 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
 cleanup:
   err = ER_FINISH(comm);
   er_h5_close(&fid);
-  free(blk);
-  free(params);
-  free(stored);
+  CKPT_READ(ER_BUF_FREE)
+  CKPT_CONFIG(ER_BUF_FREE)
   free(current);
-  free(s.hist);
   return err;
 }

@@ -7,43 +7,64 @@
 #include "erase/probe.h"
 #include "train_private.h"
 
+/* The probe's buffer tables (erase/mem.h): (lvalue, elements, type, flags) over n_own rows,
+ * n_train training rows on all ranks, d embedding columns, K classes, size ranks; the flags of
+ * the rows the encoder's evaluation forward needs, while it plans them. */
+#define EVAL_BUFFERS(X)                                                                      \
+  X(ev->chunk, ER_EVAL_CHUNK * d, float, 0)                                                  \
+  X(ev->X_train, n_train * d, float, 0)                                                      \
+  X(ev->y_train, n_train > n_own ? n_train : n_own, int32_t, 0)                              \
+  X(ev->W, K * (d + 1), double, 0)                                                           \
+  X(ev->counts, size, int, 0)                                                                \
+  X(ev->displs, size, int, 0)                                                                \
+  X(ev->pred, n_own, int32_t, 0)                                                             \
+  X(ev->rows, n_own, er_lidx, 0)
+#define EVAL_PLAN(X) X(want, n_own, uint8_t, 0)
+
+double er_eval_bytes(const er_mem_counts *c, int planning) {
+  const double n_own = (double)c->n, n_train = (double)c->split[0], d = (double)c->embed;
+  const double K = (double)c->K, size = (double)c->P;
+  return (0 EVAL_BUFFERS(ER_BUF_BYTES)) + (planning ? 0 EVAL_PLAN(ER_BUF_BYTES) : 0);
+}
+
+/* What an evaluation holds beyond the buffers: the probe's fit, then its predictions, a chunk
+ * of the rows it predicts at a time (every owned row, or the labelled ones, c->sub[0], when the
+ * encoder computes Z only around them). */
+double er_eval_run_bytes(const er_mem_counts *c, int all_rows) {
+  double fit = er_probe_fit_bytes(c->split[0], (int)c->embed, (int)c->K);
+  int64_t rows = all_rows || c->sub[0] == 0 ? c->n : c->sub[0];
+  if (rows > ER_EVAL_CHUNK) rows = ER_EVAL_CHUNK;
+  double predict = er_probe_predict_bytes(rows, (int)c->embed, (int)c->K);
+  return fit > predict ? fit : predict;
+}
+
 er_err er_eval_create(const er_dgraph *g, er_encoder_f *enc, int K, int d, er_eval *ev) {
   er_err err = ER_OK;
   int size;
   uint8_t *want = NULL;
   MPI_Comm_size(g->comm, &size);
-  size_t n_own = (size_t)g->n_own;
+  const int64_t n_own = g->n_own;
   ev->d = d, ev->K = K;
   int64_t n_train = 0;
-  for (size_t i = 0; i < n_own; ++i) n_train += (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  for (int64_t i = 0; i < n_own; ++i) n_train += (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &n_train, 1, MPI_INT64_T, MPI_SUM, g->comm));
   ev->n_train_all = n_train;
-  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &ev->n_train_all, 1, MPI_INT64_T, MPI_SUM, g->comm));
   ER_AGREE(g->comm);
-  ER_MALLOC(ev->chunk, (size_t)ER_EVAL_CHUNK * d);
-  ER_MALLOC(ev->X_train, ev->n_train_all * d);
-  ER_MALLOC(ev->y_train, ev->n_train_all > (int64_t)n_own ? ev->n_train_all : (int64_t)n_own);
-  ER_MALLOC(ev->W, (size_t)K * (d + 1));
-  ER_MALLOC(ev->counts, size);
-  ER_MALLOC(ev->displs, size);
-  ER_MALLOC(ev->pred, n_own);
   /* per-epoch evaluation needs Z only at labelled rows (train/val/test): the encoder computes
    * just their two-hop neighbourhood when that is at most half of the graph */
-  ER_MALLOC(want, n_own);
-  ER_MALLOC(ev->rows, n_own);
-  for (size_t i = 0; i < n_own; ++i)
+  EVAL_BUFFERS(ER_BUF_ALLOC)
+  EVAL_PLAN(ER_BUF_ALLOC)
+  for (int64_t i = 0; i < n_own; ++i)
     if ((want[i] = (g->split[i] & (ER_SPLIT_TRAIN | ER_SPLIT_VAL | ER_SPLIT_TEST)) != 0))
       ev->rows[ev->n_rows++] = (er_lidx)i;
 cleanup:
   err = ER_FINISH(g->comm);
   if (err == ER_OK) err = er_encoder_eval_rows_f(enc, want, 0.5, &ev->rows_only);
-  free(want);
+  EVAL_PLAN(ER_BUF_FREE)
   return err;
 }
 
-void er_eval_free(er_eval *ev) {
-  free(ev->chunk), free(ev->X_train), free(ev->y_train), free(ev->W);
-  free(ev->counts), free(ev->displs), free(ev->rows), free(ev->pred);
-}
+void er_eval_free(er_eval *ev) { EVAL_BUFFERS(ER_BUF_FREE) }
 
 /* Every rank's normalized training rows and labels, in rank order, on every rank: the probe's
  * training set is small (labelled nodes), so every rank fits the same rows in the same order

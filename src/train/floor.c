@@ -12,6 +12,27 @@
 #define FLOOR_ROWS 16384 /* rows of the timed GEMMs (the rate is flat beyond a few thousand) */
 #define FLOOR_REPS 3
 
+/* Buffer table (erase/mem.h): (lvalue, elements, type, flags): GEMM operands of m rows (at most
+ * FLOOR_ROWS) by wide = max(F, hidden, embed) columns, the gather's source over n_tot rows of
+ * H = hidden, its accumulator, and three d x d double matrices. */
+#define FLOOR_BUFFERS(X)                                                                     \
+  X(a, m * wide, float, 0)                                                                   \
+  X(b, wide * wide, float, 0)                                                                \
+  X(c, m * wide, float, 0)                                                                   \
+  X(x, n_tot * H, float, 0)                                                                  \
+  X(acc, H, float, 0)                                                                        \
+  X(dd, 3 * d * d, double, 0)
+
+static int64_t max3(int64_t p, int64_t q, int64_t r) {
+  return p > q ? (p > r ? p : r) : (q > r ? q : r);
+}
+
+double er_floor_bytes(const er_mem_counts *cn) {
+  const int64_t m = cn->n < FLOOR_ROWS ? cn->n : FLOOR_ROWS, H = cn->hidden, d = cn->embed;
+  const int64_t wide = max3(cn->F, H, d), n_tot = cn->n + cn->g;
+  return 0 FLOOR_BUFFERS(ER_BUF_BYTES);
+}
+
 static double best_of(double a, double b) { return a < b ? a : b; }
 
 /* Seconds of C (m x n) = A (m x k) B (k x n), best of FLOOR_REPS. */
@@ -62,16 +83,11 @@ er_err er_floor_measure(er_trainer *t, er_floor *f) {
   const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
   int F = (int)lay->F, H = (int)lay->hidden, d = t->d;
   int m = g->n_own < FLOOR_ROWS ? (int)g->n_own : FLOOR_ROWS;
-  int wide = F > H ? (F > d ? F : d) : (H > d ? H : d); /* the largest of F, H, d */
+  const int64_t wide = max3(F, H, d); /* the largest of F, H, d */
   size_t n_tot = (size_t)g->n_own + g->n_ghost;
   float *a = NULL, *b = NULL, *c = NULL, *x = NULL, *acc = NULL;
   double *dd = NULL;
-  ER_MALLOC(a, (size_t)m * wide);
-  ER_MALLOC(b, (size_t)wide * wide);
-  ER_MALLOC(c, (size_t)m * wide);
-  ER_MALLOC(x, n_tot * H);
-  ER_MALLOC(acc, H);
-  ER_MALLOC(dd, 3 * (size_t)d * d);
+  FLOOR_BUFFERS(ER_BUF_ALLOC)
   for (size_t k = 0; k < (size_t)m * wide; ++k) a[k] = (float)(k % 7) * 0.1f;
   for (size_t k = 0; k < (size_t)wide * wide; ++k) b[k] = (float)(k % 5) * 0.1f;
   for (size_t k = 0; k < n_tot * H; ++k) x[k] = (float)(k % 3);
@@ -106,6 +122,6 @@ er_err er_floor_measure(er_trainer *t, er_floor *f) {
   f->floor_s = slowest[0], f->sgemm_gfs = rates[0], f->gather_gbs = rates[1];
 cleanup:
   err = ER_FINISH(t->comm);
-  free(a), free(b), free(c), free(x), free(acc), free(dd);
+  FLOOR_BUFFERS(ER_BUF_FREE)
   return err;
 }

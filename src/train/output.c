@@ -14,6 +14,30 @@
 #define ERASE_GIT_REV "unknown"
 #endif
 
+/* Buffer tables (erase/mem.h): (lvalue, elements, type, flags). The output's block of rows
+ * (rows of the rank's block, d floats, also used for the int32 label columns), the metric
+ * columns (hist_n epochs, runs), the per-row labels made from the owned rows (n_own), and the
+ * --dump-step input (n_own rows of F features). */
+#define OUTPUT_BLOCK(X) X(blk, rows * d * sizeof(float) + 1, char, 0)
+#define OUTPUT_METRICS(X) X(col, hist_n + runs + 1, double, 0)
+#define OUTPUT_LABELS(X)                                                                     \
+  X(den, n_own + 1, int32_t, 0)                                                              \
+  X(seen, n_own + 1, int32_t, 0)                                                             \
+  X(split, n_own + 1, int32_t, 0)
+#define DUMP_INPUT(X) X(x_dropped, n_own * n_feat, float, 0)
+
+/* What writing the outputs holds beyond the trainer: the labels, then the block and the metrics
+ * while each array moves to its block (the largest: the embeddings, d floats a row) and the
+ * file is sealed (er_h5_seal reads it back in pieces of seal_bytes). */
+double er_output_bytes(const er_mem_counts *c, double seal_bytes) {
+  const double n_own = (double)c->n, rows = (double)c->b, d = (double)c->embed;
+  const double hist_n = (double)(c->runs * c->epochs), runs = (double)c->runs;
+  const double held = 0 OUTPUT_LABELS(ER_BUF_BYTES) OUTPUT_BLOCK(ER_BUF_BYTES);
+  const double move = er_dgraph_block_move_bytes(c, d * sizeof(float));
+  const double seal = (0 OUTPUT_METRICS(ER_BUF_BYTES)) + seal_bytes;
+  return held + (move > seal ? move : seal);
+}
+
 static er_err put_block(hid_t fid, const er_dgraph *g, const char *name, hid_t ft, hid_t mt,
                         MPI_Datatype t, const void *rows, int ncols, void *blk, int64_t lo,
                         int64_t n) {
@@ -42,13 +66,13 @@ static er_err output_write(const er_trainer *t, const node_outputs *nodes, doubl
   const er_train_state *st = &t->st;
   const char *path = cfg->out;
   hid_t fid = -1;
-  char *tmp = NULL, *conf = NULL;
-  void *blk = NULL;
+  char *tmp = NULL, *conf = NULL, *blk = NULL;
   double *col = NULL;
   int d = t->d;
   int64_t lo, hi;
   er_block_range(g->n_global, t->size, t->rank, &lo, &hi);
-  ER_MALLOC(blk, (size_t)(hi - lo) * (size_t)d * sizeof(float) + 1);
+  const size_t rows = (size_t)(hi - lo);
+  OUTPUT_BLOCK(ER_BUF_ALLOC)
   ER_AGREE(comm);
   ER_CALL(er_h5_room(comm, path, (double)g->n_global * (4.0 * d + 4.0 * 6) +
                                      8.0 * (st->hist_n * ER_HIST_COLS + 4 * cfg->runs)));
@@ -63,14 +87,15 @@ static er_err output_write(const er_trainer *t, const node_outputs *nodes, doubl
   //---- metrics (replicated: rank 0 writes) ----
   int64_t n = st->hist_n, n0 = t->rank == 0 ? n : 0;
   hid_t I64 = H5T_NATIVE_INT64, F64 = H5T_NATIVE_DOUBLE;
-  ER_MALLOC(col, n + cfg->runs + 1);
+  const int64_t hist_n = n, runs = cfg->runs;
+  OUTPUT_METRICS(ER_BUF_ALLOC)
   for (int c = 0; c < ER_HIST_COLS; ++c) {
     char name[64];
     snprintf(name, sizeof name, "/metrics/epoch/%s", er_hist_names[c]);
     for (int64_t r = 0; r < n; ++r) col[r] = st->hist[r * ER_HIST_COLS + c];
     ER_CALL(er_h5_write_rows(fid, name, c < 2 ? I64 : F64, F64, n, 0, 0, n0, col));
   }
-  int64_t runs = cfg->runs, r0 = t->rank == 0 ? runs : 0;
+  int64_t r0 = t->rank == 0 ? runs : 0;
   for (int64_t r = 0; r < runs; ++r) col[r] = (double)r;
   ER_CALL(er_h5_write_rows(fid, "/metrics/runs/run", I64, F64, runs, 0, 0, r0, col));
   ER_CALL(er_h5_write_rows(fid, "/metrics/runs/best_epoch", I64, I64, runs, 0, 0, r0,
@@ -105,8 +130,8 @@ static er_err output_write(const er_trainer *t, const node_outputs *nodes, doubl
 cleanup:
   err = ER_FINISH(comm);
   if (err && tmp) er_h5_abort(comm, fid, &tmp);
-  free(blk);
-  free(col);
+  OUTPUT_BLOCK(ER_BUF_FREE)
+  OUTPUT_METRICS(ER_BUF_FREE)
   free(conf);
   return err;
 }
@@ -127,10 +152,7 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
   ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_EVAL, er_run_seed(t->cfg, st->out_run),
                                st->out_epoch, &Z));
   ER_CALL(er_eval_run(&t->ev, g, Z, st->out_L, t->cfg, 1, acc, NULL));
-  den = malloc(n_own * sizeof(int32_t) + 1);
-  seen = malloc(n_own * sizeof(int32_t) + 1);
-  split = malloc(n_own * sizeof(int32_t) + 1);
-  ER_CHECK(den && seen && split, ER_ERR_MEM, "out of memory");
+  OUTPUT_LABELS(ER_BUF_ALLOC)
   for (size_t i = 0; i < n_own; ++i) {
     const double *y = t->Y_den + i * t->K;
     int b = 0;
@@ -146,9 +168,7 @@ cleanup:
     node_outputs nodes = {Z, {den, st->out_L, t->ev.pred, seen, g->labels, split}};
     err = output_write(t, &nodes, test_mean, test_std);
   }
-  free(den);
-  free(seen);
-  free(split);
+  OUTPUT_LABELS(ER_BUF_FREE)
   er_progress_end(&prog);
   if (err == ER_OK)
     er_log(t->comm, "wrote %s (best run %lld epoch %lld: val %.2f%%, test %.2f%%)\n", t->cfg->out,
@@ -168,7 +188,10 @@ er_err er_dump_step(er_trainer *t, const er_mcr2_result *mr) {
   const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
   int64_t n = t->g->n_own, np = lay->n_params;
   hid_t F = H5T_NATIVE_FLOAT, I32 = H5T_NATIVE_INT32;
-  ER_MALLOC(x_dropped, n * lay->F);
+  {
+    const int64_t n_own = n, n_feat = lay->F;
+    DUMP_INPUT(ER_BUF_ALLOC)
+  }
   er_encoder_input_f(t->enc, x_dropped);
   ER_CALL(er_h5_create(t->comm, path, &fid, &tmp));
   ER_CALL(er_h5_write_rows(fid, "/x_dropped", F, F, n, lay->F, 0, n, x_dropped));
@@ -185,6 +208,6 @@ er_err er_dump_step(er_trainer *t, const er_mcr2_result *mr) {
   fid = -1;
 cleanup:
   if (err) er_h5_abort(t->comm, fid, &tmp);
-  free(x_dropped);
+  DUMP_INPUT(ER_BUF_FREE)
   return err;
 }

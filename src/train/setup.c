@@ -19,6 +19,32 @@
 #define ER_ADAM_EPS 1e-8
 #define ER_ADAM_AMSGRAD 1
 
+/* The trainer's buffer tables (erase/mem.h): (lvalue, elements, type, flags) over n_own rows,
+ * n_tot rows with ghosts, F input features, K classes; the label noise's scratch. */
+#define TRAINER_BUFFERS(X)                                                                   \
+  X(t->x, n_own * F, float, 0)                                                               \
+  X(t->noisy, n_own, int32_t, 0)                                                             \
+  X(t->Y_den, n_tot * K, double, 0)                                                          \
+  X(t->L, n_own, int32_t, 0)
+/* rank 0: every rank's host name (hosts of the size ranks; none elsewhere) */
+#define HOST_NAMES(X) X(t->hosts, hosts * ER_HOST_LEN, char, ER_BUF_OPT)
+#define NOISE_SCRATCH(X)                                                                     \
+  X(is_train, n_own, uint8_t, 0)                                                             \
+  X(per_class, K, int64_t, ER_BUF_ZERO)
+
+double er_trainer_bytes(const er_mem_counts *c) {
+  const double n_own = (double)c->n, n_tot = (double)(c->n + c->g);
+  const double F = (double)c->F, K = (double)c->K, hosts = (double)c->P; /* as on rank 0 */
+  return 0 TRAINER_BUFFERS(ER_BUF_BYTES) HOST_NAMES(ER_BUF_BYTES);
+}
+
+double er_trainer_noise_bytes(const er_mem_counts *c) {
+  const double n_own = (double)c->n, K = (double)c->K;
+  return 0 NOISE_SCRATCH(ER_BUF_BYTES);
+}
+
+double er_trainer_adam_bytes(int64_t n_params) { return er_adam_bytes(n_params, ER_ADAM_AMSGRAD); }
+
 uint64_t er_run_seed(const er_train_config *cfg, int64_t run) {
   return (uint64_t)cfg->seed + 100u * (uint64_t)run; /* seed, seed + 100, ... */
 }
@@ -36,6 +62,7 @@ static er_err load_graph(er_trainer *t) {
   ER_CALL(er_dataset_meta(t->comm, fid, &meta));
   ER_CHECK(meta.n_train > 0, ER_ERR_INPUT, "dataset '%s' has no training split", cfg->data);
   ER_CALL(er_dgraph_create(t->comm, fid, part, 1, &t->g));
+  er_mem_mark("graph");
   ER_CALL(er_dataset_checksum(t->comm, fid, &t->graph_sum, &feature_sum));
   er_h5_close(&fid);
   int64_t labelled = 0;
@@ -53,8 +80,6 @@ cleanup:
 static er_err normalize_features(er_trainer *t) {
   er_err err = ER_OK;
   er_dgraph *g = t->g;
-  ER_MALLOC(t->x, (size_t)g->n_own * g->F);
-  ER_AGREE(t->comm);
   if (t->cfg->feature_norm == ER_FEATURE_NORM_PYG) {
     double gmin = er_features_min_f(g->x, g->n_own, g->F);
     ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &gmin, 1, MPI_DOUBLE, MPI_MIN, t->comm));
@@ -62,7 +87,7 @@ static er_err normalize_features(er_trainer *t) {
   } else {
     memcpy(t->x, g->x, (size_t)g->n_own * (size_t)g->F * sizeof(float));
   }
-  ER_FREE(g->x);
+  ER_BUF_RELEASE(g->x);
 cleanup:
   return ER_FINISH(t->comm);
 }
@@ -73,13 +98,11 @@ static er_err corrupt_labels(er_trainer *t) {
   const er_dgraph *g = t->g;
   uint8_t *is_train = NULL;
   int64_t *per_class = NULL;
-  size_t n_own = (size_t)g->n_own;
-  ER_MALLOC(t->noisy, n_own);
-  ER_MALLOC(is_train, n_own);
+  const size_t n_own = (size_t)g->n_own, K = (size_t)t->K;
+  NOISE_SCRATCH(ER_BUF_ALLOC)
   for (size_t i = 0; i < n_own; ++i) is_train[i] = (g->split[i] & ER_SPLIT_TRAIN) != 0;
   err = er_noise_apply(g->labels, g->gid, is_train, g->n_own, t->K, t->cfg->noise,
                        t->cfg->noise_ratio, (uint64_t)t->cfg->noise_seed, t->noisy);
-  ER_CALLOC(per_class, t->K);
   for (size_t i = 0; i < n_own; ++i)
     if (is_train[i] && t->noisy[i] >= 0 && t->noisy[i] < t->K) per_class[t->noisy[i]]++;
   ER_AGREE(t->comm);
@@ -89,8 +112,7 @@ static er_err corrupt_labels(er_trainer *t) {
              "noise): the prototype of an empty class is undefined", c);
 cleanup:
   err = ER_FINISH(t->comm);
-  free(is_train);
-  free(per_class);
+  NOISE_SCRATCH(ER_BUF_FREE)
   return err;
 }
 
@@ -126,7 +148,8 @@ static er_err gather_hosts(er_trainer *t) {
   char name[MPI_MAX_PROCESSOR_NAME];
   int len = 0;
   if (MPI_Get_processor_name(name, &len) == MPI_SUCCESS) snprintf(mine, sizeof mine, "%.63s", name);
-  if (t->rank == 0) ER_MALLOC(t->hosts, (size_t)t->size * ER_HOST_LEN);
+  const int64_t hosts = t->rank == 0 ? t->size : 0;
+  HOST_NAMES(ER_BUF_ALLOC)
   ER_AGREE(t->comm);
   ER_CALL_MPI(MPI_Gather(mine, ER_HOST_LEN, MPI_CHAR, t->hosts, ER_HOST_LEN, MPI_CHAR, 0,
                          t->comm));
@@ -151,14 +174,21 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
 
   ER_CALL(gather_hosts(t));
   ER_CALL(load_graph(t));
+  er_mem_mark("checksum");
   er_dgraph *g = t->g;
   t->K = g->K;
-  ER_CALL(normalize_features(t));
-  ER_CALL(corrupt_labels(t));
-  ER_MALLOC(t->Y_den, ((size_t)g->n_own + g->n_ghost) * t->K);
+  {
+    const size_t n_own = (size_t)g->n_own, n_tot = n_own + (size_t)g->n_ghost;
+    const size_t F = (size_t)g->F, K = (size_t)t->K;
+    TRAINER_BUFFERS(ER_BUF_ALLOC)
+  }
   ER_AGREE(comm);
+  ER_CALL(normalize_features(t));
+  er_mem_mark("normalize");
+  ER_CALL(corrupt_labels(t));
   ER_CALL(er_denoise(g, t->noisy, t->K, cfg->denoise, cfg->alpha, (int)cfg->T, t->Y_den));
   ER_CALL(label_quality(t));
+  er_mem_mark("denoise");
 
   ER_AGREE(comm);
   ER_CALL(er_encoder_create_f(g, t->x, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout,
@@ -169,12 +199,11 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
                          &t->mcr));
   const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
   t->dZ = er_encoder_dz_buffer_f(t->enc);
-  ER_MALLOC(t->L, g->n_own);
-  ER_AGREE(comm);
   ER_CALL(er_eval_create(g, t->enc, t->K, t->d, &t->ev));
   ER_CALL(er_train_state_init(&t->st, cfg, g, t->K, lay->n_params, t->graph_sum));
   ER_CALL(er_adam_create(lay->n_params, cfg->lr, ER_ADAM_BETA1, ER_ADAM_BETA2, ER_ADAM_EPS,
                          cfg->weight_decay, ER_ADAM_AMSGRAD, &t->adam));
+  er_mem_mark("setup");
 cleanup:
   return ER_FINISH(comm);
 }
@@ -195,6 +224,7 @@ void er_trainer_free(er_trainer *t) {
   er_encoder_destroy_f(&t->enc);
   er_dgraph_destroy(&t->g);
   er_eval_free(&t->ev);
-  free(t->x), free(t->noisy), free(t->Y_den), free(t->L), free(t->hosts);
+  TRAINER_BUFFERS(ER_BUF_FREE)
+  HOST_NAMES(ER_BUF_FREE)
   memset(t, 0, sizeof *t);
 }

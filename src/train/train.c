@@ -99,6 +99,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
       if (t.epochs_run++ == 0) t.loop_t0 = t0_epoch;
       er_log_epoch(&t, run, epoch, &ep);
       ER_CALL(record_epoch(&t, run, epoch, &ep));
+      er_mem_mark("epoch");
       int stop = ep.stop_requested > 0;
       if (c->checkpoint[0] && (stop || (c->checkpoint_every > 0 && epoch % c->checkpoint_every == 0)))
         ER_CALL(er_checkpoint_write(comm, c->checkpoint, c, t.g, &t.st, t.enc, t.adam));
@@ -116,6 +117,7 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   ER_CALL(summarize(&t, res));
   /* the summary is the log's last line: a run whose outputs failed does not look complete */
   if (c->out[0]) ER_CALL(er_trainer_write_outputs(&t, res->test_mean, res->test_std));
+  er_mem_mark("output");
   er_log_summary(&t, res->test_mean, res->test_std);
 cleanup:
   er_trainer_free(&t);

@@ -152,6 +152,8 @@ typedef struct {
 } er_floor;
 /* Collective. Measures the two rates on every rank; floor_s is the slowest rank's. */
 er_err er_floor_measure(er_trainer *t, er_floor *f);
+/* What er_floor_measure holds on a rank with counts c (its buffer table, erase/mem.h). */
+double er_floor_bytes(const er_mem_counts *c);
 
 /* Run log (log.c): --log-json on rank 0 and the console lines. A resumed run keeps the
  * interrupted run's lines up to the checkpoint. */
@@ -180,6 +182,20 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
 er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std);
 /* Collective. --dump-step: the first step's inputs and results for the PyTorch twin. */
 er_err er_dump_step(er_trainer *t, const er_mcr2_result *mr);
+
+/* Memory model (erase/mem.h) of the trainer's buffer tables on a rank with counts c: its own
+ * per-row arrays (setup.c) and the label noise's scratch; the probe's buffers (and its
+ * evaluation-row flags while planning) and what an evaluation holds beyond them (evaluate.c);
+ * the run state with its history for c->runs x c->epochs and a checkpoint write
+ * (checkpoint.c); the optimizer; writing --out beyond the trainer (output.c). */
+double er_trainer_bytes(const er_mem_counts *c);
+double er_trainer_noise_bytes(const er_mem_counts *c);
+double er_trainer_adam_bytes(int64_t n_params);
+double er_eval_bytes(const er_mem_counts *c, int planning);
+double er_eval_run_bytes(const er_mem_counts *c, int all_rows);
+double er_train_state_bytes(const er_mem_counts *c, int64_t n_params);
+double er_checkpoint_write_bytes(const er_mem_counts *c);
+double er_output_bytes(const er_mem_counts *c, double seal_bytes);
 
 /* 64-bit content hash (splitmix-mixed, order dependent) for checkpoint integrity. */
 uint64_t er_hash_bytes(uint64_t h, const void *p, size_t n);
