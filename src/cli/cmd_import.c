@@ -50,10 +50,11 @@ static const er_cmd_spec import_spec = {
              "                        [--train FILE] [--val FILE] [--test FILE] --out DATA.h5\n"
              "                        [--classes K]\n"
              "\n"
-             "Convert text, NumPy .npy or OGB files into one HDF5 dataset (layout and input formats:\n"
-             "docs/FORMAT.md). Every rank reads about 1/P of each input and writes its block of\n"
-             "rows; the file is the same at any P, written under a temporary name and renamed when\n"
-             "complete. Text inputs may be gzip-compressed; formats are recognized by content.\n",
+             "Convert text, NumPy .npy or OGB files into one HDF5 dataset (layout and input\n"
+             "formats: docs/FORMAT.md). Every rank reads about 1/P of each input and writes its\n"
+             "block of rows; the file is the same at any P, written under a temporary name and\n"
+             "renamed when complete. Text inputs may be gzip-compressed; formats are recognized\n"
+             "by content.\n",
     .opts = import_opts,
     .n_opts = (int)(sizeof import_opts / sizeof import_opts[0]),
     .epilog = "The graph is symmetrized; self loops and duplicate edges are dropped and counted.\n",
@@ -63,7 +64,10 @@ er_err er_cmd_import(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   static import_args a; /* large: not on the stack */
   memset(&a, 0, sizeof a);
-  ER_CALL(er_opts_parse(comm, &import_spec, &a, argc, argv, NULL, NULL));
+  er_err perr = er_opts_parse(comm, &import_spec, &a, argc, argv, NULL, NULL);
+  /* the same verdict on every rank, even when only one failed (an allocation) */
+  ER_CALL(er_agree(comm, perr == ER_HELP_SHOWN ? ER_OK : perr));
+  if (perr == ER_HELP_SHOWN) return perr;
 #define OPT(f) (a.f[0] ? a.f : NULL)
   er_import_opts o = {.dir = OPT(dir), .ogb = OPT(ogb), .ogb_split = OPT(ogb_split),
                       .edges = OPT(edges), .features = OPT(features), .labels = OPT(labels),
@@ -89,7 +93,9 @@ er_err er_cmd_info(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   char *pos[1];
   int n_pos;
-  ER_CALL(er_opts_parse(comm, &info_spec, NULL, argc, argv, pos, &n_pos));
+  er_err perr = er_opts_parse(comm, &info_spec, NULL, argc, argv, pos, &n_pos);
+  ER_CALL(er_agree(comm, perr == ER_HELP_SHOWN ? ER_OK : perr));
+  if (perr == ER_HELP_SHOWN) return perr;
   ER_CHECK(n_pos == 1, ER_ERR_INPUT, "info: expected one argument DATA.h5 (see --help)");
   ER_CALL(er_info(comm, pos[0]));
 cleanup:

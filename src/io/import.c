@@ -50,12 +50,12 @@ static er_err import_resolve(imp_ctx *c, const er_import_opts *o) {
       }
       ER_CHECK(o->dir && *o->dir, ER_ERR_INPUT, "import: %s FILE is required (or --dir DIR)",
                opt_names[i]);
-      for (int k = 3; k >= 0; --k) { /* ends on the first name that exists, or the first */
-        if (!dir_names[i][k]) continue;
+      for (int k = 0; dir_names[i][k]; ++k) { /* the first name that exists, else the first */
         char p[IMP_PATH];
         int n = snprintf(p, sizeof p, "%s/%s", o->dir, dir_names[i][k]);
         ER_CHECK(n < IMP_PATH, ER_ERR_INPUT, "import: --dir '%s' is too long", o->dir);
         if (k == 0 || access(p, F_OK) == 0) memcpy(c->path[i], p, (size_t)n + 1);
+        if (access(p, F_OK) == 0) break;
       }
     }
     ER_CHECK(o->out && *o->out, ER_ERR_INPUT, "import: --out FILE is required");
@@ -101,6 +101,7 @@ er_err er_import(MPI_Comm comm, const er_import_opts *opts) {
   }
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Bcast(c->path, (int)sizeof c->path, MPI_CHAR, 0, comm));
+  ER_AGREE(comm); /* an MPI failure is this rank's: agreed before the next collective */
   ER_CALL_MPI(MPI_Bcast(source, IMP_PATH + 16, MPI_CHAR, 0, comm));
   ER_AGREE(comm);
   ER_CALL(er_h5_create(comm, opts->out, &c->fid, &tmp));

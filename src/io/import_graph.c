@@ -246,6 +246,7 @@ er_err imp_edges(imp_ctx *c) {
   int64_t nnz = indptr[c->nloc], off = 0, tot[2] = {nnz, dups};
   ER_CALL_MPI(MPI_Exscan(&nnz, &off, 1, MPI_INT64_T, MPI_SUM, c->comm));
   if (c->rank == 0) off = 0;
+  ER_AGREE(c->comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, tot, 2, MPI_INT64_T, MPI_SUM, c->comm));
   c->nnz = tot[0];
   c->duplicates = tot[1] / 2; /* a repeated undirected edge drops one entry in each row */

@@ -313,8 +313,8 @@ er_err imp_features(imp_ctx *c) {
   char shape[96];
   memset(&fs, 0, sizeof fs);
   pass_text(&p, c, path, "features", NULL, ER_ITEM_NONE, 0, 0, 1);
-  ER_CALL(imp_head_read(c->comm, path, "features", c->ogb ? IMP_HEAD_CSV : IMP_HEAD_MM | IMP_HEAD_NPY,
-                        0, &c->first, &h));
+  const int flags = c->ogb ? IMP_HEAD_CSV : IMP_HEAD_MM | IMP_HEAD_NPY;
+  ER_CALL(imp_head_read(c->comm, path, "features", flags, 0, &c->first, &h));
   if (h.failed) ER_CALL(imp_first_agree(c->comm, &c->first));
 
   //---- the shape; every rank decides the same ----
@@ -636,12 +636,15 @@ static int cmp_split(const void *a, const void *b) {
   return (x->key > y->key) - (x->key < y->key);
 }
 
-/* "path:line" or "path entry k" of an occurrence. */
-static void split_where(const imp_ctx *c, const split_state *ss, int64_t key, char *buf,
+/* Where an occurrence was read: "path:line" (text), "path: entry k" (.npy; as a reference in
+ * parentheses "path entry k"). */
+static void split_where(const imp_ctx *c, const split_state *ss, int64_t key, int ref, char *buf,
                         size_t len) {
   int s = (int)(key >> 52);
   int64_t pos = (key >> 2) & (((int64_t)1 << 50) - 1);
-  if (ss->npy[s]) snprintf(buf, len, "%s entry %lld", c->path[IMP_TRAIN + s], (long long)pos - 1);
+  if (ss->npy[s])
+    snprintf(buf, len, "%s%s entry %lld", c->path[IMP_TRAIN + s], ref ? "" : ":",
+             (long long)pos - 1);
   else snprintf(buf, len, "%s:%lld", c->path[IMP_TRAIN + s], (long long)pos);
 }
 
@@ -656,7 +659,7 @@ static er_err split_check(imp_ctx *c, split_state *ss) {
     for (j = i + 1; j < ss->n && ss->a[j].id == a->id;) ++j;
     int s = (int)(a->key >> 52);
     if (c->labels[a->id - c->lo] < 0) {
-      split_where(c, ss, a->key, at, sizeof at);
+      split_where(c, ss, a->key, 0, at, sizeof at);
       err = ER_ERROR(ER_ERR_INPUT, "%s: node %lld of the %s split has no label (-1 in the labels "
                      "file)", at, (long long)a->id, split_names[s]);
       ER_CALL(imp_defer(&c->first, err, a->key));
@@ -665,7 +668,7 @@ static er_err split_check(imp_ctx *c, split_state *ss) {
     const split_item *b = &ss->a[i + 1];
     int sb = (int)(b->key >> 52);
     int64_t pos = (a->key >> 2) & (((int64_t)1 << 50) - 1);
-    split_where(c, ss, b->key, at, sizeof at);
+    split_where(c, ss, b->key, 0, at, sizeof at);
     if (sb == s) {
       err = ss->npy[s] ? ER_ERROR(ER_ERR_INPUT, "%s: node %lld is repeated in the %s split (first "
                                   "at entry %lld)", at, (long long)a->id, split_names[s],
@@ -674,7 +677,7 @@ static er_err split_check(imp_ctx *c, split_state *ss) {
                                   "at line %lld)", at, (long long)a->id, split_names[s],
                                   (long long)pos);
     } else {
-      split_where(c, ss, a->key, prev, sizeof prev);
+      split_where(c, ss, a->key, 1, prev, sizeof prev);
       err = ER_ERROR(ER_ERR_INPUT, "%s: node %lld is also in the %s split (%s); splits must not "
                      "overlap", at, (long long)a->id, split_names[s], prev);
     }
@@ -756,6 +759,7 @@ er_err imp_splits(imp_ctx *c) {
   //---- sorted ids per split, concatenated in rank order ----
   static const char *const ds[3] = {ER_DS_TRAIN, ER_DS_VAL, ER_DS_TEST};
   ER_MALLOC(ids, ss.n);
+  ER_AGREE(c->comm);
   for (int s = 0; s < 3; ++s) {
     int64_t k = 0, off = 0;
     for (int64_t i = 0; i < ss.n; ++i)

@@ -619,9 +619,9 @@ er_err imp_exchange(MPI_Comm comm, const imp_cols *send, const int *dest, int64_
       ro += rc[q];
     }
     ER_CALL_MPI(MPI_Alltoallv(sbuf[k], sc, sd, MPI_BYTE, recv->col[k], rc, rd, MPI_BYTE, comm));
+    ER_AGREE(comm);
   }
   *nrecv = total;
-  ER_AGREE(comm);
 cleanup:
   err = ER_FINISH(comm);
   if (err != ER_OK) imp_cols_free(recv);
