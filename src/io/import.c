@@ -146,6 +146,7 @@ cleanup:
   err = ER_FINISH(comm);
   if (tmp) er_h5_abort(comm, c ? c->fid : -1, &tmp);
   if (c) free(c->labels);
+  if (c) imp_owners_free(&c->owners);
   free(c);
   free(source);
   return err;

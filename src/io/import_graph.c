@@ -5,6 +5,7 @@
  * sorts and deduplicates its rows and writes them. It does not partition the graph. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,42 +97,47 @@ cleanup:
 
 /* Collective. Sends every pair (u, v) to the owner of u and, when another, to the owner of v;
  * the owner counts (cols == NULL: deg[r + 1] += 1 for each endpoint r in its block) or places
- * (cols[fill[r]++] = the other endpoint). Ends agreed. */
+ * (cols[fill[r]++] = the other endpoint). */
 static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int64_t *cols,
                           int64_t *fill) {
   er_err err = ER_OK;
-  int64_t *out = NULL;
-  int *dest = NULL;
+  int64_t *out = NULL, *cnt = NULL, *pos = NULL;
   imp_cols in = {0};
   const int64_t lo = c->lo, hi = c->lo + c->nloc;
   ER_MALLOC(out, 4 * ROUND_PAIRS);
-  ER_MALLOC(dest, 2 * ROUND_PAIRS);
+  ER_MALLOC(cnt, c->size);
+  ER_MALLOC(pos, c->size);
   int64_t at = 0;
   for (int more_any = 1; more_any;) {
-    int64_t k = pr->m - at < ROUND_PAIRS ? pr->m - at : ROUND_PAIRS, n = 0, nin = 0;
-    for (int64_t e = at; e < at + k; ++e) {
-      int64_t u = pr->uv[2 * e], v = pr->uv[2 * e + 1];
-      int du = er_block_owner(c->n, c->size, u), dv = er_block_owner(c->n, c->size, v);
-      out[2 * n] = u;
-      out[2 * n + 1] = v;
-      dest[n++] = du;
-      if (dv != du) {
-        out[2 * n] = u;
-        out[2 * n + 1] = v;
-        dest[n++] = dv;
-      }
+    const int64_t k = pr->m - at < ROUND_PAIRS ? pr->m - at : ROUND_PAIRS;
+    const int64_t *uv = pr->uv + 2 * at;
+    int64_t nin = 0;
+    memset(cnt, 0, (size_t)c->size * sizeof *cnt);
+    for (int64_t e = 0; e < k; ++e) { /* grouped by destination: counted, then placed */
+      int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
+      cnt[du]++;
+      cnt[dv] += dv != du;
+    }
+    for (int q = 0; q < c->size; ++q) pos[q] = q ? pos[q - 1] + cnt[q - 1] : 0;
+    for (int64_t e = 0; e < k; ++e) {
+      int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
+      memcpy(out + 2 * pos[du]++, uv + 2 * e, 16);
+      if (dv != du) memcpy(out + 2 * pos[dv]++, uv + 2 * e, 16);
     }
     at += k;
     ER_AGREE(c->comm);
     imp_cols send = {.ncol = 1, .size = {16}, .col = {out}};
-    ER_CALL(imp_exchange(c->comm, &send, dest, n, at < pr->m, &in, &nin, &more_any));
+    ER_CALL(imp_exchange_grouped(c->comm, &send, cnt, at < pr->m, &in, &nin, &more_any));
     const int64_t *p = in.col[0];
-    for (int64_t i = 0; i < nin; ++i) {
-      int64_t u = p[2 * i], v = p[2 * i + 1];
-      if (cols) {
+    if (cols) {
+      for (int64_t i = 0; i < nin; ++i) {
+        int64_t u = p[2 * i], v = p[2 * i + 1];
         if (u >= lo && u < hi) cols[fill[u - lo]++] = v;
         if (v >= lo && v < hi) cols[fill[v - lo]++] = u;
-      } else {
+      }
+    } else {
+      for (int64_t i = 0; i < nin; ++i) {
+        int64_t u = p[2 * i], v = p[2 * i + 1];
         if (u >= lo && u < hi) deg[u - lo + 1]++;
         if (v >= lo && v < hi) deg[v - lo + 1]++;
       }
@@ -141,7 +147,43 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
 cleanup:
   imp_cols_free(&in);
   free(out);
-  free(dest);
+  free(cnt);
+  free(pos);
+  return ER_FINISH(c->comm);
+}
+
+/* Collective. The row lengths into deg[1 .. nloc]. When the node count is small beside the
+ * pairs (N <= 4 E / P: an int per node is at most the memory of a rank's pairs), every rank
+ * counts its pairs' endpoints in an array over all N nodes and MPI_Reduce_scatter sums each
+ * block on its owner; otherwise the pairs travel (edges_route). */
+static er_err edges_lengths(imp_ctx *c, const er_text_pairs *pr, int64_t *deg) {
+  er_err err = ER_OK;
+  int32_t *all = NULL, *mine = NULL;
+  int *block = NULL;
+  const int dense = c->n <= 4 * (c->entries / c->size + 1) && 2 * c->entries < INT32_MAX &&
+                    c->n < INT32_MAX; /* the same on every rank: entries is a global sum */
+  if (!dense) return edges_route(c, pr, deg, NULL, NULL);
+  if (c->size == 1) {
+    for (int64_t e = 0; e < pr->m; ++e) {
+      deg[pr->uv[2 * e] + 1]++;
+      deg[pr->uv[2 * e + 1] + 1]++;
+    }
+    return ER_OK;
+  }
+  ER_CALLOC(all, c->n);
+  ER_MALLOC(mine, c->nloc);
+  ER_MALLOC(block, c->size);
+  for (int q = 0; q < c->size; ++q)
+    block[q] = (int)(c->owners.bounds[q + 1 < c->size ? q + 1 : q] - c->owners.bounds[q]);
+  block[c->size - 1] = (int)(c->n - c->owners.bounds[c->size - 1]);
+  for (int64_t e = 0; e < 2 * pr->m; ++e) all[pr->uv[e]]++;
+  ER_AGREE(c->comm);
+  ER_CALL_MPI(MPI_Reduce_scatter(all, mine, block, MPI_INT32_T, MPI_SUM, c->comm));
+  for (int64_t i = 0; i < c->nloc; ++i) deg[i + 1] = mine[i];
+cleanup:
+  free(all);
+  free(mine);
+  free(block);
   return ER_FINISH(c->comm);
 }
 
@@ -153,7 +195,7 @@ static er_err edges_rows(imp_ctx *c, const er_text_pairs *pr, int64_t **indptr_o
   int64_t *indptr = NULL, *cols = NULL, *fill = NULL;
   const int64_t nloc = c->nloc;
   ER_CALLOC(indptr, nloc + 1);
-  ER_CALL(edges_route(c, pr, indptr, NULL, NULL));
+  ER_CALL(edges_lengths(c, pr, indptr));
   for (int64_t i = 0; i < nloc; ++i) indptr[i + 1] += indptr[i];
   ER_MALLOC(cols, indptr[nloc]);
   ER_MALLOC(fill, nloc);
@@ -219,7 +261,9 @@ er_err imp_edges(imp_ctx *c) {
              (long long)c->n);
     ER_CALL(imp_reader_open(c->comm, &r, path, "edge", &h,
                             h.is_mm ? ER_ITEM_MM_DATA : ER_ITEM_NONE));
-    err = edges_text(c, &r, &h, &pr);
+    /* at most one pair per 4 bytes ("0 1\n"): pages never touched are never resident */
+    if (!r.gz) err = er_text_pairs_reserve(&pr, (r.hi - r.lo) / 4 + 1);
+    if (err == ER_OK) err = edges_text(c, &r, &h, &pr);
     if (err == ER_OK && c->rank == 0 && h.is_mm && r.totals_known && r.total_items < h.mm.nnz) {
       err = ER_ERROR(ER_ERR_INPUT, "%s: file ends after %lld of the %lld declared entries", path,
                      (long long)r.total_items, (long long)h.mm.nnz);

@@ -28,7 +28,7 @@ er_err imp_owners(const imp_ctx *c, const int64_t *idx, int64_t n, int64_t div, 
     *dest = d;
     *cap = want;
   }
-  for (int64_t i = 0; i < n; ++i) (*dest)[i] = er_block_owner(c->n, c->size, idx[i] / div);
+  for (int64_t i = 0; i < n; ++i) (*dest)[i] = imp_owner(&c->owners, idx[i] / div);
   return ER_OK;
 }
 
@@ -353,6 +353,7 @@ er_err imp_features(imp_ctx *c) {
   c->f = f;
   er_block_range(n, c->size, c->rank, &c->lo, &hi);
   c->nloc = hi - c->lo;
+  ER_CALL(imp_owners_init(&c->owners, n, c->size));
   ER_CALLOC(fs.x, c->nloc * f); /* missing coordinate cells are 0 */
 
   //---- this rank's share, routed to the owners ----
@@ -366,7 +367,8 @@ er_err imp_features(imp_ctx *c) {
       p.parse = parse_rows;
       p.take = take_rows;
     } else if (coord) {
-      pass_text(&p, c, path, "features", &h, ER_ITEM_MM_DATA, sizeof(float), 1, f);
+      /* lines travel only for a second look at duplicates */
+      pass_text(&p, c, path, "features", &h, ER_ITEM_MM_DATA, sizeof(float), 0, f);
       p.parse = parse_cells;
       p.take = take_cells;
       ER_CALLOC(fs.seen, (c->nloc * f + 7) / 8);
@@ -401,6 +403,9 @@ er_err imp_features(imp_ctx *c) {
     ER_AGREE(c->comm);
   }
   ER_CALL(imp_first_agree(c->comm, &c->first));
+  er_text_items_free(&p.items); /* only the rows stay for the write */
+  ER_FREE(fs.seen);
+  er_mem_trim();
   ER_CALL(er_agree(c->comm, er_h5_write_rows(c->fid, ER_DS_FEATURES, H5T_IEEE_F32LE,
                                              H5T_NATIVE_FLOAT, n, f, c->lo, c->nloc, fs.x)));
 cleanup:
@@ -515,6 +520,7 @@ er_err imp_labels(imp_ctx *c) {
 cleanup:
   err = ER_FINISH(c->comm);
   er_text_items_free(&p.items);
+  er_mem_trim(); /* the rounds' buffers are free: keep them out of the edges' peak */
   return err;
 }
 
@@ -776,5 +782,6 @@ cleanup:
   er_text_items_free(&p.items);
   free(ss.a);
   free(ids);
+  er_mem_trim();
   return err;
 }

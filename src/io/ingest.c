@@ -442,7 +442,26 @@ er_err imp_reader_next(imp_reader *r, er_text_chunk *c, int *got) {
       break;
     }
     int64_t lines, items;
-    er_text_count(r->buf, piece, r->kind, &lines, &items);
+    if (r->replay >= 0 && r->replay < r->npieces && r->pieces[3 * r->replay] == (int64_t)piece) {
+      lines = r->pieces[3 * r->replay + 1]; /* the counting pass cut this piece and counted it */
+      items = r->pieces[3 * r->replay + 2];
+      r->replay++;
+    } else {
+      er_text_count(r->buf, piece, r->kind, &lines, &items);
+      if (r->replay < 0) { /* the counting pass: record */
+        if (r->npieces == r->cap_pieces) {
+          int64_t cap = r->cap_pieces ? 2 * r->cap_pieces : 64;
+          int64_t *g = er_fault(ER_FAULT_ALLOC) ? NULL : realloc(r->pieces, (size_t)cap * 24);
+          ER_CHECK(g, ER_ERR_MEM, "out of memory reading '%s'", r->path);
+          r->pieces = g;
+          r->cap_pieces = cap;
+        }
+        r->pieces[3 * r->npieces] = (int64_t)piece;
+        r->pieces[3 * r->npieces + 1] = lines;
+        r->pieces[3 * r->npieces + 2] = items;
+        r->npieces++;
+      }
+    }
     c->path = r->path;
     c->buf = r->buf;
     c->len = piece;
@@ -496,6 +515,7 @@ er_err imp_reader_open(MPI_Comm comm, imp_reader *r, const char *path, const cha
   r->pos = r->lo;
   r->eof = r->pos >= r->hi;
   r->line = r->item = 0;
+  r->replay = -1;
   for (int got = 1; got;) {
     er_text_chunk c;
     ER_CALL(imp_reader_next(r, &c, &got));
@@ -519,6 +539,7 @@ er_err imp_reader_open(MPI_Comm comm, imp_reader *r, const char *path, const cha
   r->pos = r->lo;
   r->eof = r->pos >= r->hi;
   r->len = r->given = 0;
+  r->replay = 0;
 cleanup:
   free(counts);
   return ER_FINISH(comm);
@@ -531,6 +552,9 @@ void imp_reader_close(imp_reader *r) {
   free(r->buf);
   r->buf = NULL;
   r->cap = r->len = r->given = 0;
+  free(r->pieces);
+  r->pieces = NULL;
+  r->npieces = r->cap_pieces = 0;
 }
 
 //------------------------------------------------------------------------------------------
@@ -544,49 +568,92 @@ void imp_cols_free(imp_cols *c) {
   c->borrowed = 0;
 }
 
+er_err imp_owners_init(imp_owners_map *m, int64_t n, int size) {
+  er_err err = ER_OK;
+  m->size = size;
+  m->scale = n > 0 ? (double)size / (double)n : 0;
+  ER_MALLOC(m->bounds, (size_t)size + 1);
+  for (int r = 0; r < size; ++r) {
+    int64_t hi;
+    er_block_range(n, size, r, &m->bounds[r], &hi);
+  }
+  m->bounds[size] = INT64_MAX; /* ids are < n; the last block ends nowhere */
+cleanup:
+  return err;
+}
+
+void imp_owners_free(imp_owners_map *m) {
+  free(m->bounds);
+  m->bounds = NULL;
+}
+
 er_err imp_exchange(MPI_Comm comm, const imp_cols *send, const int *dest, int64_t n, int more,
                     imp_cols *recv, int64_t *nrecv, int *more_any) {
   er_err err = ER_OK;
   int size;
-  int64_t *cnt = NULL, *rcnt = NULL, *pos = NULL;
+  int64_t *cnt = NULL, *pos = NULL;
+  imp_cols grouped = {.ncol = send->ncol};
+  MPI_Comm_size(comm, &size);
+  if (size == 1) return imp_exchange_grouped(comm, send, &n, more, recv, nrecv, more_any);
+  memset(recv, 0, sizeof *recv);
+  ER_CALLOC(cnt, size);
+  ER_MALLOC(pos, size);
+  for (int64_t i = 0; i < n; ++i) cnt[dest[i]]++;
+  for (int k = 0; k < send->ncol; ++k) {
+    const size_t sz = send->size[k];
+    const char *src = send->col[k];
+    char *dst;
+    grouped.size[k] = sz;
+    ER_MALLOC(dst, (size_t)n * sz);
+    grouped.col[k] = dst;
+    for (int q = 0; q < size; ++q) pos[q] = q ? pos[q - 1] + cnt[q - 1] : 0;
+    if (sz == 8) {
+      for (int64_t i = 0; i < n; ++i) memcpy(dst + 8 * pos[dest[i]]++, src + 8 * i, 8);
+    } else if (sz == 4) {
+      for (int64_t i = 0; i < n; ++i) memcpy(dst + 4 * pos[dest[i]]++, src + 4 * i, 4);
+    } else {
+      for (int64_t i = 0; i < n; ++i) memcpy(dst + sz * pos[dest[i]]++, src + sz * i, sz);
+    }
+  }
+cleanup: /* a failure here meets the others' first agreement in imp_exchange_grouped */
+  err = err == ER_OK ? imp_exchange_grouped(comm, &grouped, cnt, more, recv, nrecv, more_any)
+                     : ER_FINISH(comm);
+  imp_cols_free(&grouped);
+  free(cnt);
+  free(pos);
+  return err;
+}
+
+er_err imp_exchange_grouped(MPI_Comm comm, const imp_cols *send, const int64_t *count, int more,
+                            imp_cols *recv, int64_t *nrecv, int *more_any) {
+  er_err err = ER_OK;
+  int size;
+  int64_t *cnt = NULL, *rcnt = NULL;
   int *sc = NULL, *sd = NULL, *rc = NULL, *rd = NULL;
-  char *sbuf[IMP_MAXCOL] = {NULL};
   MPI_Comm_size(comm, &size);
   memset(recv, 0, sizeof *recv);
-  recv->ncol = send->ncol;
-  memcpy(recv->size, send->size, sizeof recv->size);
   *nrecv = 0;
   *more_any = 0;
+  recv->ncol = send->ncol;
+  memcpy(recv->size, send->size, sizeof recv->size);
   if (size == 1) { /* nothing travels: the items are read where they are */
     for (int k = 0; k < send->ncol; ++k) recv->col[k] = send->col[k];
     recv->borrowed = 1;
-    *nrecv = n;
+    *nrecv = count[0];
     *more_any = more;
     return ER_OK;
   }
-
-  //---- bucket the items by destination ----
-  ER_CALLOC(cnt, 2 * (size_t)size);
+  ER_MALLOC(cnt, 2 * (size_t)size);
   ER_MALLOC(rcnt, 2 * (size_t)size);
-  ER_MALLOC(pos, size);
   ER_MALLOC(sc, size);
   ER_MALLOC(sd, size);
   ER_MALLOC(rc, size);
   ER_MALLOC(rd, size);
-  for (int64_t i = 0; i < n; ++i) cnt[2 * dest[i]]++;
-  for (int q = 0; q < size; ++q) cnt[2 * q + 1] = more;
-  for (int k = 0; k < send->ncol; ++k) {
-    const size_t sz = send->size[k];
-    const char *src = send->col[k];
-    ER_MALLOC(sbuf[k], (size_t)n * sz);
-    for (int q = 0; q < size; ++q) pos[q] = q ? pos[q - 1] + cnt[2 * (q - 1)] : 0;
-    if (sz == 8) {
-      for (int64_t i = 0; i < n; ++i) memcpy(sbuf[k] + 8 * pos[dest[i]]++, src + 8 * i, 8);
-    } else if (sz == 4) {
-      for (int64_t i = 0; i < n; ++i) memcpy(sbuf[k] + 4 * pos[dest[i]]++, src + 4 * i, 4);
-    } else {
-      for (int64_t i = 0; i < n; ++i) memcpy(sbuf[k] + sz * pos[dest[i]]++, src + sz * i, sz);
-    }
+  int64_t n = 0;
+  for (int q = 0; q < size; ++q) {
+    cnt[2 * q] = count[q];
+    cnt[2 * q + 1] = more;
+    n += count[q];
   }
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoall(cnt, 2, MPI_INT64_T, rcnt, 2, MPI_INT64_T, comm));
@@ -618,17 +685,16 @@ er_err imp_exchange(MPI_Comm comm, const imp_cols *send, const int *dest, int64_
       so += sc[q];
       ro += rc[q];
     }
-    ER_CALL_MPI(MPI_Alltoallv(sbuf[k], sc, sd, MPI_BYTE, recv->col[k], rc, rd, MPI_BYTE, comm));
+    ER_CALL_MPI(MPI_Alltoallv(send->col[k], sc, sd, MPI_BYTE, recv->col[k], rc, rd, MPI_BYTE,
+                              comm));
     ER_AGREE(comm);
   }
   *nrecv = total;
 cleanup:
   err = ER_FINISH(comm);
   if (err != ER_OK) imp_cols_free(recv);
-  for (int k = 0; k < IMP_MAXCOL; ++k) free(sbuf[k]);
   free(cnt);
   free(rcnt);
-  free(pos);
   free(sc);
   free(sd);
   free(rc);

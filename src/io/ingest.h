@@ -98,6 +98,10 @@ typedef struct {
   char *buf;
   size_t cap, len, given;
   int eof;
+  /* plain: the (bytes, lines, items) of each piece, recorded by the counting pass and replayed
+   * by the parsing pass, which cuts the same pieces */
+  int64_t *pieces;
+  int64_t npieces, cap_pieces, replay;
   /* numbers of the next line and item; the items of the whole input once it has been seen
    * (plain files: after open; gzip: after the last piece) */
   int64_t line, item;
@@ -139,9 +143,29 @@ typedef struct {
 
 /* Collective. Item i of send goes to rank dest[i]; *recv gets the items sent here, in source
  * rank order and each source's order (columns allocated here; at one rank they are send's,
- * borrowed). *more_any: any rank passed more != 0. */
+ * borrowed). *more_any: any rank passed more != 0. Ends agreed. */
 er_err imp_exchange(MPI_Comm comm, const imp_cols *send, const int *dest, int64_t n, int more,
                     imp_cols *recv, int64_t *nrecv, int *more_any);
+/* The same for items already grouped by destination: count[q] items for rank q, in rank
+ * order (count has one entry per rank). */
+er_err imp_exchange_grouped(MPI_Comm comm, const imp_cols *send, const int64_t *count, int more,
+                            imp_cols *recv, int64_t *nrecv, int *more_any);
 void imp_cols_free(imp_cols *c);
+
+/* The owners of the blocks of er_block_range(n, size, .): owner by comparisons, no division. */
+typedef struct {
+  int size;
+  double scale;    /* size / n: a first guess of the owner */
+  int64_t *bounds; /* (size + 1) the first id of each rank's block, then n */
+} imp_owners_map;
+er_err imp_owners_init(imp_owners_map *m, int64_t n, int size);
+void imp_owners_free(imp_owners_map *m);
+static inline int imp_owner(const imp_owners_map *m, int64_t g) {
+  int o = (int)((double)g * m->scale);
+  if (o >= m->size) o = m->size - 1;
+  while (o > 0 && g < m->bounds[o]) --o;
+  while (g >= m->bounds[o + 1]) ++o;
+  return o;
+}
 
 #endif

@@ -24,11 +24,19 @@ int er_tok_i64(const char *b, const char *e, int64_t *v) {
   if (b < e && (*b == '-' || *b == '+')) neg = *b++ == '-';
   if (b == e) return ER_TOK_NAN;
   uint64_t x = 0;
-  for (; b < e; ++b) {
-    unsigned d = (unsigned)(*b - '0');
-    if (d > 9) return ER_TOK_NAN;
-    if (x > ((uint64_t)INT64_MAX - d) / 10) return ER_TOK_RANGE;
-    x = x * 10 + d;
+  if (e - b <= 18) { /* no overflow possible */
+    for (; b < e; ++b) {
+      unsigned d = (unsigned)(*b - '0');
+      if (d > 9) return ER_TOK_NAN;
+      x = x * 10 + d;
+    }
+  } else {
+    for (; b < e; ++b) {
+      unsigned d = (unsigned)(*b - '0');
+      if (d > 9) return ER_TOK_NAN;
+      if (x > ((uint64_t)INT64_MAX - d) / 10) return ER_TOK_RANGE;
+      x = x * 10 + d;
+    }
   }
   *v = neg ? -(int64_t)x : (int64_t)x;
   return ER_TOK_OK;
@@ -113,12 +121,17 @@ static int cur_next_line(cursor *t) {
   return 1;
 }
 
-/* Next line holding data: blank lines and lines whose first non-blank character is in
- * comment skipped; t->line then points at the first non-blank character. */
-static int cur_next_data(cursor *t, const char *comment) {
+/* Comment lines start with '%' (Matrix Market), or also '#' (the other text inputs). */
+#define COMMENT_MM 0
+#define COMMENT_ALL 1
+static int is_comment(char c, int hash) { return c == '%' || (hash && c == '#'); }
+
+/* Next line holding data: blank lines and comment lines skipped; t->line then points at the
+ * first non-blank character. */
+static int cur_next_data(cursor *t, int hash) {
   while (cur_next_line(t)) {
     while (t->line < t->end && is_blank(*t->line)) t->line++;
-    if (t->line == t->end || strchr(comment, *t->line)) continue;
+    if (t->line == t->end || is_comment(*t->line, hash)) continue;
     return 1;
   }
   return 0;
@@ -192,6 +205,24 @@ static er_err cur_id(cursor *t, const char *b, const char *e, int64_t base, int6
   return ER_OK;
 }
 
+/* Fast path of the common lines: an unsigned decimal of at most 18 digits at *p, followed by a
+ * blank or the end of the line. 0 (nothing consumed) for anything else: the general path then
+ * parses the line and gives the message. */
+static int fast_uint(const char **p, const char *end, int64_t *v) {
+  const char *q = *p;
+  uint64_t x = 0;
+  while (q < end && (unsigned)(*q - '0') <= 9 && q - *p < 18) x = x * 10 + (uint64_t)(*q++ - '0');
+  if (q == *p || (q < end && !is_blank(*q))) return 0;
+  *v = (int64_t)x;
+  *p = q;
+  return 1;
+}
+
+static const char *skip_blanks(const char *p, const char *end) {
+  while (p < end && is_blank(*p)) ++p;
+  return p;
+}
+
 //------------------------------------------------------------------------------------------
 // Counting
 //------------------------------------------------------------------------------------------
@@ -201,18 +232,18 @@ void er_text_count(const char *buf, size_t len, er_item_kind kind, int64_t *line
   const char *p = buf, *end = buf + len;
   int64_t nl = 0, it = 0;
   if (kind == ER_ITEM_NONE || kind == ER_ITEM_LINE) {
-    for (const char *q; p < end && (q = memchr(p, '\n', (size_t)(end - p))); p = q + 1) nl++;
-    if (p < end) nl++; /* a last line without '\n' */
+    for (size_t i = 0; i < len; ++i) nl += buf[i] == '\n'; /* vectorized */
+    if (len && buf[len - 1] != '\n') nl++;               /* a last line without '\n' */
     *lines = nl;
     *items = kind == ER_ITEM_LINE ? nl : 0;
     return;
   }
-  const char *comment = kind == ER_ITEM_DATA ? "#%" : "%";
+  const int hash = kind == ER_ITEM_DATA;
   while (p < end) {
     const char *q = memchr(p, '\n', (size_t)(end - p)), *le = q ? q : end;
     nl++;
     while (p < le && is_blank(*p)) ++p;
-    if (p < le && !strchr(comment, *p)) {
+    if (p < le && !is_comment(*p, hash)) {
       if (kind != ER_ITEM_MM_TOKEN) {
         it++;
       } else {
@@ -278,6 +309,13 @@ er_err er_text_items_reserve(er_text_items *it, int64_t more) {
   if (it->val_size) ER_CALL(grow(&it->val, &c3, c, it->val_size));
   it->cap = c;
 cleanup:
+  return err;
+}
+
+er_err er_text_pairs_reserve(er_text_pairs *p, int64_t more) {
+  int64_t cap = p->cap;
+  er_err err = grow((void **)&p->uv, &cap, p->m + more, 2 * sizeof *p->uv);
+  if (err == ER_OK) p->cap = cap;
   return err;
 }
 
@@ -426,9 +464,16 @@ er_err er_text_parse_edge_list(const er_text_chunk *c, int csv, int64_t n, const
   er_err err = ER_OK;
   cursor t;
   cur_init(&t, c, stop);
-  while (cur_next_data(&t, "#%")) {
-    const char *tb[2], *te[2], *xb, *xe;
+  while (cur_next_data(&t, COMMENT_ALL)) {
+    const char *tb[2], *te[2], *xb, *xe, *q = t.line;
     int got = 0;
+    int64_t u, v;
+    if (!csv && fast_uint(&q, t.end, &u) && q < t.end && fast_uint((q = skip_blanks(q, t.end), &q),
+                                                                     t.end, &v) &&
+        skip_blanks(q, t.end) == t.end && u < n && v < n) {
+      ER_CALL(er_text_pairs_push(out, u, v));
+      continue;
+    }
     if (csv) {
       while (got < 2 && cur_field(&t, &tb[got], &te[got])) ++got;
       if (got < 2 || cur_field(&t, &xb, &xe))
@@ -437,7 +482,6 @@ er_err er_text_parse_edge_list(const er_text_chunk *c, int csv, int64_t n, const
       while (got < 2 && cur_token(&t, &tb[got], &te[got])) ++got;
       if (got < 2 || cur_token(&t, &xb, &xe)) return cur_error(&t, "expected two node ids 'u v'");
     }
-    int64_t u, v;
     ER_CALL(cur_id(&t, tb[0], te[0], 0, &u, "node id"));
     ER_CALL(cur_id(&t, tb[1], te[1], 0, &v, "node id"));
     if (u >= n || v >= n)
@@ -455,10 +499,23 @@ cleanup:
  * count against the size line and the position against the shape; *i, *j are 0-based and
  * [*vb, *ve) is the value token (NULL for pattern). */
 static er_err mm_entry(cursor *t, const er_mm_header *h, int64_t k, int64_t *i, int64_t *j,
-                       const char **vb, const char **ve) {
+                       const char **vbp, const char **vep) {
   er_err err = ER_OK;
-  const char *tb[3], *te[3], *xb, *xe;
+  const char *tb[3], *te[3], *xb, *xe, *q = t->line;
   int want = h->field == ER_MM_PATTERN ? 2 : 3, got = 0;
+  if (k < h->nnz && fast_uint(&q, t->end, i) && *i >= 1 && *i <= h->rows &&
+      (q = skip_blanks(q, t->end), fast_uint(&q, t->end, j)) && *j >= 1 && *j <= h->cols) {
+    q = skip_blanks(q, t->end);
+    const char *vb = q;
+    while (q < t->end && !is_blank(*q)) ++q;
+    if ((want == 2) == (vb == q) && skip_blanks(q, t->end) == t->end) {
+      *i -= 1;
+      *j -= 1;
+      *vbp = want == 3 ? vb : NULL;
+      *vep = want == 3 ? q : NULL;
+      return ER_OK;
+    }
+  }
   while (got < want && cur_token(t, &tb[got], &te[got])) ++got;
   if (got < want || cur_token(t, &xb, &xe))
     return cur_error(t, "expected %s", want == 2 ? "'row col'" : "'row col value'");
@@ -471,8 +528,8 @@ static er_err mm_entry(cursor *t, const er_mm_header *h, int64_t k, int64_t *i, 
     return cur_error(t, "entry (%lld, %lld) is outside the declared %lld x %lld shape",
                      (long long)*i + 1, (long long)*j + 1, (long long)h->rows,
                      (long long)h->cols);
-  *vb = want == 3 ? tb[2] : NULL;
-  *ve = want == 3 ? te[2] : NULL;
+  *vbp = want == 3 ? tb[2] : NULL;
+  *vep = want == 3 ? te[2] : NULL;
 cleanup:
   return err;
 }
@@ -482,7 +539,7 @@ er_err er_text_parse_mm_edges(const er_text_chunk *c, const er_mm_header *h,
   er_err err = ER_OK;
   cursor t;
   cur_init(&t, c, stop);
-  for (int64_t k = c->item0; cur_next_data(&t, "%"); ++k) {
+  for (int64_t k = c->item0; cur_next_data(&t, COMMENT_MM); ++k) {
     int64_t i, j;
     const char *vb, *ve;
     double val;
@@ -530,7 +587,7 @@ er_err er_text_parse_mm_cells(const er_text_chunk *c, const er_mm_header *h, er_
   er_err err = ER_OK;
   cursor t;
   cur_init(&t, c, stop);
-  for (int64_t k = c->item0; cur_next_data(&t, "%"); ++k) {
+  for (int64_t k = c->item0; cur_next_data(&t, COMMENT_MM); ++k) {
     int64_t i, j;
     const char *vb, *ve;
     float x = 1.0f;
@@ -554,7 +611,7 @@ er_err er_text_parse_mm_array(const er_text_chunk *c, const er_mm_header *h, er_
   const int64_t total = h->rows * h->cols;
   int64_t k = c->item0;
   cur_init(&t, c, stop);
-  while (cur_next_data(&t, "%")) {
+  while (cur_next_data(&t, COMMENT_MM)) {
     const char *b, *e;
     while (cur_token(&t, &b, &e)) {
       if (k >= total)
@@ -649,7 +706,7 @@ er_err er_text_parse_labels(const er_text_chunk *c, int ogb, int64_t n, int64_t 
   cursor t;
   int64_t node = c->item0;
   cur_init(&t, c, stop);
-  for (; ogb ? cur_next_line(&t) : cur_next_data(&t, "#%"); ++node) {
+  for (; ogb ? cur_next_line(&t) : cur_next_data(&t, COMMENT_ALL); ++node) {
     const char *b = NULL, *e = NULL;
     int64_t v = 0;
     int rc = ER_TOK_OK;
@@ -690,7 +747,7 @@ er_err er_text_parse_ids(const er_text_chunk *c, int64_t n, er_text_items *out,
   er_err err = ER_OK;
   cursor t;
   cur_init(&t, c, stop);
-  while (cur_next_data(&t, "#%")) {
+  while (cur_next_data(&t, COMMENT_ALL)) {
     const char *b = NULL, *e = NULL;
     int64_t v;
     ER_CALL(cur_single_token(&t, "node id", &b, &e));

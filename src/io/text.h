@@ -97,6 +97,8 @@ typedef struct {
 
 /* Empty outputs (set val_size / keep_line before the first parse); free releases and zeroes. */
 void er_text_pairs_free(er_text_pairs *p);
+/* Room for `more` pairs (ER_ERR_MEM otherwise). */
+er_err er_text_pairs_reserve(er_text_pairs *p, int64_t more);
 /* One edge entry (u, v): counted, and stored unless u == v. */
 er_err er_text_pairs_push(er_text_pairs *p, int64_t u, int64_t v);
 void er_text_items_init(er_text_items *it, size_t val_size, int keep_line);
