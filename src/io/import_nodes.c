@@ -658,7 +658,7 @@ static void split_where(const imp_ctx *c, const split_state *ss, int64_t key, in
  * its first occurrence), no node twice (at its second). Defers the first problem. Local. */
 static er_err split_check(imp_ctx *c, split_state *ss) {
   er_err err = ER_OK;
-  qsort(ss->a, (size_t)ss->n, sizeof *ss->a, cmp_split);
+  if (ss->n > 1) qsort(ss->a, (size_t)ss->n, sizeof *ss->a, cmp_split);
   for (int64_t i = 0, j; i < ss->n; i = j) {
     const split_item *a = &ss->a[i];
     char at[IMP_PATH + 32], prev[IMP_PATH + 32];
