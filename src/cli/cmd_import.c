@@ -93,9 +93,7 @@ er_err er_cmd_info(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   char *pos[1];
   int n_pos;
-  er_err perr = er_opts_parse(comm, &info_spec, NULL, argc, argv, pos, &n_pos);
-  ER_CALL(er_agree(comm, perr == ER_HELP_SHOWN ? ER_OK : perr));
-  if (perr == ER_HELP_SHOWN) return perr;
+  ER_CALL(er_opts_parse(comm, &info_spec, NULL, argc, argv, pos, &n_pos));
   ER_CHECK(n_pos == 1, ER_ERR_INPUT, "info: expected one argument DATA.h5 (see --help)");
   ER_CALL(er_info(comm, pos[0]));
 cleanup:
