@@ -54,8 +54,8 @@ lines[1000], lines[1001] = "", "nan"
 open(sys.argv[1], "w").write("\n".join(lines))
 EOF
 if run missing 2 --ogb "$T/missing"; then
-  got=$(h5dump -d /labels -s 999 -c 4 "$T/missing.h5" | grep -A1 'DATA {' | tail -1 | tr -d ' ')
-  want=$(h5dump -d /labels -s 999 -c 4 "$T/text.h5" | grep -A1 'DATA {' | tail -1 | tr -d ' ' |
+  got=$(h5dump -A 0 -d /labels -s 999 -c 4 "$T/missing.h5" | grep -A1 'DATA {' | tail -1 | tr -d ' ')
+  want=$(h5dump -A 0 -d /labels -s 999 -c 4 "$T/text.h5" | grep -A1 'DATA {' | tail -1 | tr -d ' ' |
     awk -F'[:,]' '{print $1 ":" $2 ",-1,-1," $5}')
   [ "$got" = "$want" ] && echo "ok   missing labels (empty, nan) are -1: $got" ||
     bad "missing labels: got '$got', want '$want'"
