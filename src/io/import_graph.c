@@ -125,7 +125,6 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
       if (dv != du) memcpy(out + 2 * pos[dv]++, uv + 2 * e, 16);
     }
     at += k;
-    ER_AGREE(c->comm);
     imp_cols send = {.ncol = 1, .size = {16}, .col = {out}};
     ER_CALL(imp_exchange_grouped(c->comm, &send, cnt, at < pr->m, &in, &nin, &more_any));
     const int64_t *p = in.col[0];
@@ -144,6 +143,7 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
     }
     imp_cols_free(&in);
   }
+  ER_AGREE(c->comm); /* the last exchange ends without one */
 cleanup:
   imp_cols_free(&in);
   free(out);

@@ -90,7 +90,8 @@ cleanup:
   return err;
 }
 
-/* Collective: produce, exchange and take until every rank is done; ends agreed. */
+/* Collective: produce, exchange and take until every rank is done; ends agreed (the last
+ * exchange does not). */
 static er_err pass_run(pass *p) {
   er_err err = ER_OK;
   imp_ctx *c = p->c;
@@ -107,7 +108,7 @@ static er_err pass_run(pass *p) {
     p->items.n = 0;
     err = p->produce(p);
     if (err == ER_OK) err = imp_owners(c, p->items.idx, p->items.n, p->div, &dest, &dcap);
-    ER_AGREE(c->comm);
+    ER_CALL(err); /* meets the exchange's first agreement on the other ranks */
     imp_cols out = {.ncol = 1, .size = {8}, .col = {p->items.idx}};
     if (p->col_val > 0) {
       out.size[p->col_val] = p->items.val_size;

@@ -587,38 +587,53 @@ void imp_owners_free(imp_owners_map *m) {
   m->bounds = NULL;
 }
 
+/* Bytes of one item over all columns. */
+static size_t item_bytes(const imp_cols *c) {
+  size_t b = 0;
+  for (int k = 0; k < c->ncol; ++k) b += c->size[k];
+  return b;
+}
+
 er_err imp_exchange(MPI_Comm comm, const imp_cols *send, const int *dest, int64_t n, int more,
                     imp_cols *recv, int64_t *nrecv, int *more_any) {
   er_err err = ER_OK;
   int size;
   int64_t *cnt = NULL, *pos = NULL;
-  imp_cols grouped = {.ncol = send->ncol};
+  char *packed = NULL;
+  imp_cols grouped = *send;
   MPI_Comm_size(comm, &size);
   if (size == 1) return imp_exchange_grouped(comm, send, &n, more, recv, nrecv, more_any);
   memset(recv, 0, sizeof *recv);
   ER_CALLOC(cnt, size);
   ER_MALLOC(pos, size);
+  ER_MALLOC(packed, (size_t)n * item_bytes(send));
   for (int64_t i = 0; i < n; ++i) cnt[dest[i]]++;
+  /* each destination's block holds its items of column 0, then of column 1, ... */
+  size_t at = 0;
   for (int k = 0; k < send->ncol; ++k) {
     const size_t sz = send->size[k];
     const char *src = send->col[k];
-    char *dst;
-    grouped.size[k] = sz;
-    ER_MALLOC(dst, (size_t)n * sz);
-    grouped.col[k] = dst;
-    for (int q = 0; q < size; ++q) pos[q] = q ? pos[q - 1] + cnt[q - 1] : 0;
+    at = 0;
+    for (int q = 0; q < size; ++q) {
+      size_t before = 0; /* bytes of the earlier columns in q's block */
+      for (int k2 = 0; k2 < k; ++k2) before += send->size[k2] * (size_t)cnt[q];
+      pos[q] = (int64_t)(at + before);
+      at += item_bytes(send) * (size_t)cnt[q];
+    }
     if (sz == 8) {
-      for (int64_t i = 0; i < n; ++i) memcpy(dst + 8 * pos[dest[i]]++, src + 8 * i, 8);
+      for (int64_t i = 0; i < n; ++i) memcpy(packed + (pos[dest[i]] += 8) - 8, src + 8 * i, 8);
     } else if (sz == 4) {
-      for (int64_t i = 0; i < n; ++i) memcpy(dst + 4 * pos[dest[i]]++, src + 4 * i, 4);
+      for (int64_t i = 0; i < n; ++i) memcpy(packed + (pos[dest[i]] += 4) - 4, src + 4 * i, 4);
     } else {
-      for (int64_t i = 0; i < n; ++i) memcpy(dst + sz * pos[dest[i]]++, src + sz * i, sz);
+      for (int64_t i = 0; i < n; ++i)
+        memcpy(packed + (pos[dest[i]] += (int64_t)sz) - (int64_t)sz, src + sz * i, sz);
     }
   }
+  grouped.col[0] = packed; /* the layout imp_exchange_grouped takes: only column 0 is read */
 cleanup: /* a failure here meets the others' first agreement in imp_exchange_grouped */
   err = err == ER_OK ? imp_exchange_grouped(comm, &grouped, cnt, more, recv, nrecv, more_any)
                      : ER_FINISH(comm);
-  imp_cols_free(&grouped);
+  free(packed);
   free(cnt);
   free(pos);
   return err;
@@ -630,6 +645,8 @@ er_err imp_exchange_grouped(MPI_Comm comm, const imp_cols *send, const int64_t *
   int size;
   int64_t *cnt = NULL, *rcnt = NULL;
   int *sc = NULL, *sd = NULL, *rc = NULL, *rd = NULL;
+  char *packed = NULL;
+  const size_t item = item_bytes(send);
   MPI_Comm_size(comm, &size);
   memset(recv, 0, sizeof *recv);
   *nrecv = 0;
@@ -655,44 +672,55 @@ er_err imp_exchange_grouped(MPI_Comm comm, const imp_cols *send, const int64_t *
     cnt[2 * q + 1] = more;
     n += count[q];
   }
-  ER_AGREE(comm);
+  ER_AGREE(comm); /* also the caller's work since its last agreement */
   ER_CALL_MPI(MPI_Alltoall(cnt, 2, MPI_INT64_T, rcnt, 2, MPI_INT64_T, comm));
 
-  //---- receive buffers ----
+  //---- one receive buffer; the columns unpacked from it ----
   int64_t total = 0;
   for (int q = 0; q < size; ++q) {
     total += rcnt[2 * q];
     *more_any |= rcnt[2 * q + 1] != 0;
   }
-  size_t maxsz = 0;
-  for (int k = 0; k < send->ncol; ++k) maxsz = send->size[k] > maxsz ? send->size[k] : maxsz;
-  ER_CHECK((size_t)total * maxsz <= INT_MAX && (size_t)n * maxsz <= INT_MAX, ER_ERR_INPUT,
+  ER_CHECK((size_t)total * item <= INT_MAX && (size_t)n * item <= INT_MAX, ER_ERR_INPUT,
            "an exchange round of %lld items of %zu bytes exceeds what one MPI call can move "
-           "(lines of many megabytes?)", (long long)(total > n ? total : n), maxsz);
-  for (int k = 0; k < send->ncol; ++k) {
-    char *col;
-    ER_MALLOC(col, (size_t)total * send->size[k]);
-    recv->col[k] = col;
+           "(lines of many megabytes?)", (long long)(total > n ? total : n), item);
+  for (int q = 0, so = 0, ro = 0; q < size; ++q) {
+    sc[q] = (int)((size_t)cnt[2 * q] * item);
+    rc[q] = (int)((size_t)rcnt[2 * q] * item);
+    sd[q] = so;
+    rd[q] = ro;
+    so += sc[q];
+    ro += rc[q];
   }
-  ER_AGREE(comm);
-  for (int k = 0; k < send->ncol; ++k) {
-    const int sz = (int)send->size[k];
-    for (int q = 0, so = 0, ro = 0; q < size; ++q) {
-      sc[q] = (int)cnt[2 * q] * sz;
-      rc[q] = (int)rcnt[2 * q] * sz;
-      sd[q] = so;
-      rd[q] = ro;
-      so += sc[q];
-      ro += rc[q];
+  ER_MALLOC(packed, (size_t)total * item);
+  if (send->ncol > 1)
+    for (int k = 0; k < send->ncol; ++k) {
+      char *col;
+      ER_MALLOC(col, (size_t)total * send->size[k]);
+      recv->col[k] = col;
     }
-    ER_CALL_MPI(MPI_Alltoallv(send->col[k], sc, sd, MPI_BYTE, recv->col[k], rc, rd, MPI_BYTE,
-                              comm));
-    ER_AGREE(comm);
+  ER_AGREE(comm);
+  ER_CALL_MPI(MPI_Alltoallv(send->col[0], sc, sd, MPI_BYTE, packed, rc, rd, MPI_BYTE, comm));
+  /* no agreement here: every caller's next collective is one (a rank that failed meets it) */
+  if (send->ncol == 1) {
+    recv->col[0] = packed;
+    packed = NULL;
+  } else {
+    size_t at = 0, done = 0; /* source q's block: its items of column 0, then 1, ... */
+    for (int q = 0; q < size; ++q) {
+      for (int k = 0; k < send->ncol; ++k) {
+        size_t bytes = (size_t)rcnt[2 * q] * send->size[k];
+        memcpy((char *)recv->col[k] + done * send->size[k], packed + at, bytes);
+        at += bytes;
+      }
+      done += (size_t)rcnt[2 * q];
+    }
   }
   *nrecv = total;
 cleanup:
   err = ER_FINISH(comm);
   if (err != ER_OK) imp_cols_free(recv);
+  free(packed);
   free(cnt);
   free(rcnt);
   free(sc);

@@ -143,11 +143,15 @@ typedef struct {
 
 /* Collective. Item i of send goes to rank dest[i]; *recv gets the items sent here, in source
  * rank order and each source's order (columns allocated here; at one rank they are send's,
- * borrowed). *more_any: any rank passed more != 0. Ends agreed. */
+ * borrowed). *more_any: any rank passed more != 0. One MPI_Alltoallv carries all columns. It
+ * starts with an agreement (of the caller's work too) but does not end with one: a rank whose
+ * MPI_Alltoallv failed returns alone, so the caller's next collective must be an agreement. */
 er_err imp_exchange(MPI_Comm comm, const imp_cols *send, const int *dest, int64_t n, int more,
                     imp_cols *recv, int64_t *nrecv, int *more_any);
 /* The same for items already grouped by destination: count[q] items for rank q, in rank
- * order (count has one entry per rank). */
+ * order (count has one entry per rank); with several columns on more than one rank,
+ * send->col[0] holds each destination's block as its items of column 0, then of column 1, ...
+ * (at one rank the columns are borrowed as they are). */
 er_err imp_exchange_grouped(MPI_Comm comm, const imp_cols *send, const int64_t *count, int more,
                             imp_cols *recv, int64_t *nrecv, int *more_any);
 void imp_cols_free(imp_cols *c);
