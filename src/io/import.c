@@ -89,6 +89,7 @@ er_err er_import(MPI_Comm comm, const er_import_opts *opts) {
   c->rank = rank;
   c->size = size;
   c->fid = -1;
+  c->out = opts->out;
   c->ogb = opts->ogb && *opts->ogb;
   c->classes = opts->classes;
   if (rank == 0) {
@@ -104,6 +105,7 @@ er_err er_import(MPI_Comm comm, const er_import_opts *opts) {
   ER_AGREE(comm); /* an MPI failure is this rank's: agreed before the next collective */
   ER_CALL_MPI(MPI_Bcast(source, IMP_PATH + 16, MPI_CHAR, 0, comm));
   ER_AGREE(comm);
+  /* the room the output needs is checked once its shape is known (imp_features) */
   ER_CALL(er_h5_create(comm, opts->out, &c->fid, &tmp));
 
   //---- the stages: each reads, routes and writes its datasets ----

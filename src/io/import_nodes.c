@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "erase/h5.h"
@@ -90,8 +91,7 @@ cleanup:
   return err;
 }
 
-/* Collective: produce, exchange and take until every rank is done; ends agreed (the last
- * exchange does not). */
+/* Collective: produce, exchange and take until every rank is done; ends agreed. */
 static er_err pass_run(pass *p) {
   er_err err = ER_OK;
   imp_ctx *c = p->c;
@@ -349,6 +349,13 @@ er_err imp_features(imp_ctx *c) {
              (long long)(h.data_line - 1), (long long)h.mm.nnz, (long long)n, (long long)f,
              (long long)(n * f));
   }
+  /* refused before anything is read when the file system cannot hold the output: features,
+   * labels, indptr, and the edges taken as about the edge input's size (exact for int64 .npy;
+   * text lines and gzip give less) */
+  struct stat st;
+  const double edge_bytes =
+      c->rank == 0 && stat(c->path[IMP_EDGES], &st) == 0 ? (double)st.st_size : 0;
+  ER_CALL(er_h5_room(c->comm, c->out, (double)n * (4.0 * (double)f + 4 + 8) + edge_bytes));
   int64_t hi;
   c->n = n;
   c->f = f;

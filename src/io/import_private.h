@@ -22,6 +22,7 @@ typedef struct {
   int64_t n, f, nclass;                /* N, F, K */
   int64_t lo, nloc;                    /* this rank's block of nodes: [lo, lo + nloc) */
   imp_owners_map owners;               /* whose block holds a node */
+  const char *out;                     /* the output's path (--out) */
   hid_t fid;                           /* the output, open for collective writes */
   imp_first first;
   int32_t *labels;                     /* (nloc) this rank's labels, kept for the split checks */

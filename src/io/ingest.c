@@ -701,7 +701,6 @@ er_err imp_exchange_grouped(MPI_Comm comm, const imp_cols *send, const int64_t *
     }
   ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(send->col[0], sc, sd, MPI_BYTE, packed, rc, rd, MPI_BYTE, comm));
-  /* no agreement here: every caller's next collective is one (a rank that failed meets it) */
   if (send->ncol == 1) {
     recv->col[0] = packed;
     packed = NULL;

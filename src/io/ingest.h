@@ -144,8 +144,7 @@ typedef struct {
 /* Collective. Item i of send goes to rank dest[i]; *recv gets the items sent here, in source
  * rank order and each source's order (columns allocated here; at one rank they are send's,
  * borrowed). *more_any: any rank passed more != 0. One MPI_Alltoallv carries all columns. It
- * starts with an agreement (of the caller's work too) but does not end with one: a rank whose
- * MPI_Alltoallv failed returns alone, so the caller's next collective must be an agreement. */
+ * starts with an agreement (of the caller's work since its last one) and ends agreed. */
 er_err imp_exchange(MPI_Comm comm, const imp_cols *send, const int *dest, int64_t n, int more,
                     imp_cols *recv, int64_t *nrecv, int *more_any);
 /* The same for items already grouped by destination: count[q] items for rank q, in rank
