@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # bench_import.sh: parallel `erase-mpi import` of a 1M-node text graph (gen_text_graph.c: an
 # edge list, Matrix Market coordinate features, labels and splits, written once into DATA_DIR
-# and kept). Imports at 1 and 2 ranks side by side, alternating, ROUNDS rounds, each rank under
-# /usr/bin/time -v (wall = the slowest rank's elapsed time, MPI start-up included; peak RSS per
-# rank), with each rank's on-CPU and run-queue seconds from /proc/PID/schedstat (the run queue
-# shows how much of the wall the machine's other load took); then peak RSS at 4 ranks, and the
-# start-up baseline (`erase-mpi import --help` under the same launcher) at 1, 2 and 4 ranks.
+# and kept). Imports at each of RANKS ranks side by side, alternating, ROUNDS rounds, each rank
+# under /usr/bin/time -v (wall = the slowest rank's elapsed time, MPI start-up included; peak RSS
+# per rank), with each rank's on-CPU and run-queue seconds from /proc/PID/schedstat (the run
+# queue shows how much of the wall the machine's other load took); the start-up baseline
+# (`erase-mpi import --help` under the same launcher) at each rank count; and checks that every
+# rank count wrote the same file (every dataset's checksum as `info --verify` prints them).
 # Prints markdown tables (medians over the rounds); does not write RESULTS.md.
 # usage: bench_import.sh [BUILD_DIR]
-# env: NODES=1000000 DEGREE=10 FEATURES=16 DENSITY=0.5 ROUNDS=3 RSS_RANKS="1 2 4"
+# env: NODES=1000000 DEGREE=10 FEATURES=16 DENSITY=0.5 ROUNDS=3 RANKS="1 2 4"
 #      DATA_DIR=/tmp/er_bench_import_data MPIEXEC=mpiexec
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
 bin=$build/erase-mpi
 nodes=${NODES:-1000000} degree=${DEGREE:-10} features=${FEATURES:-16} density=${DENSITY:-0.5}
-rounds=${ROUNDS:-3}
+rounds=${ROUNDS:-3} ranks=${RANKS:-1 2 4}
 data=${DATA_DIR:-/tmp/er_bench_import_data}
 mpiexec=${MPIEXEC:-mpiexec}
 [ -x "$bin" ] || { echo "no $bin (build first)" >&2; exit 1; }
@@ -90,16 +91,16 @@ echo "graph: $g ($nodes nodes, $(wc -l <"$g/graph.edges") edge lines, $(sed -n 2
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 #---- start-up baseline per rank count ----
-for np in ${RSS_RANKS:-1 2 4}; do
+for np in $ranks; do
   for i in 1 2 3; do run "$np" "$T/base$np.$i" import --help; done >"$T/base$np"
 done
 
-#---- 1 and 2 ranks, alternating ----
+#---- every rank count, alternating ----
 echo
 echo "| round | ranks | wall (s) | import (s) | CPU busiest rank (s) | run-queue wait (s) | peak RSS/rank (MiB) |"
 echo "|---|---|---|---|---|---|---|"
 for r in $(seq "$rounds"); do
-  for np in 1 2; do
+  for np in $ranks; do
     res=$(run "$np" "$T/r$np.$r" import --dir "$g" --out "$T/out$np.h5")
     echo "$res" >>"$T/runs$np"
     read -r w i c q m <<<"$res"
@@ -107,20 +108,30 @@ for r in $(seq "$rounds"); do
       "$(awk -v m="$m" 'BEGIN {print m / 1024}')"
   done
 done
-for np in ${RSS_RANKS:-1 2 4}; do
-  [ -s "$T/runs$np" ] && continue
-  for r in 1 2; do run "$np" "$T/r$np.$r" import --dir "$g" --out "$T/out$np.h5" >>"$T/runs$np"; done
+sums() { # the digest of every dataset, and info's graph/feature checksums
+  "$bin" info "$1" | grep '^checksums'
+  h5dump -A 0 -a /features/digest -a /labels/digest -a /graph/indptr/digest \
+    -a /graph/indices/digest -a /split/train/digest -a /split/val/digest -a /split/test/digest \
+    "$1" | grep -o '(0): -\?[0-9]*' | cut -c6- | tr '\n' ' '
+  echo
+}
+first=${ranks%% *}
+sums "$T/out$first.h5" >"$T/sums$first"
+for np in $ranks; do
+  "$bin" info --verify "$T/out$np.h5" >/dev/null || { echo "$np ranks: info --verify fails" >&2; exit 1; }
+  sums "$T/out$np.h5" >"$T/sums$np"
+  cmp -s "$T/sums$first" "$T/sums$np" || { echo "the $first- and $np-rank files differ" >&2; exit 1; }
 done
-cmp -s <("$bin" info "$T/out1.h5" | grep checksums) <("$bin" info "$T/out2.h5" | grep checksums) ||
-  { echo "the 1- and 2-rank files differ" >&2; exit 1; }
+echo
+echo "the files of every rank count are the same: $(head -1 "$T/sums$first"); dataset digests $(sed -n 2p "$T/sums$first")"
 
 #---- medians ----
-w1=$(col 1 "$T/runs1")
-r1=$(( $(col 5 "$T/runs1") - $(col 5 "$T/base1") ))
+w1=$(col 1 "$T/runs$first")
+r1=$(( $(col 5 "$T/runs$first") - $(col 5 "$T/base$first") ))
 echo
 echo "| ranks | wall (s) | wall / 1 rank | import (s) | CPU busiest rank (s) | run-queue wait (s) | peak RSS/rank (MiB) | start-up RSS (MiB) | RSS - start-up (MiB) | / 1 rank | runs |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-for np in ${RSS_RANKS:-1 2 4}; do
+for np in $ranks; do
   f=$T/runs$np
   w=$(col 1 "$f") rss=$(col 5 "$f") base=$(col 5 "$T/base$np")
   printf '| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f | %.2f | %d |\n' "$np" "$w" \
