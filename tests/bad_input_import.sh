@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bad_input_import.sh: every malformed input to `import` / `info` must give, at 2 ranks, a
-# non-zero exit on every rank, exactly one "erase-mpi: error:" line naming the problem, and no
-# output (or temporary) file. Needs ERASE_BIN and MPIEXEC (set by ctest); no Cora needed.
+# non-zero exit on every rank, exactly one "erase-mpi: error:" line naming the problem (the
+# first in file order, whichever rank met it), and no output (or temporary) file: text, gzip,
+# .npy and OGB inputs. Needs ERASE_BIN and MPIEXEC (set by ctest), /usr/bin/python3 with numpy;
+# no Cora needed.
 # One case per kind of problem; more variants of each are checked in-process by test_import.c.
 set -u
 : "${ERASE_BIN:?ERASE_BIN not set}" "${MPIEXEC:?MPIEXEC not set}"
@@ -140,6 +142,112 @@ check opt_no_value "'--out' is unknown or needs a value" "$d/out" "$ERASE_BIN" i
 d=$(new_case out_dir_missing)
 check out_dir_missing "cannot create output file '$d/out/nodir/x.h5'" "$d/out" \
   "$ERASE_BIN" import --dir "$d" --out "$d/out/nodir/x.h5"
+
+# ---- errors found by rank 1, and the first of several (in file order, as a serial parse) ----
+d=$(new_case rank1_error)
+{ for i in $(seq 20000); do echo "$((i % 4)) $((i % 4 + 1))"; done; echo "1 x"; } >"$d/graph.edges"
+check rank1_error "graph.edges:20001: non-numeric token 'x'" "$d/out" \
+  "$ERASE_BIN" import --dir "$d" --out "$d/out/data.h5"
+d=$(new_case first_of_two)
+{ echo "0 1"; echo "1 2"; echo "2 3"; echo "3 4"; echo "0 9"; for i in $(seq 20000); do echo "1 2"; done
+  echo "1 y"; } >"$d/graph.edges"
+check first_of_two "graph.edges:5: node id 9 is beyond" "$d/out" \
+  "$ERASE_BIN" import --dir "$d" --out "$d/out/data.h5"
+d=$(new_case split_order) # train's repeat (line 3) comes before val's bad token (line 1)
+printf '0\n1\n0\n' >"$d/train.idx"; printf 'x\n' >"$d/val.idx"
+check split_order "train.idx:3: node 0 is repeated in the train split" "$d/out" \
+  "$ERASE_BIN" import --dir "$d" --out "$d/out/data.h5"
+d=$(new_case out_same_file) # the output names an input through another path
+check out_same_file "--out '$d/../out_same_file/labels.txt' is also the --labels input" "$d/out" \
+  "$ERASE_BIN" import --dir "$d" --out "$d/../out_same_file/labels.txt"
+
+# ---- gzip-compressed text ----
+d=$(new_case gz_truncated)
+for i in $(seq 20000); do echo "$((RANDOM % 5)) $((RANDOM % 5))"; done | gzip | head -c 8000 \
+  >"$d/graph.edges"
+check gz_truncated "graph.edges: gzip stream is truncated" "$d/out" \
+  "$ERASE_BIN" import --dir "$d" --out "$d/out/data.h5"
+d=$(new_case gz_corrupt) # a valid stream with its first deflate bytes overwritten
+/usr/bin/python3 -c "import gzip, sys; b = bytearray(gzip.compress(open(sys.argv[1], 'rb').read()))
+b[10:16] = b'\xff' * 6; open(sys.argv[1], 'wb').write(b)" "$d/labels.txt"
+check gz_corrupt "labels.txt: corrupt gzip data \(zlib: invalid block type\)" "$d/out" \
+  "$ERASE_BIN" import --dir "$d" --out "$d/out/data.h5"
+
+# ---- NumPy .npy inputs (--dir takes them where the text file is missing) ----
+PY=/usr/bin/python3
+# npy_case NAME TEXT-FILE NPY-FILE PYTHON REGEX [options]: TEXT-FILE replaced by NPY-FILE, which
+# PYTHON writes (numpy as np, its path as p; helper put(bytes) overwrites it)
+npy_case() {
+  local name=$1 text=$2 npyf=$3 code=$4 regex=$5 d
+  shift 5
+  d=$(new_case "$name")
+  rm -f "$d/$text"
+  $PY -c "import numpy as np, sys, gzip; p = sys.argv[1]
+def put(b): open(p, 'wb').write(b)
+$code" "$d/$npyf" || echo "FAIL $name: python"
+  check "$name" "$regex" "$d/out" "$ERASE_BIN" import --dir "$d" --out "$d/out/data.h5" "$@"
+}
+X='np.ones((5, 3), np.float32)'
+npy_case npy_truncated features.mtx features.npy "np.save(p, $X); put(open(p, 'rb').read()[:-5])" \
+  "features.npy: file is truncated: shape \(5, 3\) of '<f4' needs 60 bytes of data, the file holds 55"
+npy_case npy_trailing features.mtx features.npy "np.save(p, $X); put(open(p, 'rb').read() + b'xy')" \
+  "features.npy: 2 bytes of trailing garbage after the \(5, 3\) array data"
+npy_case npy_dtype features.mtx features.npy "np.save(p, np.ones((5, 3), np.int64))" \
+  "features.npy: features dtype '<i8' is not float32 or float64"
+npy_case npy_fortran features.mtx features.npy "np.save(p, np.asfortranarray($X))" \
+  "features.npy: Fortran-order arrays are not supported"
+npy_case npy_nan features.mtx features.npy "a = $X; a[1, 2] = np.nan; np.save(p, a)" \
+  "features.npy: feature value nan at row 2, column 3 is NaN or Inf"
+npy_case npy_header features.mtx features.npy "put(b'\x93NUMPY\x01\x00\x10\x00{descr: 1}      \n')" \
+  "features.npy: malformed .npy header"
+npy_case npy_version features.mtx features.npy "np.save(p, $X); b = bytearray(open(p, 'rb').read()); b[6] = 4; put(bytes(b))" \
+  "features.npy: .npy format version 4.0 is not supported"
+npy_case npy_gzip features.mtx features.npy "np.save(p, $X); put(gzip.compress(open(p, 'rb').read()))" \
+  "features.npy: a gzip-compressed .npy file is not supported"
+npy_case npy_edge_shape graph.edges edge_index.npy "np.save(p, np.zeros((3, 4), np.int64))" \
+  "edge_index.npy: edge index has shape \(3, 4\), expected \(2, E\) or \(E, 2\)"
+npy_case npy_edge_beyond graph.edges edge_index.npy "np.save(p, np.array([[0, 1, 2], [1, 2, 5]]))" \
+  "edge_index.npy: edge 2: node id 5 is beyond the node count N=5"
+npy_case npy_bigendian labels.txt labels.npy "np.save(p, np.array([0, 1, 0, 1, 2], '>i8'))" \
+  "labels.npy: big-endian dtype '>i8' is not supported"
+npy_case npy_labels_n labels.txt labels.npy "np.save(p, np.array([0, 1, 0, 1]))" \
+  "labels.npy: 4 labels but the features have 5 rows"
+npy_case npy_mask_n train.idx train_mask.npy "np.save(p, np.ones(4, bool))" \
+  "train_mask.npy: mask of 4 entries but the graph has N=5 nodes"
+npy_case npy_mask_value train.idx train_mask.npy "np.save(p, np.array([1, 2, 0, 0, 0], np.uint8))" \
+  "train_mask.npy: entry 1: mask value 2 is not 0 or 1"
+npy_case npy_repeat train.idx train_idx.npy "np.save(p, np.array([0, 1, 0]))" \
+  "train_idx.npy: entry 2: node 0 is repeated in the train split \(first at entry 0\)"
+npy_case npy_overlap val.idx val_idx.npy "np.save(p, np.array([1], np.int32))" \
+  "val_idx.npy: entry 0: node 1 is also in the train split \(.*/train.idx:2\)"
+
+# ---- the OGB layout ----
+O=$T/ogbgood
+mkdir -p "$O/raw" "$O/split/s"
+printf '0,1\n1,2\n2,3\n3,4\n' >"$O/raw/edge.csv"
+printf '1,0,0\n0,0.5,0\n0,0,0\n0,0,2\n-1,0,0\n' >"$O/raw/node-feat.csv"
+printf '0\n1\n0\n1\n2\n' >"$O/raw/node-label.csv"
+printf '5\n' >"$O/raw/num-node-list.csv"
+printf '0\n1\n' >"$O/split/s/train.csv"; printf '2\n' >"$O/split/s/valid.csv"; printf '3\n4\n' >"$O/split/s/test.csv"
+# ogb_case NAME FILE CONTENT REGEX [options]: the OGB inputs with FILE (under DIR) replaced
+ogb_case() {
+  local name=$1 file=$2 content=$3 regex=$4 d=$T/$1
+  shift 4
+  rm -rf "$d"; cp -r "$O" "$d"; mkdir -p "$d/out"
+  if [ -n "$file" ]; then printf '%b' "$content" >"$d/$file"; fi
+  check "$name" "$regex" "$d/out" "$ERASE_BIN" import --ogb "$d" --out "$d/out/data.h5" "$@"
+}
+ogb_case ogb_count raw/num-node-list.csv '5\n6\n' "num-node-list.csv: expected one positive integer \(the node count\), found '5' and more"
+ogb_case ogb_rows raw/node-feat.csv '1,0,0\n0,0.5,0\n0,0,0\n0,0,2\n' "node-feat.csv: 4 rows but the graph has N=5 nodes"
+ogb_case ogb_cols raw/node-feat.csv '1,0,0\n0,0.5\n0,0,0\n0,0,2\n-1,0,0\n' "node-feat.csv:2: expected 3 comma-separated values \(as on the first row\), found 2"
+ogb_case ogb_label raw/node-label.csv '0\nabc\n0\n1\n2\n' "node-label.csv:2: non-numeric token 'abc'"
+ogb_case ogb_edge raw/edge.csv '0,1\n1;2\n' "edge.csv:2: expected two node ids 'u,v'"
+ogb_case ogb_missing "" "" "OGB dataset '.*' has no split 'x'" --ogb-split x
+d=$(new_case ogb_combined)
+check ogb_combined "import: --edges cannot be combined with --ogb" "$d/out" \
+  "$ERASE_BIN" import --ogb "$O" --edges "$d/graph.edges" --out "$d/out/data.h5"
+check ogb_not_dir "import: --ogb '$T/nowhere' is not a directory" "" \
+  "$ERASE_BIN" import --ogb "$T/nowhere" --out "$T/nowhere.h5"
 
 # ---- info on broken files ----
 d=$(new_case info_files)

@@ -16,7 +16,8 @@ static inline int er_test_make_cora(char *path, size_t len) {
   const char *names[6] = {"graph.edges", "features.mtx", "labels.txt", "train.idx", "val.idx", "test.idx"};
   for (int i = 0; i < 6; ++i) snprintf(f[i], sizeof f[i], "%s/%s", d, names[i]);
   snprintf(path, len, "%s/cora.h5", er_test_tmpdir());
-  er_import_opts o = {f[0], f[1], f[2], f[3], f[4], f[5], path, 0};
+  er_import_opts o = {.edges = f[0], .features = f[1], .labels = f[2], .train = f[3],
+                      .val = f[4], .test = f[5], .out = path};
   TEST_OK(er_import(MPI_COMM_WORLD, &o));
   return 1;
 }

@@ -1,12 +1,16 @@
 /* test_import.c: er_import / er_dataset_meta / er_dataset_checksum on Cora and on tiny graphs
  * with known answers (symmetrize, self loops, duplicates, Matrix Market adjacency and array
- * features). Bad input files are covered by bad_input_import.sh. */
+ * features); the first duplicate cell of a large file whichever rank and round meets it; the
+ * chunk parsers (src/io/text.h, npy.h) on buffers cut at every line. Bad input files are covered
+ * by bad_input_import.sh. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../src/io/npy.h"
+#include "../src/io/text.h"
 #include "erase/dataset.h"
 #include "erase/h5.h"
 #include "testutil.h"
@@ -347,6 +351,272 @@ static void test_number_parsing(const char *tmp) {
   free(x);
 }
 
+/* A duplicate Matrix Market cell whose occurrences reach their owner out of file order: in a
+ * 1M-entry file the first copy (line 490003) is in rank 0's third exchange round at 2 ranks,
+ * the second (line 510003) in rank 1's first. The message must name the second line. */
+static void test_duplicate_order(const char *tmp) {
+  enum { N = 10000, F = 100 };
+  const int64_t a = 490000, b = 510000; /* entries; entry k is on line k + 3 */
+  char dir[512], path[600];
+  snprintf(dir, sizeof dir, "%s/dup", tmp);
+  if (rank_ == 0) {
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/features.mtx", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%%%%MatrixMarket matrix coordinate real general\n%d %d %d\n", N, F, N * F);
+    for (int64_t k = 0; k < (int64_t)N * F; ++k) {
+      int64_t cell = k == b ? a : k;
+      fprintf(f, "%lld %lld %d.5\n", (long long)(cell / F + 1), (long long)(cell % F + 1),
+              (int)(k % 7));
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/labels.txt", dir);
+    f = fopen(path, "w");
+    for (int i = 0; i < N; ++i) fprintf(f, "%d\n", i % 3);
+    fclose(f);
+  }
+  write_file(dir, "graph.edges", "0 1\n");
+  write_file(dir, "train.idx", "0\n");
+  write_file(dir, "val.idx", "1\n");
+  write_file(dir, "test.idx", "2\n");
+  char pe[600], pf[600], pl[600], p0[600], p1[600], p2[600], po[600], want[700];
+  snprintf(pe, sizeof pe, "%s/graph.edges", dir);
+  snprintf(pf, sizeof pf, "%s/features.mtx", dir);
+  snprintf(pl, sizeof pl, "%s/labels.txt", dir);
+  snprintf(p0, sizeof p0, "%s/train.idx", dir);
+  snprintf(p1, sizeof p1, "%s/val.idx", dir);
+  snprintf(p2, sizeof p2, "%s/test.idx", dir);
+  snprintf(po, sizeof po, "%s/out.h5", dir);
+  er_import_opts o = {.edges = pe, .features = pf, .labels = pl, .train = p0, .val = p1,
+                      .test = p2, .out = po};
+  er_err e = er_import(MPI_COMM_WORLD, &o);
+  snprintf(want, sizeof want, "%s:%lld: duplicate entry (%lld, %lld)", pf, (long long)(b + 3),
+           (long long)(a / F + 1), (long long)(a % F + 1));
+  TEST_CHECK(e == ER_ERR_INPUT && !strcmp(er_error_message(), want), "got %d '%s', want '%s'", e,
+             er_error_message(), want);
+  er_error_clear();
+  TEST_CHECK(access(po, F_OK) != 0, "output left behind");
+}
+
+/* What a parser made of a buffer: the items (or pairs) as int64 and the input error, if any. */
+typedef struct {
+  int64_t v[512];
+  int n;
+  char err[256];
+} parsed;
+
+typedef er_err (*chunk_parser)(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                               er_text_stop *stop);
+
+static const er_mm_header tiny_arr = {.coordinate = 0, .field = ER_MM_REAL, .rows = 3, .cols = 2};
+static const er_mm_header tiny_coo = {.coordinate = 1, .field = ER_MM_REAL, .rows = 4, .cols = 4,
+                                      .nnz = 5};
+static er_err p_edges(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                      er_text_stop *st) {
+  (void)it;
+  return er_text_parse_edge_list(c, 0, 6, "f.mtx", pr, st);
+}
+static er_err p_csv_edges(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                          er_text_stop *st) {
+  (void)it;
+  return er_text_parse_edge_list(c, 1, 6, "f.mtx", pr, st);
+}
+static er_err p_mm_edges(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                         er_text_stop *st) {
+  (void)it;
+  return er_text_parse_mm_edges(c, &tiny_coo, pr, st);
+}
+static er_err p_labels(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                       er_text_stop *st) {
+  (void)pr;
+  return er_text_parse_labels(c, 0, 6, 0, it, st);
+}
+static er_err p_ogb_labels(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                           er_text_stop *st) {
+  (void)pr;
+  return er_text_parse_labels(c, 1, 6, 0, it, st);
+}
+static er_err p_ids(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                    er_text_stop *st) {
+  (void)pr;
+  return er_text_parse_ids(c, 6, it, st);
+}
+static er_err p_array(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                      er_text_stop *st) {
+  (void)pr;
+  return er_text_parse_mm_array(c, &tiny_arr, it, st);
+}
+static er_err p_cells(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                      er_text_stop *st) {
+  (void)pr;
+  return er_text_parse_mm_cells(c, &tiny_coo, it, st);
+}
+static er_err p_rows(const er_text_chunk *c, er_text_items *it, er_text_pairs *pr,
+                     er_text_stop *st) {
+  (void)pr;
+  return er_text_parse_csv_rows(c, 3, 2, it, st);
+}
+
+/* Parses buf[0, len) as chunks cut at the given line-boundary offsets, numbering each chunk's
+ * lines and items with er_text_count as import does. */
+static void parse_cut(chunk_parser fn, er_item_kind kind, size_t vsize, const char *buf,
+                      size_t len, const size_t *cuts, int ncut, parsed *out) {
+  er_text_items it;
+  er_text_pairs pr = {0};
+  er_text_items_init(&it, vsize, 1);
+  memset(out, 0, sizeof *out);
+  int64_t line = 1, item = 0;
+  for (int k = 0; k <= ncut; ++k) {
+    size_t b = k ? cuts[k - 1] : 0, e = k < ncut ? cuts[k] : len;
+    er_text_chunk c = {.path = "t", .buf = buf + b, .len = e - b, .line0 = line, .item0 = item};
+    er_text_stop st;
+    er_err err = fn(&c, &it, &pr, &st);
+    if (err != ER_OK) {
+      snprintf(out->err, sizeof out->err, "%s", er_error_message());
+      er_error_clear();
+      break;
+    }
+    int64_t lines, items;
+    er_text_count(c.buf, c.len, kind, &lines, &items);
+    line += lines;
+    item += items;
+  }
+  for (int64_t i = 0; i < pr.m && out->n + 2 <= 512; ++i) {
+    out->v[out->n++] = pr.uv[2 * i];
+    out->v[out->n++] = pr.uv[2 * i + 1];
+  }
+  for (int64_t i = 0; i < it.n && out->n + 3 <= 512; ++i) {
+    int32_t w = 0;
+    if (vsize) memcpy(&w, (char *)it.val + i * vsize, vsize < 4 ? vsize : 4);
+    out->v[out->n++] = it.idx[i];
+    out->v[out->n++] = w;
+    out->v[out->n++] = it.line[i];
+  }
+  er_text_items_free(&it);
+  er_text_pairs_free(&pr);
+}
+
+/* Every parser gives the same items, line numbers and error message whether the buffer is
+ * one chunk or cut in two or three at any line boundaries. */
+static void test_parsers_cut(void) {
+  static const struct {
+    chunk_parser fn;
+    er_item_kind kind;
+    size_t vsize;
+    const char *text, *err; /* err: the message the whole text gives ("" = none) */
+  } cases[] = {
+      {p_edges, ER_ITEM_NONE, 0, "# c\n0 1\r\n\n 2\t3 \n4 4\n% x\n5 0\n1 0", ""},
+      {p_edges, ER_ITEM_NONE, 0, "0 1\n\n2 3\n# c\n1 x\n5 0\n", "t:5: non-numeric token 'x'"},
+      {p_csv_edges, ER_ITEM_NONE, 0, "0,1\n2 , 3\n4,4\r\n5,0\n", ""},
+      {p_csv_edges, ER_ITEM_NONE, 0, "0,1\n2,3,4\n", "t:2: expected two node ids 'u,v'"},
+      {p_mm_edges, ER_ITEM_MM_DATA, 0, "1 2 1\n% c\n2 3 1\n\n3 3 2\n4 1 0\n1 4 1\n", ""},
+      {p_mm_edges, ER_ITEM_MM_DATA, 0, "1 2 1\n2 3 1\n3 3 2\n4 1 0\n1 4 1\n2 2 1\n",
+       "t:6: more entries than the 5 declared"},
+      {p_labels, ER_ITEM_DATA, 4, "0\n# c\n1\n\n2\r\n-1\n3\n0\n", ""},
+      {p_labels, ER_ITEM_DATA, 4, "0\n1\n2\n3\n4\n5\n6\n", "t:7: more labels than the 6 feature"},
+      {p_ogb_labels, ER_ITEM_LINE, 4, "0\n\nnan\n3.0\n-1\n2\n", ""},
+      {p_ids, ER_ITEM_DATA, 0, "5\n% c\n0\n\n3\r\n", ""},
+      {p_ids, ER_ITEM_DATA, 0, "5\n0\n6\n", "t:3: node id 6 is out of range"},
+      {p_array, ER_ITEM_MM_TOKEN, 4, "1 2\n% c\n3\n\n4 5 6\n", ""},
+      {p_array, ER_ITEM_MM_TOKEN, 4, "1 2\n3\n4 5 6 7\n", "t:3: more values than the declared"},
+      {p_cells, ER_ITEM_MM_DATA, 4, "1 1 0.5\n2 3 -1\n% c\n4 4 2e3\n\n3 1 7\n1 2 1\n", ""},
+      {p_cells, ER_ITEM_MM_DATA, 4, "1 1 0.5\n2 3 inf\n", "t:2: feature value 'inf' at row 2"},
+      {p_rows, ER_ITEM_LINE, 8, "1,2\n3 , 4\r\n5,6\n", ""},
+      {p_rows, ER_ITEM_LINE, 8, "1,2\n3\n", "t:2: expected 2 comma-separated values"},
+  };
+  int bad = 0;
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
+    const char *txt = cases[k].text;
+    size_t len = strlen(txt), starts[64];
+    int nl = 0;
+    parsed whole, cut;
+    for (size_t i = 0; i < len; ++i)
+      if (txt[i] == '\n' && i + 1 < len) starts[nl++] = i + 1;
+    parse_cut(cases[k].fn, cases[k].kind, cases[k].vsize, txt, len, NULL, 0, &whole);
+    TEST_CHECK(!strncmp(whole.err, cases[k].err, strlen(cases[k].err)) &&
+                   (cases[k].err[0] || !whole.err[0]),
+               "case %zu: error '%s', want '%s'", k, whole.err, cases[k].err);
+    for (int i = 0; i < nl; ++i)
+      for (int j = i; j < nl; ++j) {
+        size_t cuts[2] = {starts[i], starts[j]};
+        parse_cut(cases[k].fn, cases[k].kind, cases[k].vsize, txt, len, cuts, i == j ? 1 : 2,
+                  &cut);
+        if ((cut.n != whole.n || memcmp(cut.v, whole.v, sizeof(int64_t) * (size_t)cut.n) ||
+             strcmp(cut.err, whole.err)) && bad++ < 5)
+          fprintf(stderr, "case %zu cut at %zu,%zu: %d items '%s' vs %d '%s'\n", k, cuts[0],
+                  cuts[1], cut.n, cut.err, whole.n, whole.err);
+      }
+  }
+  TEST_CHECK(bad == 0, "%d cuts changed what the parsers made", bad);
+
+  // Matrix Market header: complete only once the size line has ended
+  const char *mm = "%%MatrixMarket matrix coordinate real general\n% c\n\n3 2 4\n1 1 1\n";
+  er_mm_header h;
+  int complete = -1;
+  int64_t off = 0, line = 0;
+  for (size_t n = 0; n <= strlen(mm); ++n) {
+    TEST_OK(er_mm_header_parse("t", mm, n, 0, 0, &h, &complete, &off, &line));
+    if (complete) {
+      TEST_CHECK(n == 57 && h.rows == 3 && h.cols == 2 && h.nnz == 4 && off == 57 && line == 5,
+                 "header complete at %zu: %lld x %lld, data at %lld line %lld", n,
+                 (long long)h.rows, (long long)h.cols, (long long)off, (long long)line);
+      break;
+    }
+  }
+  TEST_CHECK(complete == 1, "the header never completed");
+}
+
+/* .npy headers: versions 1-3, the dictionary as numpy and other writers spell it. */
+static void test_npy_headers(void) {
+  static const struct {
+    int major;
+    const char *dict, *err;
+    int64_t data; /* bytes after the header */
+  } cases[] = {
+      {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", "", 24},
+      {2, "{\"shape\": (4,), \"descr\": \"<i8\", \"fortran_order\": False}", "", 32},
+      {3, "{'descr': '|b1', 'fortran_order': False, 'shape': (5L,)}", "", 5},
+      {1, "{'descr': '<f4', 'fortran_order': False, 'shape': ()}", "", 4},
+      {1, "{'descr': '<f2', 'fortran_order': False, 'shape': (2,)}", "dtype '<f2' is not", 4},
+      {1, "{'descr': '>f8', 'fortran_order': False, 'shape': (2,)}", "big-endian dtype", 16},
+      {1, "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 2)}", "Fortran-order", 16},
+      {1, "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (2,)}", "structured", 8},
+      {1, "{'descr': '<i4', 'shape': (2,)}", "'fortran_order' is missing", 8},
+      {1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,)}", "truncated", 7},
+      {1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,)}", "trailing garbage", 9},
+      {1, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, -1)}", "bad shape", 8},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
+    unsigned char buf[512];
+    size_t dl = strlen(cases[k].dict), start = cases[k].major == 1 ? 10 : 12;
+    size_t hlen = ((start + dl + 1 + 63) / 64) * 64 - start;
+    memset(buf, 0, sizeof buf);
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = (unsigned char)cases[k].major;
+    buf[8] = (unsigned char)(hlen & 0xff);
+    buf[9] = (unsigned char)(hlen >> 8);
+    memset(buf + start, ' ', hlen);
+    memcpy(buf + start, cases[k].dict, dl);
+    buf[start + hlen - 1] = '\n';
+    const int64_t size = (int64_t)(start + hlen) + cases[k].data;
+    er_npy_header h;
+    int complete = -1;
+    er_err e = er_npy_parse_header("n.npy", buf, start + hlen, size, &h, &complete);
+    if (cases[k].err[0]) {
+      TEST_CHECK(e == ER_ERR_INPUT && strstr(er_error_message(), cases[k].err),
+                 "npy case %zu: %d '%s', want '%s'", k, e, er_error_message(), cases[k].err);
+    } else {
+      TEST_CHECK(e == ER_OK && complete && h.data_off == (int64_t)(start + hlen) &&
+                     h.count * h.itemsize == cases[k].data,
+                 "npy case %zu: %d '%s', count %lld", k, e, er_error_message(),
+                 (long long)h.count);
+    }
+    er_error_clear();
+    e = er_npy_parse_header("n.npy", buf, start + hlen / 2, size, &h, &complete);
+    TEST_CHECK(e == ER_OK && !complete, "npy case %zu: half a header is not complete", k);
+  }
+}
+
 //---- bad inputs in-process (the process-level contract is bad_input_import.sh) ----
 
 #define MM "%%MatrixMarket matrix coordinate real general\n"
@@ -517,6 +787,9 @@ int main(int argc, char **argv) {
   test_cora(tmp);
   test_tiny(tmp);
   test_number_parsing(tmp);
+  test_duplicate_order(tmp);
+  test_parsers_cut();
+  test_npy_headers();
   test_meta_errors(tmp);
   test_bad_cases(tmp);
   test_missing_input(tmp);

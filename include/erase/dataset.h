@@ -1,7 +1,7 @@
 /* dataset.h: the one-HDF5-file graph dataset (layout in docs/FORMAT.md) and the commands that
- * make it: import from text files, generate a contextual or hierarchical SBM, print info. All
- * functions are collective on comm; bad input is agreed on by all ranks and no output file is
- * left behind. */
+ * make it: import from text, .npy or OGB files, generate a contextual or hierarchical SBM,
+ * print info. All functions are collective on comm; bad input is agreed on by all ranks and no
+ * output file is left behind. */
 #ifndef ERASE_DATASET_H
 #define ERASE_DATASET_H
 
@@ -35,13 +35,21 @@ er_err er_dataset_checksum(MPI_Comm comm, hid_t fid, uint64_t *graph_sum, uint64
 /* The most er_dataset_checksum holds on a rank with counts c (its buffer tables, erase/mem.h). */
 double er_dataset_checksum_bytes(const er_mem_counts *c);
 
+/* Inputs of import (formats in docs/FORMAT.md). Each input is text (possibly gzip-compressed)
+ * or a NumPy .npy file, told apart by content. */
 typedef struct {
-  const char *edges, *features, *labels, *train, *val, *test; /* input files */
+  const char *dir;       /* default inputs: DIR/graph.edges ... or their .npy names; NULL: none */
+  const char *ogb;       /* an OGB node-property dataset directory instead (raw/, split/NAME/) */
+  const char *ogb_split; /* its split subdirectory NAME; NULL: the only one */
+  const char *edges, *features, *labels, *train, *val, *test; /* input files (override dir) */
   const char *out;                                            /* output DATA.h5 */
   int64_t classes; /* K; 0 = max label + 1 */
 } er_import_opts;
 
-/* Collective (the text parsing runs on rank 0). Prints a summary on rank 0. */
+/* Collective: every rank reads about 1/P of every input (text files cut at line boundaries,
+ * .npy slices, every P-th block of a gzip stream), sends what it read to the rank that owns
+ * the nodes' block and writes its block of rows; the file is the same at any rank count.
+ * Prints a summary on rank 0. */
 er_err er_import(MPI_Comm comm, const er_import_opts *opts);
 
 /* Generator models (docs/GENERATE.md). */

@@ -9,25 +9,34 @@
 
 #define ER_PATH 4096
 typedef struct {
-  char dir[ER_PATH], edges[ER_PATH], features[ER_PATH], labels[ER_PATH];
-  char train[ER_PATH], val[ER_PATH], test[ER_PATH], out[ER_PATH];
+  char dir[ER_PATH], ogb[ER_PATH], ogb_split[256], edges[ER_PATH], features[ER_PATH];
+  char labels[ER_PATH], train[ER_PATH], val[ER_PATH], test[ER_PATH], out[ER_PATH];
   int64_t classes;
 } import_args;
 
 #define A import_args
 static const er_opt import_opts[] = {
     ER_OPT_S(A, "dir", dir, "DIR",
-             "take DIR/graph.edges, DIR/features.mtx, DIR/labels.txt, DIR/train.idx,\n"
-             "DIR/val.idx, DIR/test.idx (the options below override single files)"),
+             "inputs DIR/graph.edges, features.mtx, labels.txt, train.idx, val.idx,\n"
+             "test.idx, or where those are missing edge_index.npy, features.npy|x.npy,\n"
+             "labels.npy|y.npy, {train,val,test}_idx.npy|_mask.npy (options below override)"),
+    ER_OPT_S(A, "ogb", ogb, "DIR",
+             "an OGB node-property dataset as downloaded: DIR/raw/{edge,node-feat,\n"
+             "node-label,num-node-list}.csv[.gz], DIR/split/NAME/{train,valid,test}.csv[.gz]"),
+    ER_OPT_S(A, "ogb-split", ogb_split, "NAME",
+             "the split subdirectory of --ogb (default: the only one)"),
     ER_OPT_S(A, "edges", edges, "FILE",
              "'u v' per line, 0-based ids, '#'/'%' comment lines; or a Matrix Market\n"
-             "coordinate adjacency (1-based, pattern/real/integer, general/symmetric)"),
+             "coordinate adjacency (1-based, pattern/real/integer, general/symmetric);\n"
+             "or .npy int32/int64 of shape (2, E) or (E, 2)"),
     ER_OPT_S(A, "features", features, "FILE",
-             "Matrix Market coordinate or array (real/integer/pattern), N x F;\n"
-             "N (its row count) is the number of nodes"),
-    ER_OPT_S(A, "labels", labels, "FILE", "one integer per line (N lines), -1 = unknown"),
+             "Matrix Market coordinate or array (real/integer/pattern), N x F, or .npy\n"
+             "float32/float64 (N, F); N (its row count) is the number of nodes"),
+    ER_OPT_S(A, "labels", labels, "FILE",
+             "one integer per line (N lines), -1 = unknown; or .npy int32/int64 (N,)"),
     ER_OPT_S(A, "train", train, "FILE",
-             "one 0-based node id per line; no repeats, no overlap between splits"),
+             "one 0-based node id per line, or .npy ids (k,) or a bool/uint8 mask (N,);\n"
+             "no repeats, no overlap between splits"),
     ER_OPT_S(A, "val", val, "FILE", "as --train"),
     ER_OPT_S(A, "test", test, "FILE", "as --train"),
     ER_OPT_S(A, "out", out, "DATA.h5", "output file (required)"),
@@ -37,12 +46,16 @@ static const er_opt import_opts[] = {
 
 static const er_cmd_spec import_spec = {
     .cmd = "import",
-    .usage = "usage: erase-mpi import [--dir DIR] [--edges FILE] [--features FILE] [--labels FILE]\n"
+    .usage = "usage: [mpirun -n P] erase-mpi import [--dir DIR | --ogb DIR [--ogb-split NAME]]\n"
+             "                        [--edges FILE] [--features FILE] [--labels FILE]\n"
              "                        [--train FILE] [--val FILE] [--test FILE] --out DATA.h5\n"
              "                        [--classes K]\n"
              "\n"
-             "Convert text files into one HDF5 dataset (layout: docs/FORMAT.md). Parsing runs on\n"
-             "rank 0; the output is written under a temporary name and renamed when complete.\n",
+             "Convert text, NumPy .npy or OGB files into one HDF5 dataset (layout and input\n"
+             "formats: docs/FORMAT.md). Every rank reads about 1/P of each input and writes its\n"
+             "block of rows; the file is the same at any P, written under a temporary name and\n"
+             "renamed when complete. Text inputs may be gzip-compressed; formats are recognized\n"
+             "by content.\n",
     .opts = import_opts,
     .n_opts = (int)(sizeof import_opts / sizeof import_opts[0]),
     .epilog = "The graph is symmetrized; self loops and duplicate edges are dropped and counted.\n",
@@ -51,19 +64,14 @@ static const er_cmd_spec import_spec = {
 er_err er_cmd_import(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   static import_args a; /* large: not on the stack */
-  static const char *const dir_files[6] = {"graph.edges", "features.mtx", "labels.txt",
-                                           "train.idx",   "val.idx",      "test.idx"};
-  char *files[6] = {a.edges, a.features, a.labels, a.train, a.val, a.test};
   memset(&a, 0, sizeof a);
-  ER_CALL(er_opts_parse(comm, &import_spec, &a, argc, argv, NULL, NULL));
-  for (int i = 0; i < 6; ++i)
-    if (!files[i][0] && a.dir[0]) {
-      int n = snprintf(files[i], ER_PATH, "%s/%s", a.dir, dir_files[i]);
-      ER_CHECK(n < ER_PATH, ER_ERR_INPUT, "import: --dir '%s' is too long", a.dir);
-    }
-  er_import_opts o = {.out = a.out[0] ? a.out : NULL, .classes = a.classes};
-  const char **slots[6] = {&o.edges, &o.features, &o.labels, &o.train, &o.val, &o.test};
-  for (int i = 0; i < 6; ++i) *slots[i] = files[i][0] ? files[i] : NULL;
+  ER_CALL(er_opts_parse(comm, &import_spec, &a, argc, argv, NULL, NULL)); /* agreed */
+#define OPT(f) (a.f[0] ? a.f : NULL)
+  er_import_opts o = {.dir = OPT(dir), .ogb = OPT(ogb), .ogb_split = OPT(ogb_split),
+                      .edges = OPT(edges), .features = OPT(features), .labels = OPT(labels),
+                      .train = OPT(train), .val = OPT(val), .test = OPT(test), .out = OPT(out),
+                      .classes = a.classes};
+#undef OPT
   ER_CALL(er_import(comm, &o));
 cleanup:
   return err;
