@@ -603,11 +603,13 @@ static er_err digest_dataset(hid_t fid, const char *name, uint64_t *digest) {
   ER_CALL_H5(mt = H5Tget_native_type(ft, H5T_DIR_ASCEND), "dataset '%s' has no native type",
              name);
   size_t row_bytes = H5Tget_size(mt) * (size_t)dims[1];
-  int64_t per_read = row_bytes ? (int64_t)(DIGEST_READ_BYTES / row_bytes) : 1;
-  if (per_read < 1) per_read = 1;
   er_block_range(dims[0], size, rank, &lo, &hi);
   /* every rank makes the same number of collective reads: that of the largest block */
-  int64_t largest = (dims[0] + size - 1) / size, reads = (largest + per_read - 1) / per_read;
+  int64_t largest = (dims[0] + size - 1) / size;
+  int64_t per_read = row_bytes ? (int64_t)(DIGEST_READ_BYTES / row_bytes) : 1;
+  if (per_read > largest) per_read = largest; /* no buffer larger than the block */
+  if (per_read < 1) per_read = 1;
+  int64_t reads = (largest + per_read - 1) / per_read;
   ER_MALLOC(buf, (size_t)per_read * row_bytes + 1);
   ER_AGREE(comm);
   uint64_t sum = 0;
