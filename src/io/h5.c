@@ -489,13 +489,26 @@ er_err er_h5_attr_set_str(hid_t fid, const char *obj, const char *attr, const ch
   return err;
 }
 
+/* The readers take one value: an attribute of more (an array written by another tool) would
+ * overrun the caller's variable. */
+static er_err attr_single(hid_t a, const char *obj, const char *attr) {
+  hid_t sp = H5Aget_space(a);
+  hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+  if (sp >= 0) H5Sclose(sp);
+  if (n == 1) return ER_OK;
+  return ER_ERROR(ER_ERR_INPUT, "attribute '%s' on '%s' holds %lld values, expected one", attr,
+                  obj, (long long)n);
+}
+
 static er_err attr_read(hid_t fid, const char *obj, const char *attr, hid_t type, void *val) {
   er_err err = ER_OK;
   hid_t a = -1;
   ER_CHECK(H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) > 0, ER_ERR_INPUT,
            "attribute '%s' missing on '%s'", attr, obj);
   a = H5Aopen_by_name(fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
-  ER_CHECK(a >= 0 && H5Aread(a, type, val) >= 0 && !er_fault(ER_FAULT_H5), ER_ERR_INPUT,
+  ER_CHECK(a >= 0, ER_ERR_INPUT, "cannot read attribute '%s'", attr);
+  ER_CALL(attr_single(a, obj, attr));
+  ER_CHECK(H5Aread(a, type, val) >= 0 && !er_fault(ER_FAULT_H5), ER_ERR_INPUT,
            "cannot read attribute '%s'", attr);
 cleanup:
   if (a >= 0) H5Aclose(a);
@@ -516,6 +529,7 @@ er_err er_h5_attr_get_str(hid_t fid, const char *obj, const char *attr, char *bu
            "attribute '%s' missing on '%s'", attr, obj);
   ER_CALL_H5(a = H5Aopen_by_name(fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT),
              "cannot open attribute '%s'", attr);
+  ER_CALL(attr_single(a, obj, attr));
   ft = H5Aget_type(a);
   size_t sz = H5Tget_size(ft);
   ER_MALLOC(tmp, sz + 1);
