@@ -54,6 +54,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   setenv("OMPI_MCA_btl_tcp_if_include", "lo", 0);
   setenv("OMPI_MCA_oob_tcp_if_include", "lo", 0);
   setenv("OPENBLAS_NUM_THREADS", "1", 0);
+  /* no Open MPI signal handlers: an oracle's abort() must reach libFuzzer, which saves the
+   * input, not Open MPI's handler, which prints a backtrace and exits */
+  setenv("OMPI_MCA_opal_signal", "", 1);
   int provided;
   __lsan_disable(); /* what MPI and HDF5 keep for the life of the process is not a leak */
   if (MPI_Init_thread(argc, argv, MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) {
