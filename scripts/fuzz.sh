@@ -26,7 +26,6 @@ source "$root/scripts/env.sh"
 # can crash on Open MPI's threads ("Tracer caught signal 11") and fail a clean run.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1:detect_leaks=1:leak_check_at_exit=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$fz/lsan.supp:print_suppressions=0}
 
 # the harnesses' scratch files (several per input): tmpfs when there is one, removed at exit
 scratch=$(mktemp -d /dev/shm/erase-fuzz.XXXXXX 2>/dev/null || mktemp -d /tmp/erase-fuzz.XXXXXX)
@@ -56,6 +55,9 @@ run_one() { # NAME SECONDS: 0 if clean
   read -r -a flags <<<"$(flags_of "$name" | tr '\n' ' ') ${ERASE_FUZZ_FLAGS:-}"
   rm -rf "$work"
   mkdir -p "$work/corpus" "$work/artifacts" "$seeds"
+  local supp=$fz/lsan.supp
+  [ -f "$fz/$name.supp" ] && supp=$fz/$name.supp
+  export LSAN_OPTIONS=suppressions=$supp:print_suppressions=0
   local t0 rc=0 how="-max_total_time=$secs"
   [[ $secs == runs=* ]] && how="-${secs}"
   t0=$(date +%s.%N)
