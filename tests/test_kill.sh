@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_kill.sh: a rank killed with SIGKILL, at three moments of a 2-rank Cora run with
-# --checkpoint every 2 epochs: during an epoch, during a checkpoint write, during the --out
+# --checkpoint every 2 epochs: during epoch 5, during a checkpoint write, during the --out
 # write (ERASE_STALL holds rank 1 at the chosen point so the kill lands there). Each time every
 # other rank is gone within 30 s, the last complete checkpoint still verifies, no file at an
 # output path is partial, and --resume reaches the uninterrupted run's final losses bitwise.
@@ -73,7 +73,7 @@ kill_case() {
   fi
 }
 
-kill_case mid_epoch "" ck.h5
+kill_case mid_epoch epoch:5 stalled
 kill_case mid_checkpoint checkpoint:2 stalled
 kill_case mid_out out stalled
 [ $fail = 0 ] && echo "test_kill: PASS" || echo "test_kill: FAIL"

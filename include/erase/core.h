@@ -142,8 +142,10 @@ int er_error_agreed(void);
     err = er_agree((comm), err);                                                             \
     if (err != ER_OK) goto cleanup;                                                          \
   } while (0)
-/* In a collective function's cleanup: the error every rank returns. */
-#define ER_FINISH(comm) (err != ER_OK && !er_error_agreed() ? er_agree((comm), err) : err)
+/* In a collective function's cleanup: the verdict every rank returns. It agrees unless the error
+ * is agreed already, so a function ends with an agreement on every path: a rank that failed
+ * after the function's last agreement meets the others here, not in their next collective. */
+#define ER_FINISH(comm) (err != ER_OK && er_error_agreed() ? err : er_agree((comm), err))
 
 /* Print "erase-mpi: error: <message>" on rank 0 of comm (one line). Not collective. */
 void er_report(MPI_Comm comm);

@@ -43,7 +43,7 @@ static void fault_init(void) {
   char kind[16] = "";
   long long k = 0;
   int rank = 1;
-  int n = sscanf(spec, "%15[a-z]:%lld:%d", kind, &k, &rank);
+  int n = sscanf(spec, "%15[a-z0-9]:%lld:%d", kind, &k, &rank);
   if (n < 2 || k < 1) {
     fprintf(stderr, "erase-mpi: warning: ERASE_FAULT='%s' is not KIND:K[:RANK]; ignored\n", spec);
     return;

@@ -3,6 +3,8 @@
  * each command passes its table and its options struct. */
 #include "erase/options.h"
 
+#include "erase/progress.h"
+
 #include <dirent.h>
 #include <getopt.h>
 #include <ini.h>
@@ -214,6 +216,7 @@ void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base) {
     if (def[0]) printf(" (default %s)", def);
     printf("\n");
   }
+  if (!find_opt(spec, "quiet")) printf("  %-24s no progress lines\n", "--quiet");
   printf("  %-24s this text\n", "-h, --help");
   if (spec->epilog) printf("\n%s", spec->epilog);
   fflush(stdout);
@@ -276,13 +279,26 @@ static er_err opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int
   int extra = spec->n_opts; /* consumed in pass 1 */
   if (spec->config_file) lo[extra++] = (struct option){"config", required_argument, 0, 999};
   if (spec->presets) lo[extra++] = (struct option){"preset", required_argument, 0, 999};
+  const er_opt *quiet = find_opt(spec, "quiet");
+  int quiet_flag = 0; /* every command takes --quiet; a table may declare it as an option */
+  if (!quiet) lo[extra++] = (struct option){"quiet", no_argument, 0, 998};
   opterr = 0;
   optind = 0; /* glibc: full re-initialization (a process may parse more than once) */
   int ch;
   while ((ch = getopt_long(argc, argv, spec->max_positional ? ":" : "+:", lo, NULL)) != -1) {
     if (ch == 999) continue;
-    if (ch >= 1000 && ch < 1000 + spec->n_opts) {
-      ER_CALL(set_value(base, &spec->opts[ch - 1000], optarg, "--"));
+    const er_opt *o = ch >= 1000 && ch < 1000 + spec->n_opts ? &spec->opts[ch - 1000] : NULL;
+    /* a flag takes an optional 0 or 1 right after it: --quiet, --quiet 1, --quiet=0 */
+    const char *val = optarg;
+    if ((ch == 998 || (o && o->type == ER_OPT_FLAG)) && !val && optind < argc &&
+        (!strcmp(argv[optind], "0") || !strcmp(argv[optind], "1")))
+      val = argv[optind++];
+    if (ch == 998) {
+      quiet_flag = !val || strcmp(val, "0") != 0;
+      continue;
+    }
+    if (o) {
+      ER_CALL(set_value(base, o, val, "--"));
       continue;
     }
     const char *arg = argv[optind - 1];
@@ -296,6 +312,7 @@ static er_err opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int
              "%s: unexpected argument '%s' (see --help)", spec->cmd, argv[i]);
     pos[(*n_pos)++] = argv[i];
   }
+  er_progress_quiet(quiet ? *(const int *)((const char *)base + quiet->off) : quiet_flag);
 cleanup:
   free(lo);
   return err;

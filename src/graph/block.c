@@ -30,15 +30,27 @@ static inline uint64_t edge_hash(int64_t u, int64_t v) {
   return h ^ (h >> 32);
 }
 
+/* Who sent what in a route(), for the answers that go back: per rank counts of tuples sent and
+ * received, and for the j-th tuple sent, its index in the caller's array. */
+typedef struct {
+  int *sent, *received; /* (size) */
+  int64_t *order;       /* (n) */
+} route_plan;
+
+static void route_plan_free(route_plan *p) {
+  free(p->sent), free(p->received), free(p->order);
+  memset(p, 0, sizeof *p);
+}
+
 /* Collective. Every tuple (w int64, the first a node id in [0, N)) goes to the rank whose block
  * holds that node; *out (caller frees) receives the tuples sent to this rank, in source-rank
- * order, and counts[r] (size entries, may be NULL) how many came from rank r. */
+ * order. plan (may be NULL) is filled for answering back. */
 static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, int w,
-                    int64_t **out, int64_t *n_out, int *counts) {
+                    int64_t **out, int64_t *n_out, route_plan *plan) {
   er_err err = ER_OK;
   int size;
   int *scnt = NULL, *sdsp = NULL, *rcnt = NULL, *rdsp = NULL, *fill = NULL;
-  int64_t *sbuf = NULL;
+  int64_t *sbuf = NULL, *order = NULL;
   MPI_Datatype tuple = MPI_DATATYPE_NULL;
   MPI_Comm_size(comm, &size);
   *out = NULL;
@@ -48,11 +60,14 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
   ER_CALLOC(rdsp, size);
   ER_CALLOC(fill, size);
   ER_MALLOC(sbuf, n * w);
+  ER_MALLOC(order, n);
   for (int64_t k = 0; k < n; ++k) scnt[er_block_owner(N, size, tuples[k * w])]++;
   for (int r = 1; r < size; ++r) sdsp[r] = sdsp[r - 1] + scnt[r - 1];
   for (int64_t k = 0; k < n; ++k) {
     int r = er_block_owner(N, size, tuples[k * w]);
-    memcpy(sbuf + (int64_t)(sdsp[r] + fill[r]++) * w, tuples + k * w, (size_t)w * sizeof *sbuf);
+    int64_t j = sdsp[r] + fill[r]++;
+    memcpy(sbuf + j * w, tuples + k * w, (size_t)w * sizeof *sbuf);
+    order[j] = k;
   }
   ER_CHECK(n < INT32_MAX, ER_ERR_INPUT, "a rank would send %lld records in one exchange: run "
            "with more ranks", (long long)n);
@@ -63,17 +78,20 @@ static er_err route(MPI_Comm comm, int64_t N, const int64_t *tuples, int64_t n, 
   ER_CHECK(total < INT32_MAX, ER_ERR_INPUT, "a rank would receive %lld records in one exchange: "
            "run with more ranks", (long long)total);
   ER_MALLOC(*out, total * w);
-  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Type_contiguous(w, MPI_INT64_T, &tuple));
   ER_CALL_MPI(MPI_Type_commit(&tuple));
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(sbuf, scnt, sdsp, tuple, *out, rcnt, rdsp, tuple, comm));
   *n_out = total;
-  if (counts) memcpy(counts, rcnt, (size_t)size * sizeof *counts);
+  if (plan) {
+    plan->sent = scnt, plan->received = rcnt, plan->order = order;
+    scnt = rcnt = NULL, order = NULL;
+  }
 cleanup:
   err = ER_FINISH(comm);
   if (tuple != MPI_DATATYPE_NULL) MPI_Type_free(&tuple);
   if (err != ER_OK) ER_FREE(*out);
-  free(scnt), free(sdsp), free(rcnt), free(rdsp), free(fill), free(sbuf);
+  free(scnt), free(sdsp), free(rcnt), free(rdsp), free(fill), free(sbuf), free(order);
   return err;
 }
 
@@ -81,37 +99,30 @@ er_err er_dblock_owners(MPI_Comm comm, const er_dblock *b, const int64_t *ids, i
                         int32_t *owners) {
   er_err err = ER_OK;
   int size;
-  int *scnt = NULL, *sdsp = NULL, *rcnt = NULL, *rdsp = NULL, *fill = NULL;
-  int64_t *asked = NULL, nasked = 0, *pos = NULL;
+  int *sdsp = NULL, *rdsp = NULL;
+  int64_t *asked = NULL, nasked = 0;
   int32_t *answer = NULL, *got = NULL;
+  route_plan plan = {0};
   MPI_Comm_size(comm, &size);
-  ER_CALLOC(scnt, size);
+  ER_CALL(route(comm, b->N, ids, n, 1, &asked, &nasked, &plan));
+  /* the answers go back along the same counts, reversed */
   ER_CALLOC(sdsp, size);
-  ER_CALLOC(rcnt, size);
   ER_CALLOC(rdsp, size);
-  ER_CALLOC(fill, size);
-  ER_MALLOC(pos, n); /* where the k-th question (in send order) came from */
-  for (int64_t k = 0; k < n; ++k) scnt[er_block_owner(b->N, size, ids[k])]++;
-  for (int r = 1; r < size; ++r) sdsp[r] = sdsp[r - 1] + scnt[r - 1];
-  for (int64_t k = 0; k < n; ++k) {
-    int r = er_block_owner(b->N, size, ids[k]);
-    pos[sdsp[r] + fill[r]++] = k;
+  for (int r = 1; r < size; ++r) {
+    sdsp[r] = sdsp[r - 1] + plan.sent[r - 1];
+    rdsp[r] = rdsp[r - 1] + plan.received[r - 1];
   }
-  ER_AGREE(comm);
-  ER_CALL(route(comm, b->N, ids, n, 1, &asked, &nasked, rcnt));
-  /* route() sends in the same grouped order as pos: answer in received order */
-  int64_t t = 0;
-  for (int r = 0; r < size; ++r) rdsp[r] = (int)t, t += rcnt[r];
   ER_MALLOC(answer, nasked);
   ER_MALLOC(got, n);
   for (int64_t k = 0; k < nasked; ++k) answer[k] = b->owner[asked[k] - b->lo];
   ER_AGREE(comm);
-  ER_CALL_MPI(MPI_Alltoallv(answer, rcnt, rdsp, MPI_INT32_T, got, scnt, sdsp, MPI_INT32_T, comm));
-  for (int64_t k = 0; k < n; ++k) owners[pos[k]] = got[k];
+  ER_CALL_MPI(MPI_Alltoallv(answer, plan.received, rdsp, MPI_INT32_T, got, plan.sent, sdsp,
+                            MPI_INT32_T, comm));
+  for (int64_t j = 0; j < n; ++j) owners[plan.order[j]] = got[j];
 cleanup:
   err = ER_FINISH(comm);
-  free(scnt), free(sdsp), free(rcnt), free(rdsp), free(fill), free(pos);
-  free(asked), free(answer), free(got);
+  route_plan_free(&plan);
+  free(sdsp), free(rdsp), free(asked), free(answer), free(got);
   return err;
 }
 

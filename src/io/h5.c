@@ -254,10 +254,10 @@ er_err er_h5_commit(MPI_Comm comm, hid_t fid, const char *path, char **tmp_path)
     err = err ? err : ER_ERROR(ER_ERR_IO, "closing '%s' failed (disk full?)", *tmp_path);
   err = h5_agree_comm(comm, err);
   if (err == ER_OK && seal_whole && rank == 0) err = whole_seal(*tmp_path);
-  err = er_agree(comm, err);
+  err = h5_agree_comm(comm, err);
   if (err == ER_OK && rank == 0 && (er_fault(ER_FAULT_WRITE) || rename(*tmp_path, path) != 0))
     err = ER_ERROR(ER_ERR_IO, "cannot rename '%s' to '%s': %s", *tmp_path, path, strerror(errno));
-  err = er_agree(comm, err);
+  err = h5_agree_comm(comm, err); /* an error agreed earlier is not agreed again */
   if (err != ER_OK && rank == 0) unlink(*tmp_path);
   free(*tmp_path);
   *tmp_path = NULL;
@@ -267,12 +267,11 @@ er_err er_h5_commit(MPI_Comm comm, hid_t fid, const char *path, char **tmp_path)
 void er_h5_abort(MPI_Comm comm, hid_t fid, char **tmp_path) {
   int rank;
   MPI_Comm_rank(comm, &rank);
-  if (fid >= 0) {
+  if (fid >= 0) { /* collective: every rank is here after an agreed failure */
     h5_forget(fid);
     H5Fclose(fid);
   }
-  MPI_Barrier(comm); /* every rank has closed before rank 0 removes the file */
-  if (rank == 0 && *tmp_path) unlink(*tmp_path);
+  if (rank == 0 && *tmp_path) unlink(*tmp_path); /* the others' open handles stay valid */
   free(*tmp_path);
   *tmp_path = NULL;
 }
@@ -335,7 +334,8 @@ int er_h5_exists(hid_t loc, const char *name) {
 }
 
 er_err er_h5_make_parents(hid_t fid, const char *name) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   char buf[1024];
   snprintf(buf, sizeof buf, "%s", name);
   for (char *p = buf + 1; *p; ++p) {
@@ -375,12 +375,14 @@ cleanup:
 }
 
 er_err er_h5_shape(hid_t fid, const char *name, int *ndims, int64_t dims[2]) {
-  return h5_finish(fid, h5_shape(fid, name, ndims, dims));
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* every call starts agreed */
+  return err != ER_OK ? err : h5_finish(fid, h5_shape(fid, name, ndims, dims));
 }
 
 er_err er_h5_read_rows(hid_t fid, const char *name, hid_t mem_type, int64_t row0,
                        int64_t nrows, void *buf) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   hid_t ds = -1, fsp = -1, msp = -1, dxpl = -1;
   int nd;
   int64_t dims[2];
@@ -418,7 +420,8 @@ cleanup:
 er_err er_h5_write_rows(hid_t fid, const char *name, hid_t file_type, hid_t mem_type,
                         int64_t nrows_total, int64_t ncols, int64_t row0, int64_t nrows,
                         const void *buf) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   hid_t ds = -1, fsp = -1, msp = -1, dxpl = -1, dcpl = -1;
   int nd = ncols > 0 ? 2 : 1;
   hsize_t dims[2] = {(hsize_t)nrows_total, (hsize_t)(ncols > 0 ? ncols : 1)};
@@ -458,7 +461,8 @@ cleanup:
 
 static er_err attr_write(hid_t fid, const char *obj, const char *attr, hid_t type,
                          const void *val) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   hid_t sp = -1, a = -1;
   if (H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) > 0)
     H5Adelete_by_name(fid, obj, attr, H5P_DEFAULT);
@@ -501,7 +505,8 @@ static er_err attr_single(hid_t a, const char *obj, const char *attr) {
 }
 
 static er_err attr_read(hid_t fid, const char *obj, const char *attr, hid_t type, void *val) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   hid_t a = -1;
   ER_CHECK(H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) > 0, ER_ERR_INPUT,
            "attribute '%s' missing on '%s'", attr, obj);
@@ -522,7 +527,8 @@ er_err er_h5_attr_get_f64(hid_t fid, const char *obj, const char *attr, double *
   return attr_read(fid, obj, attr, H5T_NATIVE_DOUBLE, value);
 }
 er_err er_h5_attr_get_str(hid_t fid, const char *obj, const char *attr, char *buf, size_t len) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   hid_t a = -1, t = -1, ft = -1;
   char *tmp = NULL;
   ER_CHECK(H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) > 0, ER_ERR_INPUT,
@@ -547,7 +553,8 @@ cleanup:
 }
 
 er_err er_h5_dtype(hid_t fid, const char *name, int *is_float, size_t *bytes) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   hid_t ds = -1, t = -1;
   ER_CHECK(er_h5_exists(fid, name), ER_ERR_INPUT, "dataset '%s' is missing", name);
   ER_CALL_H5(ds = H5Dopen2(fid, name, H5P_DEFAULT), "cannot open dataset '%s'", name);
@@ -603,7 +610,8 @@ uint64_t er_digest_rows(const void *rows, size_t row_bytes, int64_t row0, int64_
 /* Collective: the digest of one dataset as stored (its native type's bytes), read in blocks of
  * rows spread over the ranks of the file's communicator. */
 static er_err digest_dataset(hid_t fid, const char *name, uint64_t *digest) {
-  er_err err = ER_OK;
+  er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
+  if (err != ER_OK) return err;
   hid_t ds = -1, ft = -1, mt = -1;
   char *buf = NULL;
   MPI_Comm comm = h5_comm(fid);

@@ -76,6 +76,7 @@ er_err er_semantic_labels(er_semantic *s, const float *Z, int32_t *L, double *co
     cnt[c] += 1;
   }
   double t0 = er_wtime();
+  ER_AGREE(s->g->comm); /* whatever failed before this step (the encoder's last kernels) */
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, s->proto, K * d + K, MPI_DOUBLE, MPI_SUM, s->g->comm));
   ER_AGREE(s->g->comm);
   *comm_s += er_wtime() - t0;

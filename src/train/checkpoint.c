@@ -217,12 +217,6 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   ER_CALL(er_h5_check_whole(comm, path, &whole)); /* a flipped byte anywhere */
   ER_CHECK(whole, ER_ERR_INPUT, "checkpoint '%s' carries no whole-file checksum (written by "
            "another version of erase-mpi)", path);
-  current = er_train_config_string(cfg);
-  ER_CHECK(current, ER_ERR_MEM, "out of memory");
-  ER_MALLOC(stored, 1 << 16);
-  ER_AGREE(comm);
-  ER_CALL(er_h5_attr_get_str(fid, "/", "config", stored, 1 << 16));
-  ER_CALL(check_trajectory(path, stored, current)); /* the same verdict on every rank */
   for (int k = 0; k < ER_CKPT_NATTR; ++k) ER_CALL(er_h5_attr_get_i64(fid, "/", ckpt_attrs[k], &v[k]));
   //---- the checkpoint must belong to this dataset and this model ----
   ER_CHECK(v[6] == st->num_nodes && (uint64_t)v[15] == st->graph_sum && v[7] == st->K,
@@ -237,6 +231,12 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
            (long long)v[12], (long long)lay->hidden, (long long)lay->heads, (long long)lay->embed);
   ER_CHECK(v[13] <= cfg->runs, ER_ERR_INPUT, "checkpoint '%s' has %lld runs; --runs is %lld",
            path, (long long)v[13], (long long)cfg->runs);
+  current = er_train_config_string(cfg);
+  ER_CHECK(current, ER_ERR_MEM, "out of memory");
+  ER_MALLOC(stored, 1 << 16);
+  ER_AGREE(comm);
+  ER_CALL(er_h5_attr_get_str(fid, "/", "config", stored, 1 << 16));
+  ER_CALL(check_trajectory(path, stored, current)); /* the same verdict on every rank */
   //---- read everything into scratch first, verify, then commit into the live state ----
   s = *st;
   s.hist = NULL;

@@ -54,6 +54,7 @@ er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   ep->comm_s += mr.comm_s;
   ER_CALL(er_mcr2_backward_f(t->mcr, t->dZ, Z, t->L, n_own));
   clock_end(&clk, ER_PH_LOSS, ep);
+  er_fault_stall("epoch"); /* tests kill a rank here: mid-epoch */
   ER_AGREE(t->comm);
   ER_CALL(er_encoder_backward_f(t->enc, t->dZ));
   clock_end(&clk, ER_PH_ENCODER_BWD, ep);

@@ -56,6 +56,7 @@ static er_err gather_training_rows(er_eval *ev, const er_dgraph *g, const float 
   MPI_Comm_size(g->comm, &size);
   int64_t n_train = 0, off = 0;
   for (er_lidx i = 0; i < g->n_own; ++i) n_train += (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  ER_AGREE(g->comm); /* the evaluation forward's last kernels are local */
   ER_CALL_MPI(MPI_Exscan(&n_train, &off, 1, MPI_INT64_T, MPI_SUM, g->comm));
   if (rank == 0) off = 0;
   n_train = 0;

@@ -7,6 +7,7 @@
 
 #include "erase/h5.h"
 #include "erase/nn.h"
+#include "erase/progress.h"
 #include "train_private.h"
 
 #ifndef ERASE_GIT_REV
@@ -119,6 +120,8 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
   size_t n_own = (size_t)g->n_own;
   const float *Z;
   double acc[3];
+  er_progress prog;
+  er_progress_begin(&prog, t->comm, "train: writing --out", 0);
   er_encoder_release_backward_f(t->enc); /* before the output buffers are made */
   memcpy(er_encoder_params_f(t->enc), st->out_params, (size_t)lay->n_params * sizeof(float));
   ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_EVAL, er_run_seed(t->cfg, st->out_run),
@@ -146,6 +149,7 @@ cleanup:
   free(den);
   free(seen);
   free(split);
+  er_progress_end(&prog);
   if (err == ER_OK)
     er_log(t->comm, "wrote %s (best run %lld epoch %lld: val %.2f%%, test %.2f%%)\n", t->cfg->out,
            (long long)st->out_run, (long long)st->out_epoch, acc[1], acc[2]);

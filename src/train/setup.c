@@ -2,6 +2,7 @@
  * of the graph, normalized input features (section 3), label noise on the training labels (1)
  * and the denoising propagation (2); then encoder, semantic labels, loss, optimizer and probe
  * buffers. It does not train. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static er_err load_graph(er_trainer *t) {
   er_h5_close(&fid);
   int64_t labelled = 0;
   for (er_lidx i = 0; i < t->g->n_own; ++i) labelled += t->g->labels[i] >= 0;
+  ER_AGREE(t->comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &labelled, 1, MPI_INT64_T, MPI_SUM, t->comm));
   ER_CHECK(labelled > 0, ER_ERR_INPUT, "dataset '%s' has no labels (all -1)", cfg->data);
 cleanup:
@@ -117,6 +119,21 @@ cleanup:
   return ER_FINISH(t->comm);
 }
 
+/* Every rank's host name on rank 0 (runs across nodes say where each rank ran). */
+static er_err gather_hosts(er_trainer *t) {
+  er_err err = ER_OK;
+  char mine[ER_HOST_LEN] = "";
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  if (MPI_Get_processor_name(name, &len) == MPI_SUCCESS) snprintf(mine, sizeof mine, "%.63s", name);
+  if (t->rank == 0) ER_MALLOC(t->hosts, (size_t)t->size * ER_HOST_LEN);
+  ER_AGREE(t->comm);
+  ER_CALL_MPI(MPI_Gather(mine, ER_HOST_LEN, MPI_CHAR, t->hosts, ER_HOST_LEN, MPI_CHAR, 0,
+                         t->comm));
+cleanup:
+  return ER_FINISH(t->comm);
+}
+
 er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t) {
   er_err err = ER_OK;
   memset(t, 0, sizeof *t);
@@ -132,6 +149,7 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
   };
   ER_CALL(er_paths_check(comm, paths, (int)(sizeof paths / sizeof paths[0])));
 
+  ER_CALL(gather_hosts(t));
   ER_CALL(load_graph(t));
   er_dgraph *g = t->g;
   t->K = g->K;
@@ -177,6 +195,6 @@ void er_trainer_free(er_trainer *t) {
   er_encoder_destroy_f(&t->enc);
   er_dgraph_destroy(&t->g);
   er_eval_free(&t->ev);
-  free(t->x), free(t->noisy), free(t->Y_den), free(t->L);
+  free(t->x), free(t->noisy), free(t->Y_den), free(t->L), free(t->hosts);
   memset(t, 0, sizeof *t);
 }
