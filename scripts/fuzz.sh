@@ -10,6 +10,10 @@
 #                                  crashed or failed an oracle (input and log kept in
 #                                  $ERASE_FUZZ_OUT/NAME, default <build>/out)
 #   fuzz.sh ci                     build, then run ${ERASE_FUZZ_SECONDS:-20}
+#   fuzz.sh ci-build               ctest's fuzz_build: build (exit 77 when $ERASE_FUZZ_CC
+#                                  cannot link a libFuzzer program: SKIP)
+#   fuzz.sh ci-run NAME            ctest's fuzz_NAME: run ${ERASE_FUZZ_SECONDS:-20} NAME
+#                                  (exit 77 without libFuzzer, as ci-build)
 #   fuzz.sh repro NAME FILE...     run one target on the given inputs only
 # One process per target, one after the other; no -jobs/-workers. Prints one line per target:
 # executions, seconds, coverage (libFuzzer's cov: and ft:), corpus size, verdict.
@@ -31,6 +35,18 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 scratch=$(mktemp -d /dev/shm/erase-fuzz.XXXXXX 2>/dev/null || mktemp -d /tmp/erase-fuzz.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 export ERASE_FUZZ_TMP=$scratch
+
+probe() { # exit 77 (ctest's skip) with a SKIP line when $cc cannot link a libFuzzer program
+  local p=$scratch/probe
+  printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { return (int)(d && n > 9); }' >"$p.c"
+  if ! command -v "$cc" >/dev/null 2>&1 ||
+    ! "$cc" -fsanitize=fuzzer,address,undefined "$p.c" -o "$p" >"$p.log" 2>&1; then
+    echo "SKIP: clang with libFuzzer not installed ('$cc' cannot link -fsanitize=fuzzer;" \
+      "Debian: apt-get install clang libclang-rt-dev, as scripts/install-deps.sh does)"
+    exit 77
+  fi
+}
 
 build() {
   cmake -S "$root" -B "$bdir" -DCMAKE_C_COMPILER="$cc" -DERASE_FUZZ=ON -DBUILD_TESTING=OFF \
@@ -101,11 +117,18 @@ cmd=${1:-}
 case $cmd in
   build) build ;;
   run) shift; [ $# -ge 1 ] || { echo "usage: fuzz.sh run SECONDS [NAME...]" >&2; exit 2; }; run "$@" ;;
-  ci) build; run "${ERASE_FUZZ_SECONDS:-20}" ;;
+  ci) probe; build; run "${ERASE_FUZZ_SECONDS:-20}" ;;
+  ci-build) probe; build ;;
+  ci-run)
+    shift; [ $# -eq 1 ] || { echo "usage: fuzz.sh ci-run NAME" >&2; exit 2; }
+    probe
+    [ -x "$bdir/fuzz_$1" ] || { echo "fuzz_$1: not built in $bdir (fuzz.sh ci-build)"; exit 1; }
+    run "${ERASE_FUZZ_SECONDS:-20}" "$1" ;;
   repro)
     shift; [ $# -ge 2 ] || { echo "usage: fuzz.sh repro NAME FILE..." >&2; exit 2; }
     name=$1; shift
     # shellcheck disable=SC2046
     "$bdir/fuzz_$name" $(flags_of "$name") "$@" ;;
-  *) echo "usage: fuzz.sh build | run SECONDS [NAME...] | ci | repro NAME FILE..." >&2; exit 2 ;;
+  *) echo "usage: fuzz.sh build | run SECONDS [NAME...] | ci | ci-build | ci-run NAME |" \
+       "repro NAME FILE..." >&2; exit 2 ;;
 esac
