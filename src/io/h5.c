@@ -235,7 +235,8 @@ er_err er_h5_check_whole(MPI_Comm comm, const char *path, int *present) {
       memcpy(&want, head + 8, 8);
       err = whole_digest(path, &got);
       if (err == ER_OK && got != want)
-        err = ER_ERROR(ER_ERR_INPUT, "'%s' is corrupted (whole-file checksum mismatch)", path);
+        err = ER_ERROR(ER_ERR_INPUT, "'%s' is truncated or corrupted (whole-file checksum "
+                       "mismatch)", path);
     }
   }
   err = er_agree(comm, err);

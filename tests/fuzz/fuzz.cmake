@@ -9,9 +9,8 @@
 #   each fails when the target crashes or an oracle fails, and skips (exit 77, a SKIP line)
 #   only when clang cannot link a libFuzzer program.
 # Targets run by hand only (not in CI or the campaign): h5_raw, HDF5's own parser on raw bytes
-# (it crashes inside HDF5: tests/fuzz/known/h5_raw); ckpt_read until the checkpoint reader's
-# bugs it found are fixed (tests/fuzz/known/ckpt_read: reproducers and a suggested patch).
-set(ER_FUZZ_MANUAL h5_raw ckpt_read)
+# (it crashes inside HDF5: tests/fuzz/known/h5_raw).
+set(ER_FUZZ_MANUAL h5_raw)
 
 if(ERASE_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
