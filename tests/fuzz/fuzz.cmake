@@ -37,11 +37,11 @@ if(ERASE_FUZZ)
   file(WRITE ${CMAKE_BINARY_DIR}/fuzz_targets.txt "${ER_FUZZ_LIST}")
 elseif(BUILD_TESTING)
   # label fuzz: fuzz_build (a fixture) builds the harnesses with clang in <build>/fuzz, then
-  # each fuzz_NAME replays corpus/NAME and fuzzes it ERASE_FUZZ_SECONDS (6) seconds. Without
+  # each fuzz_NAME replays corpus/NAME and fuzzes it ERASE_FUZZ_SECONDS (5) seconds. Without
   # clang's libFuzzer each prints a SKIP line and exits 77 (scripts/install-deps.sh installs it).
   find_program(ER_FUZZ_CC NAMES clang clang-14)
   set(ER_FUZZ_ENV "ERASE_FUZZ_BUILD=${CMAKE_BINARY_DIR}/fuzz;ERASE_FUZZ_CC=${ER_FUZZ_CC}"
-      "ERASE_FUZZ_SECONDS=6")
+      "ERASE_FUZZ_SECONDS=5")
   add_test(NAME fuzz_build COMMAND bash ${CMAKE_SOURCE_DIR}/scripts/fuzz.sh ci-build)
   set_tests_properties(fuzz_build PROPERTIES LABELS fuzz FIXTURES_SETUP fuzz TIMEOUT 1800
     PROCESSORS 2 SKIP_RETURN_CODE 77 ENVIRONMENT "${ER_FUZZ_ENV}")
