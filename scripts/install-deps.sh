@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh: install the Debian 12 packages ERASE-MPI needs (build, tests, benchmarks).
 # Idempotent: only missing packages are installed. Run as root (or via sudo).
-# Usage: scripts/install-deps.sh [--build-only]   (default: also test/benchmark tools, Slurm, PyTorch)
+# Usage: scripts/install-deps.sh [--build-only]
+#   (default: also the test/benchmark tools, Slurm, PyTorch, and clang for the fuzz tests)
 set -euo pipefail
 build=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
        libmetis-dev libscalapack-openmpi-dev libopenblas-dev liblapacke-dev
@@ -10,8 +11,14 @@ extra=(python3-h5py-mpi python3-numpy python3-matplotlib python3-sklearn hyperfi
        lmod)
 slurm=(slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge iproute2)
 torch=(python3-torch)
+# the fuzz tests (ctest -L fuzz): clang and its runtimes (libFuzzer, ASan, UBSan), which apt
+# would leave out as a mere recommendation under --no-install-recommends
+fuzz=(clang libclang-rt-dev)
 want=("${build[@]}")
-case " $* " in *" --build-only "*) ;; *) want+=("${extra[@]}" "${slurm[@]}" "${torch[@]}");; esac
+case " $* " in
+  *" --build-only "*) ;;
+  *) want+=("${extra[@]}" "${slurm[@]}" "${torch[@]}" "${fuzz[@]}") ;;
+esac
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

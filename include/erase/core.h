@@ -83,10 +83,13 @@ void er_mem_advise(void *p, size_t bytes);
 void er_mem_note(void *p, size_t bytes, const char *file, int line);
 /* Give the free pages of the heap back to the system (after large buffers were freed). */
 void er_mem_trim(void);
+/* A count whose byte size does not fit a size_t (or a negative one) fails as out of memory
+ * rather than wrapping to a small allocation (calloc checks this itself). */
 #define ER_MALLOC(ptr, count)                                                                \
   do {                                                                                       \
-    size_t n_ = (size_t)(count);                                                             \
-    (ptr) = er_fault(ER_FAULT_ALLOC) ? NULL : malloc((n_ ? n_ : 1) * sizeof(*(ptr)));       \
+    size_t n_ = (size_t)(count), b_ = 0;                                                     \
+    (ptr) = er_fault(ER_FAULT_ALLOC) || __builtin_mul_overflow(n_ ? n_ : 1, sizeof(*(ptr)), &b_) \
+                ? NULL : malloc(b_);                                                         \
     if (!(ptr)) {                                                                            \
       err = ER_ERROR(ER_ERR_MEM, "out of memory allocating %zu bytes for %s",              \
                      n_ * sizeof(*(ptr)), #ptr);                                             \

@@ -81,6 +81,7 @@ typedef struct {
   void *base;
   er_err err;
   const char *file;
+  unsigned char *seen; /* per option of spec: given in this file already */
 } ini_ctx;
 
 static int ini_set(void *user, const char *section, const char *key, const char *value) {
@@ -92,13 +93,21 @@ static int ini_set(void *user, const char *section, const char *key, const char 
     x->err = ER_ERROR(ER_ERR_INPUT, "config %s: unknown key '%s'", x->file, key);
     return 0;
   }
+  /* a key given twice is refused: an indented line continues the value above (inih) and
+   * would otherwise replace it unseen */
+  if (x->seen[o - x->spec->opts]++) {
+    x->err = ER_ERROR(ER_ERR_INPUT, "config %s: key '%s' given twice (or an indented line, "
+                      "which continues the value above it)", x->file, key);
+    return 0;
+  }
   x->err = set_value(x->base, o, value, "config key ");
   return x->err == ER_OK;
 }
 
 static er_err read_config(const er_cmd_spec *spec, void *base, const char *path) {
   er_err err = ER_OK;
-  ini_ctx x = {spec, base, ER_OK, path};
+  ini_ctx x = {spec, base, ER_OK, path, calloc((size_t)spec->n_opts + 1, 1)};
+  ER_CHECK(x.seen, ER_ERR_MEM, "out of memory");
   FILE *f = fopen(path, "r");
   ER_CHECK(f, ER_ERR_INPUT, "cannot open config file '%s'", path);
   int rc = ini_parse_file(f, ini_set, &x);
@@ -106,6 +115,7 @@ static er_err read_config(const er_cmd_spec *spec, void *base, const char *path)
   ER_CALL(x.err);
   ER_CHECK(rc == 0, ER_ERR_INPUT, "config %s: syntax error on line %d", path, rc);
 cleanup:
+  free(x.seen);
   return err;
 }
 

@@ -69,6 +69,15 @@ static er_err ds_meta_local(hid_t fid, er_meta *m) {
   m->num_features = attr[2];
   m->num_classes = attr[3];
   const int64_t n = m->num_nodes;
+  /* the readers size indptr (N+1), indices (2E) and features (N x F) in bytes and keep K in
+   * an int (labels are int32): counts beyond that are no dataset, and N+1, 2E, N*F overflow */
+  ER_CHECK(n <= INT64_MAX / 8 - 1 && m->num_edges <= INT64_MAX / 16 &&
+               m->num_features <= INT64_MAX / 4 / n, ER_ERR_INPUT,
+           "'%s': root attributes num_nodes = %lld, num_edges = %lld, num_features = %lld "
+           "describe arrays of more than 2^63 bytes", file, (long long)n,
+           (long long)m->num_edges, (long long)m->num_features);
+  ER_CHECK(m->num_classes <= INT32_MAX, ER_ERR_INPUT, "'%s': root attribute num_classes = %lld "
+           "is beyond the int32 labels", file, (long long)m->num_classes);
 
   ER_CALL(ds_shape(fid, file, ER_DS_INDPTR, "dataset has no graph", 1, d));
   ER_CHECK(d[0] == n + 1, ER_ERR_INPUT, "'%s': %s has %lld entries, expected N+1 = %lld", file,

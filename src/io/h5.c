@@ -238,7 +238,8 @@ er_err er_h5_check_whole(MPI_Comm comm, const char *path, int *present) {
       memcpy(&want, head + 8, 8);
       err = whole_digest(path, &got);
       if (err == ER_OK && got != want)
-        err = ER_ERROR(ER_ERR_INPUT, "'%s' is corrupted (whole-file checksum mismatch)", path);
+        err = ER_ERROR(ER_ERR_INPUT, "'%s' is truncated or corrupted (whole-file checksum "
+                       "mismatch)", path);
     }
   }
   err = er_agree(comm, err);
@@ -496,6 +497,17 @@ er_err er_h5_attr_set_str(hid_t fid, const char *obj, const char *attr, const ch
   return err;
 }
 
+/* The readers take one value: an attribute of more (an array written by another tool) would
+ * overrun the caller's variable. */
+static er_err attr_single(hid_t a, const char *obj, const char *attr) {
+  hid_t sp = H5Aget_space(a);
+  hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+  if (sp >= 0) H5Sclose(sp);
+  if (n == 1) return ER_OK;
+  return ER_ERROR(ER_ERR_INPUT, "attribute '%s' on '%s' holds %lld values, expected one", attr,
+                  obj, (long long)n);
+}
+
 static er_err attr_read(hid_t fid, const char *obj, const char *attr, hid_t type, void *val) {
   er_err err = er_agree(h5_comm(fid), ER_OK); /* starts agreed: a caller may have failed alone */
   if (err != ER_OK) return err;
@@ -503,7 +515,9 @@ static er_err attr_read(hid_t fid, const char *obj, const char *attr, hid_t type
   ER_CHECK(H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) > 0, ER_ERR_INPUT,
            "attribute '%s' missing on '%s'", attr, obj);
   a = H5Aopen_by_name(fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
-  ER_CHECK(a >= 0 && H5Aread(a, type, val) >= 0 && !er_fault(ER_FAULT_H5), ER_ERR_INPUT,
+  ER_CHECK(a >= 0, ER_ERR_INPUT, "cannot read attribute '%s'", attr);
+  ER_CALL(attr_single(a, obj, attr));
+  ER_CHECK(H5Aread(a, type, val) >= 0 && !er_fault(ER_FAULT_H5), ER_ERR_INPUT,
            "cannot read attribute '%s'", attr);
 cleanup:
   if (a >= 0) H5Aclose(a);
@@ -525,6 +539,7 @@ er_err er_h5_attr_get_str(hid_t fid, const char *obj, const char *attr, char *bu
            "attribute '%s' missing on '%s'", attr, obj);
   ER_CALL_H5(a = H5Aopen_by_name(fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT),
              "cannot open attribute '%s'", attr);
+  ER_CALL(attr_single(a, obj, attr));
   ft = H5Aget_type(a);
   size_t sz = H5Tget_size(ft);
   ER_MALLOC(tmp, sz + 1);
@@ -622,11 +637,13 @@ static er_err digest_dataset(hid_t fid, const char *name, uint64_t *digest) {
   ER_CALL_H5(mt = H5Tget_native_type(ft, H5T_DIR_ASCEND), "dataset '%s' has no native type",
              name);
   size_t row_bytes = H5Tget_size(mt) * (size_t)dims[1];
-  int64_t per_read = row_bytes ? (int64_t)(DIGEST_READ_BYTES / row_bytes) : 1;
-  if (per_read < 1) per_read = 1;
   er_block_range(dims[0], size, rank, &lo, &hi);
   /* every rank makes the same number of collective reads: that of the largest block */
-  int64_t largest = (dims[0] + size - 1) / size, reads = (largest + per_read - 1) / per_read;
+  int64_t largest = (dims[0] + size - 1) / size;
+  int64_t per_read = row_bytes ? (int64_t)(DIGEST_READ_BYTES / row_bytes) : 1;
+  if (per_read > largest) per_read = largest; /* no buffer larger than the block */
+  if (per_read < 1) per_read = 1;
+  int64_t reads = (largest + per_read - 1) / per_read;
   DIGEST_BUFFERS(ER_BUF_ALLOC)
   ER_AGREE(comm);
   uint64_t sum = 0;

@@ -224,6 +224,19 @@ cleanup:
   return err;
 }
 
+/* Collective: dataset name is 1-D with rows entries (at least rows unless exact). */
+static er_err ckpt_rows(hid_t fid, const char *path, const char *name, int64_t rows, int exact) {
+  er_err err = ER_OK;
+  int nd;
+  int64_t dims[2];
+  ER_CALL(er_h5_shape(fid, name, &nd, dims));
+  ER_CHECK(nd == 1 && (exact ? dims[0] == rows : dims[0] >= rows), ER_ERR_INPUT,
+           "checkpoint '%s': %s has %lld entries (%d-D), expected %s%lld (1-D)", path, name,
+           (long long)dims[0], nd, exact ? "" : "at least ", (long long)rows);
+cleanup:
+  return err;
+}
+
 er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config *cfg,
                           const er_dgraph *g, er_train_state *st, er_encoder_f *enc,
                           er_adam *adam) {
@@ -239,13 +252,14 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   const er_encoder_layout *lay = er_encoder_layout_f(enc);
   char kind[64];
   int64_t v[ER_CKPT_NATTR];
+  int whole;
+  /* a flipped byte anywhere, before HDF5 parses the file (a damaged file can crash it) */
+  ER_CALL(er_h5_check_whole(comm, path, &whole));
   ER_CALL(er_h5_open(comm, path, 0, &fid));
   err = er_h5_attr_get_str(fid, "/", "kind", kind, sizeof kind);
   if (err || strcmp(kind, "erase-mpi checkpoint"))
     err = ER_ERROR(ER_ERR_INPUT, "'%s' is not an erase-mpi checkpoint", path);
   ER_CALL(er_agree(comm, err));
-  int whole;
-  ER_CALL(er_h5_check_whole(comm, path, &whole)); /* a flipped byte anywhere */
   ER_CHECK(whole, ER_ERR_INPUT, "checkpoint '%s' carries no whole-file checksum (written by "
            "another version of erase-mpi)", path);
   for (int k = 0; k < ER_CKPT_NATTR; ++k) ER_CALL(er_h5_attr_get_i64(fid, "/", ckpt_attrs[k], &v[k]));
@@ -262,6 +276,17 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
            (long long)v[12], (long long)lay->hidden, (long long)lay->heads, (long long)lay->embed);
   ER_CHECK(v[13] <= cfg->runs, ER_ERR_INPUT, "checkpoint '%s' has %lld runs; --runs is %lld",
            path, (long long)v[13], (long long)cfg->runs);
+  ER_CHECK(v[13] >= 0 && v[0] >= 0 && v[0] <= v[13] && v[1] >= 0 && v[5] >= 0, ER_ERR_INPUT,
+           "checkpoint '%s' records an impossible position (run %lld of %lld, epoch %lld, step "
+           "%lld)", path, (long long)v[0], (long long)v[13], (long long)v[1], (long long)v[5]);
+  //---- every array must have the length its reader's buffer has ----
+  static const char *const slabs[] = {"/params", "/adam/m", "/adam/v", "/best/params"};
+  for (int k = 0; k < 4; ++k) ER_CALL(ckpt_rows(fid, path, slabs[k], st->n_params, 1));
+  if (er_h5_exists(fid, "/adam/vmax"))
+    ER_CALL(ckpt_rows(fid, path, "/adam/vmax", st->n_params, 1));
+  static const char *const per_run[] = {"/runs/test_acc", "/runs/val_acc", "/runs/best_epoch"};
+  for (int k = 0; k < 3; ++k) ER_CALL(ckpt_rows(fid, path, per_run[k], v[13], 0));
+  ER_CALL(ckpt_rows(fid, path, "/best/semantic_labels", g->n_global, 1));
   current = er_train_config_string(cfg);
   ER_CHECK(current, ER_ERR_MEM, "out of memory");
   CKPT_CONFIG(ER_BUF_ALLOC)

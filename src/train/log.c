@@ -10,9 +10,16 @@
 
 /* Whether a line of an interrupted run's log survives a resume from (ck_run, ck_epoch done):
  * epochs up to the checkpoint and the summaries of runs finished before it. Everything else
- * (epochs the resumed run logs again, the final summary, a line cut short by a kill) goes. */
-static int log_line_kept(const char *line, int64_t ck_run, int64_t ck_epoch) {
-  cJSON *o = cJSON_Parse(line);
+ * (epochs the resumed run logs again, the final summary, a line cut short by a kill, a line
+ * that is not one JSON object and its newline) goes. */
+static int log_line_kept(const char *line, size_t n, int64_t ck_run, int64_t ck_epoch) {
+  const char *end = NULL;
+  if (n == 0 || line[n - 1] != '\n') return 0; /* cut short: the next line would join it */
+  cJSON *o = cJSON_ParseWithOpts(line, &end, 0);
+  if (o && strspn(end, " \t\r") != (size_t)(line + n - 1 - end)) { /* text after the object */
+    cJSON_Delete(o);
+    return 0;
+  }
   const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "run");
   const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "epoch");
   int keep = 0;
@@ -43,7 +50,7 @@ static er_err open_log(const char *path, int resumed, int64_t ck_run, int64_t ck
     ER_CHECK(f != NULL, ER_ERR_IO, "cannot write '%s' (rewriting --log-json)", tmp);
     ssize_t n;
     while ((n = getline(&line, &cap, in)) > 0)
-      if (log_line_kept(line, ck_run, ck_epoch))
+      if (log_line_kept(line, (size_t)n, ck_run, ck_epoch))
         ER_CHECK(fwrite(line, 1, (size_t)n, f) == (size_t)n, ER_ERR_IO, "cannot write '%s'", tmp);
     ER_CHECK(!ferror(in), ER_ERR_IO, "cannot read --log-json file '%s'", path);
     int rc = fclose(f);
