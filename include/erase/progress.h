@@ -24,6 +24,12 @@ void er_progress_update(er_progress *p, double done);
 /* Ends it: on a terminal the line is completed; in a log, "WHAT: done in S s" when it took
  * long enough to have been reported. */
 void er_progress_end(er_progress *p);
+/* A command of a few stages with known shares of its time (share[0..n), summing to 1): at the
+ * end of stage k (0-based) rank 0 prints "CMD:   [k+1/n] WHAT  S s  (E elapsed, ETA R)", the
+ * stage's seconds since *t_last, the time since t0 and the rest estimated from the shares;
+ * *t_last becomes now. Silenced by --quiet. Not collective. */
+void er_progress_stage(MPI_Comm comm, const char *cmd, int k, int n, const double *share,
+                       const char *what, double t0, double *t_last);
 /* "12.3 s", "4 min 05 s", "1 h 02 min" */
 void er_format_seconds(double s, char *buf, size_t len);
 

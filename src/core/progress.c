@@ -57,3 +57,21 @@ void er_progress_end(er_progress *p) {
   else if (!p->tty && el >= ER_PROGRESS_LOG_S) printf("%s: done in %s\n", p->what, e);
   fflush(stdout);
 }
+
+void er_progress_stage(MPI_Comm comm, const char *cmd, int k, int n, const double *share,
+                       const char *what, double t0, double *t_last) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  double now = er_wtime(), done = 0;
+  for (int i = 0; i <= k && i < n; ++i) done += share[i];
+  if (rank == 0 && !quiet) {
+    char el[32], eta[32];
+    er_format_seconds(now - t0, el, sizeof el);
+    er_format_seconds(k + 1 < n && done > 0 ? (now - t0) * (1 - done) / done : 0, eta,
+                      sizeof eta);
+    printf("%s:   [%d/%d] %-28s %8.2f s  (%s elapsed, ETA %s)\n", cmd, k + 1, n, what,
+           now - *t_last, el, eta);
+    fflush(stdout);
+  }
+  *t_last = now;
+}

@@ -559,23 +559,12 @@ static void gen_block_free(gen_block *b) {
 }
 
 /* The five phases of er_generate and their shares of its time (measured: a CSBM of 300K nodes
- * on 2 ranks), which turn the time so far into an ETA. */
+ * on 2 ranks), which turn the time so far into an ETA (er_progress_stage). */
 static const double gen_share[] = {0.18, 0.05, 0.30, 0.38, 0.09};
 enum { GEN_NPHASE = sizeof gen_share / sizeof gen_share[0] };
 
-/* Rank 0's progress line at the end of phase k (0-based): its time, the time since t0, an ETA;
- * silenced by --quiet. */
 static void gen_phase(MPI_Comm comm, int k, const char *what, double t0, double *t_last) {
-  double now = er_wtime(), done = 0;
-  for (int i = 0; i <= k; ++i) done += gen_share[i];
-  if (!er_progress_is_quiet()) {
-    char el[32], eta[32];
-    er_format_seconds(now - t0, el, sizeof el);
-    er_format_seconds(k + 1 < GEN_NPHASE ? (now - t0) * (1 - done) / done : 0, eta, sizeof eta);
-    er_log(comm, "generate:   [%d/%d] %-28s %8.2f s  (%s elapsed, ETA %s)\n", k + 1,
-           (int)GEN_NPHASE, what, now - *t_last, el, eta);
-  }
-  *t_last = now;
+  er_progress_stage(comm, "generate", k, GEN_NPHASE, gen_share, what, t0, t_last);
 }
 
 /* Route the reverse direction of every draw to the owner of its row: *pairs (2 *npairs) gets
