@@ -42,7 +42,7 @@ static const er_cmd_spec estimate_spec = {
 static er_err estimate_root(const char *data, int P, const char *partition, int64_t hidden,
                             int64_t heads, int64_t embed) {
   er_err err = ER_OK;
-  hid_t fid = -1;
+  hid_t fid = -1, pfid = -1;
   er_csr A = {0};
   int32_t *owner = NULL;
   int64_t *nodes = NULL, *nnz = NULL, *ghosts = NULL, *sends = NULL;
@@ -56,7 +56,9 @@ static er_err estimate_root(const char *data, int P, const char *partition, int6
   ER_MALLOC(owner, A.n);
   char pname[64];
   snprintf(pname, sizeof pname, "%s/%d", ER_DS_PARTITIONS, P);
-  int block = !strcmp(partition, "block") || P == 1 || !er_h5_exists(fid, pname);
+  if (strcmp(partition, "block") && P > 1)
+    ER_CALL(er_partition_locate(fid, P, &pfid, pname, sizeof pname));
+  int block = pfid < 0;
   if (block) {
     for (int r = 0; r < P; ++r) {
       int64_t lo, hi;
@@ -64,7 +66,7 @@ static er_err estimate_root(const char *data, int P, const char *partition, int6
       for (int64_t i = lo; i < hi; ++i) owner[i] = r;
     }
   } else {
-    ER_CALL(er_h5_read_all(fid, pname, H5T_NATIVE_INT32, owner));
+    ER_CALL(er_h5_read_all(pfid, pname, H5T_NATIVE_INT32, owner));
   }
   /* input density from the first rows (the sparse first layer switches at 25%) */
   int64_t ns = A.n < 20000 ? A.n : 20000, nzf = 0;
@@ -127,6 +129,7 @@ static er_err estimate_root(const char *data, int P, const char *partition, int6
          total / 1073741824.0, worst_train / 1048576.0);
   fflush(stdout);
 cleanup:
+  er_partition_release(fid, &pfid);
   er_h5_close(&fid);
   er_csr_free(&A);
   free(owner), free(nodes), free(nnz), free(ghosts), free(sends), free(sample);

@@ -9,6 +9,7 @@
 #include "erase/dataset.h"
 #include "erase/graph.h"
 #include "erase/h5.h"
+#include "erase/partition.h"
 #include "erase/sort.h"
 
 /* Split ids are read in batches of at most this many (every rank reads every batch). */
@@ -30,18 +31,26 @@ er_err er_part_choice_parse(const char *text, er_part_choice *choice) {
   return ER_OK;
 }
 
-/* Decide between contiguous blocks and the stored partition pname (/partitions/<size>). */
+/* Decide between contiguous blocks and the stored partition pname (/partitions/<size>), found
+ * in the dataset or its sidecar (er_partition_locate). */
 static er_err dg_resolve_partition(hid_t fid, er_part_choice part, int size, int64_t n,
                              const char *pname, int *use_block) {
   er_err err = ER_OK;
+  hid_t pfid = -1;
+  char found[64]; /* the same name as pname */
+  (void)pname;
   switch (part.kind) {
-    case ER_PART_CHOICE_AUTO: *use_block = !er_h5_exists(fid, pname); break;
+    case ER_PART_CHOICE_AUTO:
+      ER_CALL(er_partition_locate(fid, size, &pfid, found, sizeof found));
+      *use_block = pfid < 0;
+      break;
     case ER_PART_CHOICE_BLOCK: *use_block = 1; break;
     case ER_PART_CHOICE_STORED:
       ER_CHECK(part.parts == size, ER_ERR_INPUT,
                "partition %d needs %d ranks, but this run has %d ranks", part.parts, part.parts,
                size);
-      ER_CHECK(er_h5_exists(fid, pname), ER_ERR_INPUT,
+      ER_CALL(er_partition_locate(fid, size, &pfid, found, sizeof found));
+      ER_CHECK(pfid >= 0, ER_ERR_INPUT,
                "the dataset has no partition for %d parts (run: erase-mpi partition --parts %d)",
                size, size);
       *use_block = 0;
@@ -50,6 +59,7 @@ static er_err dg_resolve_partition(hid_t fid, er_part_choice part, int size, int
   }
   ER_CHECK(n >= size, ER_ERR_INPUT, "more ranks (%d) than nodes (%lld)", size, (long long)n);
 cleanup:
+  er_partition_release(fid, &pfid);
   return err;
 }
 
@@ -57,21 +67,26 @@ cleanup:
 static er_err dg_read_owner(hid_t fid, const char *pname, int use_block, int size, int64_t n,
                             int32_t *owner) {
   er_err err = ER_OK;
+  hid_t pfid = -1;
+  char found[64];
   if (use_block) {
     for (int64_t i = 0; i < n; ++i) owner[i] = er_block_owner(n, size, i);
     return ER_OK;
   }
   int nd;
   int64_t dims[2];
-  ER_CALL(er_h5_shape(fid, pname, &nd, dims));
+  ER_CALL(er_partition_locate(fid, size, &pfid, found, sizeof found));
+  ER_CHECK(pfid >= 0, ER_ERR_INPUT, "partition '%s' vanished while it was being read", pname);
+  ER_CALL(er_h5_shape(pfid, pname, &nd, dims));
   ER_CHECK(nd == 1 && dims[0] == n, ER_ERR_INPUT, "partition '%s' has %lld entries, expected %lld",
            pname, (long long)dims[0], (long long)n);
-  ER_CALL(er_h5_read_all(fid, pname, H5T_NATIVE_INT32, owner));
+  ER_CALL(er_h5_read_all(pfid, pname, H5T_NATIVE_INT32, owner));
   for (int64_t i = 0; i < n && err == ER_OK; ++i)
     if (owner[i] < 0 || owner[i] >= size)
       err = ER_ERROR(ER_ERR_INPUT, "partition '%s' assigns node %lld to part %d", pname,
                      (long long)i, owner[i]);
 cleanup:
+  er_partition_release(fid, &pfid);
   return err;
 }
 
