@@ -28,7 +28,7 @@ er_case log_json_unwritable fail "cannot write --log-json file '$T/nodir/log.jso
   train --data "$D" "${quick[@]}" --log-json "$T/nodir/log.jsonl"
 printf 'not hdf5\n' > "$T/text.h5"
 er_case not_hdf5 fail "not an HDF5 file" -- train --data "$T/text.h5"
-er_case no_labels fail "no labels" -- train --data "$T/nolabels.h5" "${quick[@]}"
+er_case no_labels fail "no labels|has no label" -- train --data "$T/nolabels.h5" "${quick[@]}"
 er_case no_train_split fail "no training split" -- train --data "$T/notrain.h5" "${quick[@]}"
 er_case class_without_train fail "class 2 has no training node" -- train --data "$T/missingclass.h5" "${quick[@]}"
 printf '[train]\nlr = 0.01\nbogus_key = 3\n' > "$T/bad.ini"

@@ -84,10 +84,34 @@ if [ "$(cat "$T"/exit.* 2>/dev/null | sort -u)" = 75 ] && grep -q "interrupted: 
    h5ls "$T/sig.h5" > /dev/null 2>&1; then echo "ok   signal: $(cat "$T/sig.err")"
 else echo "FAIL signal: exits $(cat "$T"/exit.* 2>/dev/null | tr '\n' ' ')"; cat "$T/sig.err"; fail=1; fi
 
+# the signal to mpirun: Open MPI forwards SIGUSR1 to the ranks (checkpoint, exit 75, and mpirun
+# exits 75); SIGTERM to mpirun is Open MPI's own abort of the job (README): every rank is gone
+# within seconds, mpirun exits non-zero, and the last complete checkpoint stays valid
+for sig in USR1 TERM; do
+  rm -f "$T/msig.h5"
+  "$MPIEXEC" -n 2 "$ERASE_BIN" train --data "$T/g.h5" "${M[@]}" --epochs 100000 --patience 100000 \
+    --checkpoint "$T/msig.h5" --checkpoint-every 1 > "$T/msig.out" 2> "$T/msig.err" &
+  mp=$!
+  for i in $(seq 1 100); do [ -e "$T/msig.h5" ] && break; sleep 0.2; done
+  kill -$sig $mp
+  t0=$SECONDS
+  wait $mp; rc=$?
+  left=$(pgrep -f "^$ERASE_BIN train --data $T/g.h5" | wc -l)
+  verify=$("$ERASE_BIN" info --verify "$T/msig.h5" 2>&1 | tail -1)
+  if { [ $sig = TERM ] || [ $rc = 75 ]; } && [ $rc != 0 ] && [ "$left" = 0 ] &&
+     [ $((SECONDS - t0)) -le 30 ] && grep -q '^verified' <<<"$verify"; then
+    echo "ok   mpirun_$sig: mpirun exit $rc after $((SECONDS - t0)) s, the checkpoint verifies"
+  else echo "FAIL mpirun_$sig: rc $rc, $left ranks left, checkpoint: $verify"; fail=1; fi
+done
+
 # refusals: each leaves the good checkpoint byte-identical
 good=$(md5sum < "$T/ck6.h5")
 er_case other_dataset fail "written for another dataset" -- train --data "$T/other.h5" "${M[@]}" --epochs 12 --resume "$T/ck6.h5" --checkpoint "$T/ck6.h5"
 er_case other_model fail "another model shape" -- train --data "$T/g.h5" "${M[@]}" --hidden 32 --epochs 12 --resume "$T/ck6.h5" --checkpoint "$T/ck6.h5"
+er_case other_trajectory fail "was written with --lr" -- train --data "$T/g.h5" "${M[@]}" --lr 0.01 --epochs 12 --resume "$T/ck6.h5" --checkpoint "$T/ck6.h5"
+er_case other_noise fail "was written with --noise-seed" -- train --data "$T/g.h5" "${M[@]}" --noise-seed 7 --epochs 12 --resume "$T/ck6.h5" --checkpoint "$T/ck6.h5"
+er_case out_is_data fail "--out .* is the same file as --data" -- train --data "$T/g.h5" "${M[@]}" --epochs 2 --out "$T/g.h5"
+er_case log_is_ckpt fail "same file" -- train --data "$T/g.h5" "${M[@]}" --epochs 2 --checkpoint "$T/x.h5" --log-json "$T/x.h5"
 head -c $(( $(stat -c %s "$T/ck6.h5") / 2 )) "$T/ck6.h5" > "$T/trunc.h5"
 er_case truncated fail "truncated or corrupted|cannot open|failed" -- train --data "$T/g.h5" "${M[@]}" --epochs 12 --resume "$T/trunc.h5"
 cp "$T/ck6.h5" "$T/bad.h5"
@@ -96,7 +120,7 @@ import h5py, sys
 with h5py.File(sys.argv[1], "r+") as f:   # flip one weight: valid HDF5, wrong content
     d = f["/params"]; v = d[7]; d[7] = v + 1.0
 PY
-er_case corrupted fail "corrupted \\(content checksum mismatch\\)" -- train --data "$T/g.h5" "${M[@]}" --epochs 12 --resume "$T/bad.h5"
+er_case corrupted fail "corrupted \\((content|whole-file) checksum mismatch\\)" -- train --data "$T/g.h5" "${M[@]}" --epochs 12 --resume "$T/bad.h5"
 er_case resume_missing fail "cannot open" -- train --data "$T/g.h5" "${M[@]}" --epochs 12 --resume "$T/none.h5"
 [ "$(md5sum < "$T/ck6.h5")" = "$good" ] || { echo "FAIL: the good checkpoint changed"; fail=1; }
 
@@ -112,7 +136,7 @@ if mount -t tmpfs -o ro,size=1m tmpfs "$T/ro" 2>/dev/null; then
   size=$(stat -c %s "$T/small/ck.h5")
   free_kb=$(df -k --output=avail "$T/small" | tail -1)
   dd if=/dev/zero of="$T/small/fill" bs=1k count=$(( free_kb - size / 2048 )) 2>/dev/null
-  er_case disk_full fail "disk full|failed|cannot" -- train --data "$T/g.h5" "${M[@]}" --runs 1 --epochs 4 --checkpoint "$T/small/ck.h5" --checkpoint-every 2 --resume "$T/small/ck.h5"
+  er_case disk_full fail "disk full|failed|cannot|No space" -- train --data "$T/g.h5" "${M[@]}" --runs 1 --epochs 4 --checkpoint "$T/small/ck.h5" --checkpoint-every 2 --resume "$T/small/ck.h5"
   [ "$(md5sum < "$T/small/ck.h5")" = "$before" ] && echo "ok   disk_full: previous checkpoint intact" || { echo "FAIL disk_full: checkpoint changed"; fail=1; }
   ls "$T/small" | grep -q tmp && { echo "FAIL disk_full: temporary file left"; fail=1; }
   umount "$T/small"

@@ -58,6 +58,9 @@ typedef enum {
 } er_fault_kind;
 int er_fault_at(er_fault_kind kind, const char *file, int line);
 #define er_fault(kind) er_fault_at((kind), __FILE__, __LINE__)
+/* Tests of kills at a chosen moment: ERASE_STALL=WHERE[:N] makes rank 1 announce "stalled at
+ * WHERE" on stderr and sleep 60 s the N-th time (default first) it reaches er_fault_stall(WHERE). */
+void er_fault_stall(const char *where);
 /* Writes the site counts (ERASE_FAULT_COUNT=PATH -> PATH.<rank>); main calls it at exit. */
 void er_fault_report(void);
 
@@ -136,8 +139,10 @@ int er_error_agreed(void);
     err = er_agree((comm), err);                                                             \
     if (err != ER_OK) goto cleanup;                                                          \
   } while (0)
-/* In a collective function's cleanup: the error every rank returns. */
-#define ER_FINISH(comm) (err != ER_OK && !er_error_agreed() ? er_agree((comm), err) : err)
+/* In a collective function's cleanup: the verdict every rank returns. It agrees unless the error
+ * is agreed already, so a function ends with an agreement on every path: a rank that failed
+ * after the function's last agreement meets the others here, not in their next collective. */
+#define ER_FINISH(comm) (err != ER_OK && er_error_agreed() ? err : er_agree((comm), err))
 
 /* Print "erase-mpi: error: <message>" on rank 0 of comm (one line). Not collective. */
 void er_report(MPI_Comm comm);
@@ -164,6 +169,17 @@ typedef struct {
 er_err er_parse_enum(const char *s, const char *name, const er_enum_names *e, int *v);
 /* "a, b or c" into buf. */
 void er_enum_list(const er_enum_names *e, char *buf, size_t len);
+
+/* A path a command reads or writes, for er_paths_check. */
+typedef struct {
+  const char *option;   /* "--out", for the message */
+  const char *path;     /* NULL or "" = not given */
+  int output;           /* 1: the command writes it */
+  const char *may_equal; /* the option it may name the same file as ("--resume"), or NULL */
+} er_path;
+/* Collective. Refuses (ER_ERR_INPUT, before anything is written) an output that is the same
+ * file as an input or as another output, by device and inode (src/core/paths.c). */
+er_err er_paths_check(MPI_Comm comm, const er_path *paths, int n);
 
 /* Block distribution of n items over size ranks: rank r owns [lo, hi). */
 void er_block_range(int64_t n, int size, int rank, int64_t *lo, int64_t *hi);

@@ -1,6 +1,7 @@
 /* dataset.h: the one-HDF5-file graph dataset (layout in docs/FORMAT.md) and the commands that
- * make it: import from text files, generate a contextual SBM, print info. All functions are
- * collective on comm; bad input is agreed on by all ranks and no output file is left behind. */
+ * make it: import from text files, generate a contextual or hierarchical SBM, print info. All
+ * functions are collective on comm; bad input is agreed on by all ranks and no output file is
+ * left behind. */
 #ifndef ERASE_DATASET_H
 #define ERASE_DATASET_H
 
@@ -41,6 +42,12 @@ typedef struct {
 /* Collective (the text parsing runs on rank 0). Prints a summary on rank 0. */
 er_err er_import(MPI_Comm comm, const er_import_opts *opts);
 
+/* Generator models (docs/GENERATE.md). */
+typedef enum {
+  ER_GEN_CSBM = 0, /* contextual SBM: endpoints uniform inside a class, no locality */
+  ER_GEN_HSBM = 1  /* hierarchical SBM: a balanced tree of blocks, endpoints mostly nearby */
+} er_gen_model;
+
 typedef struct {
   int64_t nodes;
   double avg_degree;
@@ -51,6 +58,10 @@ typedef struct {
   int64_t train_per_class, val, test;
   uint64_t seed;
   const char *out;
+  er_gen_model model; /* 0 = ER_GEN_CSBM; the fields below are read by ER_GEN_HSBM only */
+  int levels;         /* tree depth L (branching^L leaf blocks); 0 = auto (leaves >= 128 nodes) */
+  int branching;      /* b >= 2 */
+  double escape;      /* R in [0, 1]: an endpoint leaves its level-l block w.p. R^(l+1) */
 } er_generate_opts;
 
 /* Collective: every rank generates its block of nodes; identical file for any rank count. */

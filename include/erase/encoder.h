@@ -56,6 +56,8 @@ void er_encoder_release_backward_f(er_encoder_f *enc);
 /* Collective. dZ (n_own, embed); accumulates rank-local parameter gradients (the caller sums
  * them over ranks). Uses the activations of the last forward. */
 er_err er_encoder_backward_f(er_encoder_f *enc, const float *dZ);
+/* Non-zeros of the layer-1 input when it is kept sparse, -1 when it is dense. */
+int64_t er_encoder_input_nnz_f(const er_encoder_f *enc);
 /* The layer-1 input of the last forward (after dropout) as a dense (n_own, F) matrix. */
 void er_encoder_input_f(const er_encoder_f *enc, float *x);
 

@@ -11,6 +11,16 @@
 /* Collective. Create a new file for writing at "<path>.tmp.<pid of rank 0>"; *tmp_path (caller
  * frees) receives the temporary name. The file is opened with the MPI-IO driver on comm. */
 er_err er_h5_create(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path);
+/* Collective. Refuses, before anything is written, a file of about `bytes` that the file system
+ * of path has no room for (rank 0 asks statvfs): a disk that fills up in the middle of a
+ * parallel HDF5 write can leave the ranks disagreeing inside HDF5. */
+er_err er_h5_room(MPI_Comm comm, const char *path, double bytes);
+/* As er_h5_create, for a file that proves itself whole (checkpoints): a user block at its start
+ * receives, at commit, a digest of every byte that follows (er_h5_check_whole). */
+er_err er_h5_create_whole(MPI_Comm comm, const char *path, hid_t *fid, char **tmp_path);
+/* Collective. If the file carries a whole-file digest (*present = 1), recompute it on rank 0: a
+ * flipped byte anywhere in the file is ER_ERR_INPUT naming the file. */
+er_err er_h5_check_whole(MPI_Comm comm, const char *path, int *present);
 /* Collective. Close fid and atomically rename tmp_path to path (rank 0 renames after all ranks
  * closed). Frees *tmp_path. */
 er_err er_h5_commit(MPI_Comm comm, hid_t fid, const char *path, char **tmp_path);
@@ -22,6 +32,9 @@ void er_h5_abort(MPI_Comm comm, hid_t fid, char **tmp_path);
  * Clear errors for a missing, unreadable, empty, truncated or non-HDF5 file. */
 er_err er_h5_open(MPI_Comm comm, const char *path, int rw, hid_t *fid);
 void er_h5_close(hid_t *fid);
+/* The communicator a file (or any object in it) was opened or created on by er_h5_open /
+ * er_h5_create, itself (not a duplicate: never free it); MPI_COMM_SELF for other files. */
+MPI_Comm er_h5_file_comm(hid_t fid);
 
 /* 1 if the link exists (intermediate groups checked), else 0. */
 int er_h5_exists(hid_t loc, const char *name);
@@ -55,5 +68,32 @@ er_err er_h5_attr_get_i64(hid_t fid, const char *obj, const char *attr, int64_t 
 er_err er_h5_attr_get_f64(hid_t fid, const char *obj, const char *attr, double *value);
 /* Reads a string attribute into buf (truncated to len-1, NUL terminated). */
 er_err er_h5_attr_get_str(hid_t fid, const char *obj, const char *attr, char *buf, size_t len);
+
+/* Collective. The element type of a dataset: real or integer (anything else is ER_ERR_INPUT),
+ * and its size in bytes. */
+er_err er_h5_dtype(hid_t fid, const char *name, int *is_float, size_t *bytes);
+/* 1 if object obj has attribute attr. Metadata only; the same on every rank. */
+int er_h5_has_attr(hid_t fid, const char *obj, const char *attr);
+
+/* Collective. Every check a file of erase-mpi carries: the whole-file digest (checkpoints) and
+ * every dataset's digest; counts what was checked (the datasets without a digest, and whether
+ * the file had a whole-file digest). */
+er_err er_h5_verify_file(MPI_Comm comm, const char *path, int *n_checked, int *n_unsealed,
+                         int *whole);
+
+/* Content digests (checksums) of datasets: sum over rows r of mix(hash(row r's bytes as stored)
+ * ^ r) mod 2^64, the same at any rank count and any chunking. Every file erase-mpi writes is
+ * sealed (er_h5_commit): each dataset carries its digest in the attribute "digest".
+ * er_digest_rows: the part of a digest contributed by rows [row0, row0 + nrows) (row_bytes
+ * each) already in memory; the parts of disjoint row sets add up. Not collective. */
+uint64_t er_digest_rows(const void *rows, size_t row_bytes, int64_t row0, int64_t nrows);
+/* Collective. The digest of one dataset, read in blocks over the ranks. */
+er_err er_h5_digest(hid_t fid, const char *name, uint64_t *digest);
+/* Collective. Writes the digest attribute of every dataset of the file. */
+er_err er_h5_seal(hid_t fid);
+/* Collective. Recomputes every sealed dataset's digest; a mismatch is ER_ERR_INPUT naming the
+ * file (path) and the dataset. Counts the datasets checked and those without a digest (written
+ * by another tool). */
+er_err er_h5_verify(hid_t fid, const char *path, int *n_checked, int *n_unsealed);
 
 #endif

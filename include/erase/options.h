@@ -13,7 +13,8 @@ typedef enum {
   ER_OPT_F64,  /* double in [lo, hi] (lo == ER_OPT_POSITIVE: > 0) */
   ER_OPT_I64,  /* int64_t in [lo, hi] */
   ER_OPT_STR,  /* char array of the field's size */
-  ER_OPT_ENUM  /* int-sized enum, by name from the option's name table */
+  ER_OPT_ENUM, /* int-sized enum, by name from the option's name table */
+  ER_OPT_FLAG  /* int set to 1 by the bare option (no value); INI: 0 or 1 */
 } er_opt_type;
 
 #define ER_OPT_POSITIVE 1e-300 /* lower bound of an F64 that must be > 0 */
@@ -35,6 +36,8 @@ typedef struct {
   {n, ER_OPT_I64, offsetof(S, f), sizeof(((S *)0)->f), (double)(lo), (double)(hi), NULL, arg, help}
 #define ER_OPT_S(S, n, f, arg, help) \
   {n, ER_OPT_STR, offsetof(S, f), sizeof(((S *)0)->f), 0, 0, NULL, arg, help}
+#define ER_OPT_B(S, n, f, help) \
+  {n, ER_OPT_FLAG, offsetof(S, f), sizeof(((S *)0)->f), 0, 1, NULL, NULL, help}
 #define ER_OPT_E(S, n, f, names, help) \
   {n, ER_OPT_ENUM, offsetof(S, f), sizeof(((S *)0)->f), 0, 0, &(names), NULL, help}
 
@@ -52,7 +55,7 @@ typedef struct {
 /* Returned after printing --help: success, nothing else to do. */
 #define ER_HELP_SHOWN (-1)
 
-/* Applies --preset NAME, then --config FILE (where the command takes them), then the command
+/* Collective. Applies --preset NAME, then --config FILE (where the command takes them), then the command
  * line (which wins), to the struct at base, whose fields hold the defaults. Positional arguments are returned through
  * pos/n_pos (pointers into argv; pos may be NULL when max_positional is 0). Prints --help on
  * rank 0 of comm and returns ER_HELP_SHOWN when asked. */

@@ -78,8 +78,7 @@ typedef struct {
 er_err er_partition_store(MPI_Comm comm, const char *data_path, const er_part_record *rec,
                           int64_t row0, int64_t nrows, const int32_t *owner);
 
-/* Collective on the communicator data_fid was opened on (MPI_COMM_SELF for a file that is not
- * opened with MPI-IO). Find /partitions/<parts>: in the dataset itself first, else in its
+/* Collective on the communicator data_fid was opened on (er_h5_file_comm). Find /partitions/<parts>: in the dataset itself first, else in its
  * sidecar (named from data_fid's file name). *part_fid is data_fid, an open sidecar that the
  * caller releases with er_partition_release, or -1 when neither has it (not an error); name
  * (len >= 32) receives the dataset path inside *part_fid. A sidecar that describes another graph

@@ -42,7 +42,8 @@ typedef struct {
   int64_t checkpoint_every;
   char resume[4096];      /* checkpoint to continue from */
   char dump_step[4096];   /* first step's inputs/gradients for the PyTorch twin (1 rank) */
-  int64_t quiet;
+  int quiet;
+  int floor;              /* measure the epoch's floor before and after the epochs */
 } er_train_config;
 
 /* Defaults: the reference hyperparameters for Cora (ERASE.md section 8). */

@@ -5,6 +5,7 @@
 
 #include "erase/cli.h"
 #include "erase/dataset.h"
+#include "erase/h5.h"
 
 #define ER_PATH 4096
 typedef struct {
@@ -68,13 +69,26 @@ cleanup:
   return err;
 }
 
+typedef struct {
+  int verify;
+} info_args;
+
+static const er_opt info_opts[] = {
+    ER_OPT_B(info_args, "verify", verify,
+             "also recompute every checksum of the file (dataset, checkpoint or run output)\n"
+             "and refuse it if one differs; prints what was checked"),
+};
+
 static const er_cmd_spec info_spec = {
     .cmd = "info",
-    .usage = "usage: erase-mpi info DATA.h5\n"
+    .usage = "usage: erase-mpi info [--verify] FILE.h5\n"
              "\n"
              "Print node/edge/feature/class counts, split sizes, the class histogram, the stored\n"
              "partitions (P, method, edge cut, part sizes) and rank-count independent checksums\n"
-             "of the graph and of the features.\n",
+             "of the graph and of the features of a dataset. --verify checks any file erase-mpi\n"
+             "wrote against the checksums it carries.\n",
+    .opts = info_opts,
+    .n_opts = 1,
     .max_positional = 1,
 };
 
@@ -82,9 +96,24 @@ er_err er_cmd_info(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   char *pos[1];
   int n_pos;
-  ER_CALL(er_opts_parse(comm, &info_spec, NULL, argc, argv, pos, &n_pos));
+  info_args a = {0};
+  hid_t fid = -1;
+  ER_CALL(er_opts_parse(comm, &info_spec, &a, argc, argv, pos, &n_pos));
   ER_CHECK(n_pos == 1, ER_ERR_INPUT, "info: expected one argument DATA.h5 (see --help)");
-  ER_CALL(er_info(comm, pos[0]));
+  if (a.verify) {
+    int checked, unsealed, whole, is_dataset;
+    ER_CALL(er_h5_open(comm, pos[0], 0, &fid));
+    is_dataset = er_h5_has_attr(fid, "/", "num_edges") && er_h5_has_attr(fid, "/", "num_features");
+    er_h5_close(&fid);
+    if (is_dataset) ER_CALL(er_info(comm, pos[0]));
+    ER_CALL(er_h5_verify_file(comm, pos[0], &checked, &unsealed, &whole));
+    er_log(comm, "verified    %d datasets match their checksums%s%s\n", checked,
+           whole ? ", and the whole-file checksum" : "",
+           unsealed ? " (some datasets carry no checksum: written by another tool)" : "");
+  } else {
+    ER_CALL(er_info(comm, pos[0]));
+  }
 cleanup:
+  er_h5_close(&fid);
   return err;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "erase/core.h"
 
@@ -42,7 +43,7 @@ static void fault_init(void) {
   char kind[16] = "";
   long long k = 0;
   int rank = 1;
-  int n = sscanf(spec, "%15[a-z]:%lld:%d", kind, &k, &rank);
+  int n = sscanf(spec, "%15[a-z0-9]:%lld:%d", kind, &k, &rank);
   if (n < 2 || k < 1) {
     fprintf(stderr, "erase-mpi: warning: ERASE_FAULT='%s' is not KIND:K[:RANK]; ignored\n", spec);
     return;
@@ -85,4 +86,18 @@ void er_fault_report(void) {
   for (int i = 0; i < ER_FAULT_NKIND; ++i) fprintf(f, "%s %lld\n", kind_names[i], fault.seen[i]);
   fprintf(f, "any %lld\nfired %d\n", fault.seen[ER_FAULT_NKIND], fault.fired);
   fclose(f);
+}
+
+void er_fault_stall(const char *where) {
+  const char *want = getenv("ERASE_STALL");
+  size_t len = strlen(where);
+  if (!want || strncmp(want, where, len) != 0 || (want[len] && want[len] != ':') ||
+      world_rank() != 1)
+    return;
+  static int reached = 0;
+  int nth = want[len] == ':' ? atoi(want + len + 1) : 1;
+  if (++reached != nth) return; /* the nth time only */
+  fprintf(stderr, "erase-mpi: stalled at %s (ERASE_STALL)\n", where);
+  fflush(stderr);
+  sleep(60);
 }

@@ -3,6 +3,8 @@
  * each command passes its table and its options struct. */
 #include "erase/options.h"
 
+#include "erase/progress.h"
+
 #include <dirent.h>
 #include <getopt.h>
 #include <ini.h>
@@ -49,6 +51,12 @@ static er_err set_value(void *base, const er_opt *o, const char *val, const char
     return er_parse_f64(val, name, o->lo, o->hi, (double *)p);
   case ER_OPT_I64: return er_parse_i64(val, name, i64_bound(o->lo), i64_bound(o->hi), (int64_t *)p);
   case ER_OPT_ENUM: return er_parse_enum(val, name, o->names, (int *)p);
+  case ER_OPT_FLAG: {
+    int64_t v = 1;
+    er_err err = val ? er_parse_i64(val, name, 0, 1, &v) : ER_OK;
+    if (err == ER_OK) *(int *)p = (int)v;
+    return err;
+  }
   case ER_OPT_STR:
     if (strlen(val) >= o->size) return ER_ERROR(ER_ERR_INPUT, "%s: value too long", name);
     snprintf(p, o->size, "%s", val);
@@ -63,6 +71,7 @@ static void format_value(const er_opt *o, const void *base, char *buf, size_t le
   case ER_OPT_F64: snprintf(buf, len, "%.17g", *(const double *)p); break;
   case ER_OPT_I64: snprintf(buf, len, "%lld", (long long)*(const int64_t *)p); break;
   case ER_OPT_ENUM: snprintf(buf, len, "%s", o->names->names[*(const int *)p]); break;
+  case ER_OPT_FLAG: snprintf(buf, len, "%d", *(const int *)p); break;
   case ER_OPT_STR: snprintf(buf, len, "%s", p); break;
   }
 }
@@ -171,7 +180,8 @@ cleanup:
 static void option_label(const er_opt *o, char *buf, size_t len) {
   const char *arg = o->arg;
   if (!arg) arg = o->type == ER_OPT_F64 ? "X" : o->type == ER_OPT_I64 ? "N" : "NAME";
-  snprintf(buf, len, "--%s %s", o->name, arg);
+  if (o->type == ER_OPT_FLAG) snprintf(buf, len, "--%s", o->name);
+  else snprintf(buf, len, "--%s %s", o->name, arg);
 }
 
 void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base) {
@@ -192,6 +202,7 @@ void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base) {
     char label[64], def[64], list[256] = "";
     option_label(o, label, sizeof label);
     if (o->type == ER_OPT_F64) snprintf(def, sizeof def, "%g", *(const double *)((const char *)base + o->off));
+    else if (o->type == ER_OPT_FLAG) def[0] = '\0';
     else format_value(o, base, def, sizeof def);
     if (o->type == ER_OPT_ENUM) {
       memcpy(list, ": ", 2);
@@ -205,6 +216,7 @@ void er_opts_help(MPI_Comm comm, const er_cmd_spec *spec, const void *base) {
     if (def[0]) printf(" (default %s)", def);
     printf("\n");
   }
+  if (!find_opt(spec, "quiet")) printf("  %-24s no progress lines\n", "--quiet");
   printf("  %-24s this text\n", "-h, --help");
   if (spec->epilog) printf("\n%s", spec->epilog);
   fflush(stdout);
@@ -231,8 +243,8 @@ char *er_opts_string(const er_cmd_spec *spec, const void *base) {
   return s;
 }
 
-er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int argc, char **argv,
-                     char **pos, int *n_pos) {
+static er_err opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int argc,
+                         char **argv, char **pos, int *n_pos) {
   er_err err = ER_OK;
   struct option *lo = NULL;
   const char *config = NULL, *preset = NULL;
@@ -261,17 +273,32 @@ er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int arg
   /* pass 2: the command line */
   ER_CALLOC(lo, spec->n_opts + 3);
   for (int i = 0; i < spec->n_opts; ++i)
-    lo[i] = (struct option){spec->opts[i].name, required_argument, 0, 1000 + i};
+    lo[i] = (struct option){spec->opts[i].name,
+                            spec->opts[i].type == ER_OPT_FLAG ? no_argument : required_argument,
+                            0, 1000 + i};
   int extra = spec->n_opts; /* consumed in pass 1 */
   if (spec->config_file) lo[extra++] = (struct option){"config", required_argument, 0, 999};
   if (spec->presets) lo[extra++] = (struct option){"preset", required_argument, 0, 999};
+  const er_opt *quiet = find_opt(spec, "quiet");
+  int quiet_flag = 0; /* every command takes --quiet; a table may declare it as an option */
+  if (!quiet) lo[extra++] = (struct option){"quiet", no_argument, 0, 998};
   opterr = 0;
   optind = 0; /* glibc: full re-initialization (a process may parse more than once) */
   int ch;
   while ((ch = getopt_long(argc, argv, spec->max_positional ? ":" : "+:", lo, NULL)) != -1) {
     if (ch == 999) continue;
-    if (ch >= 1000 && ch < 1000 + spec->n_opts) {
-      ER_CALL(set_value(base, &spec->opts[ch - 1000], optarg, "--"));
+    const er_opt *o = ch >= 1000 && ch < 1000 + spec->n_opts ? &spec->opts[ch - 1000] : NULL;
+    /* a flag takes an optional 0 or 1 right after it: --quiet, --quiet 1, --quiet=0 */
+    const char *val = optarg;
+    if ((ch == 998 || (o && o->type == ER_OPT_FLAG)) && !val && optind < argc &&
+        (!strcmp(argv[optind], "0") || !strcmp(argv[optind], "1")))
+      val = argv[optind++];
+    if (ch == 998) {
+      quiet_flag = !val || strcmp(val, "0") != 0;
+      continue;
+    }
+    if (o) {
+      ER_CALL(set_value(base, o, val, "--"));
       continue;
     }
     const char *arg = argv[optind - 1];
@@ -285,7 +312,15 @@ er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int arg
              "%s: unexpected argument '%s' (see --help)", spec->cmd, argv[i]);
     pos[(*n_pos)++] = argv[i];
   }
+  er_progress_quiet(quiet ? *(const int *)((const char *)base + quiet->off) : quiet_flag);
 cleanup:
   free(lo);
   return err;
+}
+
+er_err er_opts_parse(MPI_Comm comm, const er_cmd_spec *spec, void *base, int argc, char **argv,
+                     char **pos, int *n_pos) {
+  er_err err = opts_parse(comm, spec, base, argc, argv, pos, n_pos);
+  /* --help is seen by every rank alike; anything else (an allocation) may fail on one */
+  return err == ER_HELP_SHOWN ? err : er_agree(comm, err);
 }

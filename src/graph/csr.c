@@ -72,12 +72,9 @@ er_err er_csr_read(MPI_Comm comm, hid_t fid, er_csr *csr) {
   c.nnz = dims_i[0];
 
   // ---- read everything on every rank ----
-  c.indptr = malloc((size_t)(c.n + 1) * sizeof *c.indptr);
-  c.indices = malloc((size_t)(c.nnz ? c.nnz : 1) * sizeof *c.indices);
-  if (!c.indptr || !c.indices)
-    err = ER_ERROR(ER_ERR_MEM, "out of memory for the whole graph (N=%lld, 2E=%lld)",
-                   (long long)c.n, (long long)c.nnz);
-  ER_CALL(er_agree(comm, err)); /* nobody enters the collective reads alone */
+  ER_MALLOC(c.indptr, c.n + 1);
+  ER_MALLOC(c.indices, c.nnz);
+  ER_AGREE(comm); /* nobody enters the collective reads alone */
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, 0, c.n + 1, c.indptr));
   ER_CALL(er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, 0, c.nnz, c.indices));
 
@@ -87,8 +84,8 @@ er_err er_csr_read(MPI_Comm comm, hid_t fid, er_csr *csr) {
   c.indptr = NULL;
   c.indices = NULL;
 cleanup:
+  err = ER_FINISH(comm);
   er_csr_free(&c);
-  err = er_agree(comm, err);
   if (err != ER_OK) er_csr_free(csr);
   return err;
 }

@@ -1,19 +1,18 @@
-/* dgraph.c: a rank's share of the distributed graph: its rows read from the dataset's contiguous
- * blocks and moved to their partition owners (one Alltoallv), columns numbered locally (owned
- * rows, then ghosts by (owner, gid)), the halo plan; and row data moved back to blocks to write.
- * It does not partition (see partition/) and keeps no whole-graph array but the owner map. */
+/* dgraph.c: a rank's share of the distributed graph: its rows read, checked and verified as
+ * contiguous blocks (block.c) and moved to their partition owners (one Alltoallv), columns
+ * numbered locally (owned rows, then ghosts by (owner, gid), owners asked of the blocks), the
+ * halo plan; and row data moved back to blocks to write. It does not partition (partition/) and
+ * no rank holds an array of N: the largest is its share of the rows. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "block.h"
 #include "erase/dataset.h"
 #include "erase/graph.h"
 #include "erase/h5.h"
 #include "erase/partition.h"
 #include "erase/sort.h"
-
-/* Split ids are read in batches of at most this many (every rank reads every batch). */
-#define DG_SPLIT_BATCH ((int64_t)1 << 20)
 
 //---- partition choice ----------------------------------------------------------------------
 
@@ -31,199 +30,111 @@ er_err er_part_choice_parse(const char *text, er_part_choice *choice) {
   return ER_OK;
 }
 
-/* Decide between contiguous blocks and the stored partition pname (/partitions/<size>), found
- * in the dataset or its sidecar (er_partition_locate). */
+/* Decide between contiguous blocks (*pfid = -1) and the stored partition /partitions/<size>,
+ * found in the dataset or its sidecar (er_partition_locate): *pfid is the file that holds it
+ * (fid or an open sidecar; the caller releases it with er_partition_release) and pname its name. */
 static er_err dg_resolve_partition(hid_t fid, er_part_choice part, int size, int64_t n,
-                             const char *pname, int *use_block) {
+                                   hid_t *pfid, char *pname, size_t pname_len) {
   er_err err = ER_OK;
-  hid_t pfid = -1;
-  char found[64]; /* the same name as pname */
-  (void)pname;
+  *pfid = -1;
   switch (part.kind) {
     case ER_PART_CHOICE_AUTO:
-      ER_CALL(er_partition_locate(fid, size, &pfid, found, sizeof found));
-      *use_block = pfid < 0;
+      ER_CALL(er_partition_locate(fid, size, pfid, pname, pname_len));
       break;
-    case ER_PART_CHOICE_BLOCK: *use_block = 1; break;
+    case ER_PART_CHOICE_BLOCK: break;
     case ER_PART_CHOICE_STORED:
       ER_CHECK(part.parts == size, ER_ERR_INPUT,
                "partition %d needs %d ranks, but this run has %d ranks", part.parts, part.parts,
                size);
-      ER_CALL(er_partition_locate(fid, size, &pfid, found, sizeof found));
-      ER_CHECK(pfid >= 0, ER_ERR_INPUT,
+      ER_CALL(er_partition_locate(fid, size, pfid, pname, pname_len));
+      ER_CHECK(*pfid >= 0, ER_ERR_INPUT,
                "the dataset has no partition for %d parts (run: erase-mpi partition --parts %d)",
                size, size);
-      *use_block = 0;
       break;
     default: ER_CHECK(0, ER_ERR_INTERNAL, "unknown partition choice %d", (int)part.kind);
   }
   ER_CHECK(n >= size, ER_ERR_INPUT, "more ranks (%d) than nodes (%lld)", size, (long long)n);
 cleanup:
-  er_partition_release(fid, &pfid);
+  if (err != ER_OK) er_partition_release(fid, pfid);
   return err;
 }
 
-/* owner[i] (n entries): the rank that will own node i. */
-static er_err dg_read_owner(hid_t fid, const char *pname, int use_block, int size, int64_t n,
-                            int32_t *owner) {
-  er_err err = ER_OK;
-  hid_t pfid = -1;
-  char found[64];
-  if (use_block) {
-    for (int64_t i = 0; i < n; ++i) owner[i] = er_block_owner(n, size, i);
-    return ER_OK;
-  }
-  int nd;
-  int64_t dims[2];
-  ER_CALL(er_partition_locate(fid, size, &pfid, found, sizeof found));
-  ER_CHECK(pfid >= 0, ER_ERR_INPUT, "partition '%s' vanished while it was being read", pname);
-  ER_CALL(er_h5_shape(pfid, pname, &nd, dims));
-  ER_CHECK(nd == 1 && dims[0] == n, ER_ERR_INPUT, "partition '%s' has %lld entries, expected %lld",
-           pname, (long long)dims[0], (long long)n);
-  ER_CALL(er_h5_read_all(pfid, pname, H5T_NATIVE_INT32, owner));
-  for (int64_t i = 0; i < n && err == ER_OK; ++i)
-    if (owner[i] < 0 || owner[i] >= size)
-      err = ER_ERROR(ER_ERR_INPUT, "partition '%s' assigns node %lld to part %d", pname,
-                     (long long)i, owner[i]);
-cleanup:
-  er_partition_release(fid, &pfid);
-  return err;
-}
-
-//---- rows: file block -> owners ------------------------------------------------------------
-
-/* The rows a rank reads from the file: global ids [lo, lo + n). */
-typedef struct {
-  int64_t lo, n;
-  int64_t *indptr;  /* (n + 1) offsets into /graph/indices */
-  int64_t *cols;    /* (indptr[n] - indptr[0]) global column ids */
-  int32_t *labels;  /* (n) */
-  float *x;         /* (n, F) or NULL when F = 0 */
-} file_rows;
-
-static void file_rows_free(file_rows *rows) {
-  ER_FREE(rows->indptr);
-  ER_FREE(rows->cols);
-  ER_FREE(rows->labels);
-  ER_FREE(rows->x);
-}
-
-static er_err dg_read_rows(hid_t fid, int rank, int size, int64_t n, int64_t F, file_rows *rows) {
-  er_err err = ER_OK;
-  int64_t hi;
-  er_block_range(n, size, rank, &rows->lo, &hi);
-  rows->n = hi - rows->lo;
-  ER_MALLOC(rows->indptr, rows->n + 1);
-  ER_CALL(er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, rows->lo, rows->n + 1,
-                          rows->indptr));
-  int64_t e0 = rows->indptr[0], ne = rows->indptr[rows->n] - e0;
-  ER_MALLOC(rows->cols, ne);
-  ER_CALL(er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, e0, ne, rows->cols));
-  ER_MALLOC(rows->labels, rows->n);
-  ER_CALL(er_h5_read_rows(fid, ER_DS_LABELS, H5T_NATIVE_INT32, rows->lo, rows->n, rows->labels));
-  if (F > 0) {
-    ER_MALLOC(rows->x, rows->n * F);
-    ER_CALL(er_h5_read_rows(fid, ER_DS_FEATURES, H5T_NATIVE_FLOAT, rows->lo, rows->n, rows->x));
-  }
-cleanup:
-  return err;
-}
+//---- rows: blocks -> owners ------------------------------------------------------------------
 
 /* One record per row in the Alltoallv byte stream:
- * [gid int64][deg int64][label int32][deg x int64 cols][F x float] */
+ * [gid int64][deg int64][label int32][split uint8 + 3 pad][deg x int64 cols][F x float] */
 static size_t rec_bytes(int64_t deg, int64_t F) {
-  return 2 * sizeof(int64_t) + sizeof(int32_t) + (size_t)deg * sizeof(int64_t) +
+  return 2 * sizeof(int64_t) + 2 * sizeof(int32_t) + (size_t)deg * sizeof(int64_t) +
          (size_t)F * sizeof(float);
 }
 
-/* Byte counts and offsets of the records this rank sends to each owner. */
-static er_err dg_send_counts(MPI_Comm comm, const file_rows *rows, const int32_t *owner, int64_t F,
-                             int *scnt, int *sdsp, int64_t *sbytes) {
-  er_err err = ER_OK;
-  int size;
-  int64_t *bytes = NULL, off = 0;
-  MPI_Comm_size(comm, &size);
-  bytes = calloc((size_t)size, sizeof *bytes);
-  ER_CHECK(bytes, ER_ERR_MEM, "out of memory");
-  for (int64_t i = 0; i < rows->n; ++i)
-    bytes[owner[rows->lo + i]] += (int64_t)rec_bytes(rows->indptr[i + 1] - rows->indptr[i], F);
-  for (int p = 0; p < size; ++p) {
-    if (bytes[p] > INT32_MAX) err = ER_ERROR(ER_ERR_INPUT, "a rank would send over 2 GiB of "
-                                             "rows to one owner; run with more ranks");
-    scnt[p] = (int)bytes[p];
-    sdsp[p] = (int)(off < INT32_MAX ? off : 0);
-    off += bytes[p];
-  }
-  if (off > INT32_MAX) err = ER_ERROR(ER_ERR_INPUT, "row block over 2 GiB; run with more ranks");
-  *sbytes = off;
-cleanup:
-  free(bytes);
-  return err;
-}
-
-/* Pack the file rows for their owners (freeing the columns and features once packed) and move
- * them with one Alltoallv; *rbuf (caller frees) receives *rbytes bytes of records. */
-static er_err dg_send_rows(MPI_Comm comm, file_rows *rows, const int32_t *owner, int64_t F,
-                           char **rbuf, int64_t *rbytes) {
+/* Pack the block's rows for their owners (freeing its columns and features once packed) and
+ * move them with one Alltoallv; *rbuf (caller frees) receives *rbytes bytes of records. */
+static er_err dg_send_rows(MPI_Comm comm, er_dblock *b, int64_t F, char **rbuf, int64_t *rbytes) {
   er_err err = ER_OK;
   int size;
   int *scnt = NULL, *rcnt = NULL, *sdsp = NULL, *rdsp = NULL;
   char *sbuf = NULL;
-  size_t *filled = NULL;
-  int64_t sbytes = 0;
+  int64_t *bytes = NULL, sbytes = 0;
   MPI_Comm_size(comm, &size);
   *rbuf = NULL;
   ER_CALLOC(scnt, size);
   ER_CALLOC(rcnt, size);
   ER_CALLOC(sdsp, size);
   ER_CALLOC(rdsp, size);
-  err = dg_send_counts(comm, rows, owner, F, scnt, sdsp, &sbytes);
-  ER_CALL(er_agree(comm, err));
+  ER_CALLOC(bytes, size);
+  for (int64_t i = 0; i < b->n; ++i)
+    bytes[b->owner[i]] += (int64_t)rec_bytes(b->indptr[i + 1] - b->indptr[i], F);
+  for (int p = 0; p < size; ++p) {
+    ER_CHECK(bytes[p] <= INT32_MAX, ER_ERR_INPUT, "a rank would send over 2 GiB of rows to one "
+             "owner; run with more ranks");
+    scnt[p] = (int)bytes[p];
+    sdsp[p] = (int)sbytes;
+    sbytes += bytes[p];
+    ER_CHECK(sbytes <= INT32_MAX, ER_ERR_INPUT, "row block over 2 GiB; run with more ranks");
+  }
   ER_MALLOC(sbuf, sbytes);
-  ER_CALLOC(filled, size);
-  const int64_t e0 = rows->indptr[0];
-  for (int64_t i = 0; i < rows->n; ++i) {
-    int p = owner[rows->lo + i];
-    int64_t deg = rows->indptr[i + 1] - rows->indptr[i];
-    char *q = sbuf + sdsp[p] + filled[p];
-    int64_t hdr[2] = {rows->lo + i, deg};
+  memset(bytes, 0, (size_t)size * sizeof *bytes); /* now: bytes filled per owner */
+  const int64_t e0 = b->indptr[0];
+  for (int64_t i = 0; i < b->n; ++i) {
+    int p = b->owner[i];
+    int64_t deg = b->indptr[i + 1] - b->indptr[i];
+    char *q = sbuf + sdsp[p] + bytes[p];
+    int64_t hdr[2] = {b->lo + i, deg};
+    int32_t meta[2] = {b->labels[i], b->split[i]};
     memcpy(q, hdr, sizeof hdr);
     q += sizeof hdr;
-    memcpy(q, &rows->labels[i], sizeof(int32_t));
-    q += sizeof(int32_t);
-    memcpy(q, rows->cols + (rows->indptr[i] - e0), (size_t)deg * sizeof(int64_t));
+    memcpy(q, meta, sizeof meta);
+    q += sizeof meta;
+    memcpy(q, b->cols + (b->indptr[i] - e0), (size_t)deg * sizeof(int64_t));
     q += (size_t)deg * sizeof(int64_t);
-    if (F > 0) memcpy(q, rows->x + i * F, (size_t)F * sizeof(float));
-    filled[p] += rec_bytes(deg, F);
+    if (F > 0) memcpy(q, b->x + i * F, (size_t)F * sizeof(float));
+    bytes[p] += (int64_t)rec_bytes(deg, F);
   }
-  ER_FREE(filled);
-  ER_FREE(rows->cols);
-  ER_FREE(rows->x);
+  ER_FREE(b->cols);
+  ER_FREE(b->x);
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, comm));
   int64_t total = 0;
   for (int p = 0; p < size; ++p) {
-    rdsp[p] = (int)total;
+    rdsp[p] = (int)(total <= INT32_MAX ? total : 0);
     total += rcnt[p];
   }
-  err = total > INT32_MAX ? ER_ERROR(ER_ERR_INPUT, "a rank would receive over 2 GiB of rows; "
-                                     "run with more ranks") : ER_OK;
-  ER_CALL(er_agree(comm, err));
+  ER_CHECK(total <= INT32_MAX, ER_ERR_INPUT, "a rank would receive over 2 GiB of rows; run with "
+           "more ranks");
   ER_MALLOC(*rbuf, total);
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Alltoallv(sbuf, scnt, sdsp, MPI_BYTE, *rbuf, rcnt, rdsp, MPI_BYTE, comm));
   *rbytes = total;
 cleanup:
-  free(scnt);
-  free(rcnt);
-  free(sdsp);
-  free(rdsp);
-  free(sbuf);
-  free(filled);
+  err = ER_FINISH(comm);
+  free(scnt), free(rcnt), free(sdsp), free(rdsp), free(sbuf), free(bytes);
   return err;
 }
 
-/* Unpack the received records into the owned rows: g->indptr, labels, x and split (zeroed),
- * *own_gid (n_own) and *cols (global column ids). Rows arrive sorted by gid: the source blocks
- * are ascending in rank order. */
+/* Unpack the received records into the owned rows: g->indptr, labels, split, x, *own_gid
+ * (n_own) and *cols (global column ids). Rows arrive sorted by gid: the source blocks are
+ * ascending in rank order. */
 static er_err dg_unpack_rows(MPI_Comm comm, const char *rbuf, int64_t rbytes, er_dgraph *g,
                              int64_t **own_gid, int64_t **cols) {
   er_err err = ER_OK;
@@ -237,25 +148,26 @@ static er_err dg_unpack_rows(MPI_Comm comm, const char *rbuf, int64_t rbytes, er
     nnz += hdr[1];
     off += rec_bytes(hdr[1], F);
   }
-  err = n_own > 0 ? ER_OK : ER_ERROR(ER_ERR_INPUT, "rank %d owns no nodes in partition %s", rank,
-                                      g->partition);
-  ER_CALL(er_agree(comm, err));
+  ER_CHECK(n_own > 0, ER_ERR_INPUT, "rank %d owns no nodes in partition %s", rank, g->partition);
   g->n_own = (er_lidx)n_own;
   ER_MALLOC(g->indptr, n_own + 1);
   ER_MALLOC(*cols, nnz);
   ER_MALLOC(g->labels, n_own);
-  ER_CALLOC(g->split, n_own);
+  ER_MALLOC(g->split, n_own);
   if (F > 0) ER_MALLOC(g->x, n_own * F);
   ER_MALLOC(*own_gid, n_own);
   g->indptr[0] = 0;
   size_t off = 0;
   for (int64_t r = 0; r < n_own; ++r) {
     int64_t hdr[2];
+    int32_t meta[2];
     memcpy(hdr, rbuf + off, sizeof hdr);
     const char *q = rbuf + off + sizeof hdr;
+    memcpy(meta, q, sizeof meta);
+    q += sizeof meta;
     (*own_gid)[r] = hdr[0];
-    memcpy(&g->labels[r], q, sizeof(int32_t));
-    q += sizeof(int32_t);
+    g->labels[r] = meta[0];
+    g->split[r] = (uint8_t)meta[1];
     memcpy(*cols + g->indptr[r], q, (size_t)hdr[1] * sizeof(int64_t));
     q += (size_t)hdr[1] * sizeof(int64_t);
     if (F > 0) memcpy(g->x + r * F, q, (size_t)F * sizeof(float));
@@ -263,7 +175,7 @@ static er_err dg_unpack_rows(MPI_Comm comm, const char *rbuf, int64_t rbytes, er
     off += rec_bytes(hdr[1], F);
   }
 cleanup:
-  return err;
+  return ER_FINISH(comm);
 }
 
 //---- local numbering -----------------------------------------------------------------------
@@ -279,33 +191,36 @@ static int cmp_ghost(const void *a, const void *b) {
   return (x->gid > y->gid) - (x->gid < y->gid);
 }
 
-/* Ghosts are the distinct off-rank columns, numbered n_own.. in (owner, gid) order: fills
- * g->gid (owned ids from own_gid, then ghosts) and g->ghost_owner. *by_gid (n_ghost) lists the
- * ghost ids ascending and (*local_of)[k] is the local id of by_gid[k]. */
-static er_err dg_number_ghosts(MPI_Comm comm, const int32_t *owner, const int64_t *cols,
+/* Ghosts are the distinct columns this rank does not own, numbered n_own.. in (owner, gid)
+ * order, their owners asked of the blocks (er_dblock_owners): fills g->gid (owned ids from
+ * own_gid, then ghosts) and g->ghost_owner. *by_gid (n_ghost) lists the ghost ids ascending and
+ * (*local_of)[k] is the local id of by_gid[k]. */
+static er_err dg_number_ghosts(MPI_Comm comm, const er_dblock *b, const int64_t *cols,
                                const int64_t *own_gid, er_dgraph *g, int64_t **by_gid,
                                er_lidx **local_of) {
   er_err err = ER_OK;
   int rank;
   ghost_key *keys = NULL;
+  int32_t *owners = NULL;
   int64_t *ids = NULL, n_own = g->n_own, nnz = g->indptr[n_own], n_off = 0, n_ghost = 0;
   MPI_Comm_rank(comm, &rank);
-  for (int64_t k = 0; k < nnz; ++k) n_off += owner[cols[k]] != rank;
+  for (int64_t k = 0; k < nnz; ++k) n_off += er_search_i64(own_gid, n_own, cols[k]) < 0;
   ER_MALLOC(ids, n_off);
   n_off = 0;
   for (int64_t k = 0; k < nnz; ++k)
-    if (owner[cols[k]] != rank) ids[n_off++] = cols[k];
+    if (er_search_i64(own_gid, n_own, cols[k]) < 0) ids[n_off++] = cols[k];
   er_sort_i64(ids, n_off);
   for (int64_t k = 0; k < n_off; ++k)
     if (k == 0 || ids[k] != ids[k - 1]) ids[n_ghost++] = ids[k];
-  err = n_own + n_ghost < INT32_MAX
-            ? ER_OK
-            : ER_ERROR(ER_ERR_INPUT, "rank %d would hold %lld rows: more than the 32-bit local "
-                       "index allows; run with more ranks", rank, (long long)(n_own + n_ghost));
-  ER_CALL(er_agree(comm, err));
+  ER_CHECK(n_own + n_ghost < INT32_MAX, ER_ERR_INPUT, "rank %d would hold %lld rows: more than "
+           "the 32-bit local index allows; run with more ranks", rank,
+           (long long)(n_own + n_ghost));
+  ER_MALLOC(owners, n_ghost);
+  ER_AGREE(comm);
+  ER_CALL(er_dblock_owners(comm, b, ids, n_ghost, owners));
   g->n_ghost = (er_lidx)n_ghost;
   ER_MALLOC(keys, n_ghost);
-  for (int64_t k = 0; k < n_ghost; ++k) keys[k] = (ghost_key){owner[ids[k]], ids[k]};
+  for (int64_t k = 0; k < n_ghost; ++k) keys[k] = (ghost_key){owners[k], ids[k]};
   qsort(keys, (size_t)n_ghost, sizeof *keys, cmp_ghost);
   ER_MALLOC(g->gid, n_own + n_ghost);
   ER_MALLOC(g->ghost_owner, n_ghost);
@@ -319,8 +234,10 @@ static er_err dg_number_ghosts(MPI_Comm comm, const int32_t *owner, const int64_
   *by_gid = ids;
   ids = NULL;
 cleanup:
+  err = ER_FINISH(comm);
   free(ids);
   free(keys);
+  free(owners);
   return err;
 }
 
@@ -331,17 +248,15 @@ static int cmp_lidx(const void *a, const void *b) {
 
 /* g->indices: the local id of every column, ascending per row; g->row_order: rows that touch
  * no ghost first (g->n_interior of them), then the boundary rows, both ascending. */
-static er_err dg_local_columns(int rank, const int32_t *owner, const int64_t *cols,
-                               const int64_t *ghost_by_gid, const er_lidx *ghost_local,
-                               er_dgraph *g) {
+static er_err dg_local_columns(const int64_t *cols, const int64_t *ghost_by_gid,
+                               const er_lidx *ghost_local, er_dgraph *g) {
   er_err err = ER_OK;
   const int64_t n_own = g->n_own, nnz = g->indptr[n_own];
   ER_MALLOC(g->indices, nnz);
   for (int64_t k = 0; k < nnz; ++k) {
-    int64_t c = cols[k];
-    g->indices[k] = owner[c] == rank
-                        ? (er_lidx)er_search_i64(g->gid, n_own, c)
-                        : ghost_local[er_search_i64(ghost_by_gid, g->n_ghost, c)];
+    int64_t c = cols[k], own = er_search_i64(g->gid, n_own, c);
+    g->indices[k] = own >= 0 ? (er_lidx)own
+                             : ghost_local[er_search_i64(ghost_by_gid, g->n_ghost, c)];
   }
   ER_MALLOC(g->row_order, n_own);
   er_lidx front = 0, back = (er_lidx)n_own; /* next interior slot; last boundary slot + 1 */
@@ -362,38 +277,16 @@ cleanup:
   return err;
 }
 
-/* Mark the owned rows listed in split dataset name (absent: nothing to mark). Every rank reads
- * the whole list in batches of DG_SPLIT_BATCH ids, so no rank holds it whole. */
-static er_err dg_mark_split(hid_t fid, const char *name, uint8_t bit, er_dgraph *g) {
-  er_err err = ER_OK;
-  int nd;
-  int64_t dims[2], *ids = NULL;
-  if (!er_h5_exists(fid, name)) return ER_OK;
-  ER_CALL(er_h5_shape(fid, name, &nd, dims));
-  ER_MALLOC(ids, dims[0] < DG_SPLIT_BATCH ? dims[0] : DG_SPLIT_BATCH);
-  for (int64_t row0 = 0; row0 < dims[0]; row0 += DG_SPLIT_BATCH) {
-    int64_t nrows = dims[0] - row0 < DG_SPLIT_BATCH ? dims[0] - row0 : DG_SPLIT_BATCH;
-    ER_CALL(er_h5_read_rows(fid, name, H5T_NATIVE_INT64, row0, nrows, ids));
-    for (int64_t k = 0; k < nrows; ++k) {
-      int64_t r = er_search_i64(g->gid, g->n_own, ids[k]);
-      if (r >= 0) g->split[r] |= bit;
-    }
-  }
-cleanup:
-  free(ids);
-  return err;
-}
-
 //---- driver ----------------------------------------------------------------------------------
 
 er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
-                             er_dgraph **out) {
+                        er_dgraph **out) {
   er_err err = ER_OK;
-  int rank, size, use_block = 0;
+  int rank, size;
+  hid_t pfid = -1;
   er_dgraph *g = NULL;
   er_meta meta;
-  file_rows rows = {0};
-  int32_t *owner = NULL;
+  er_dblock blk = {0};
   char *rbuf = NULL, pname[64];
   int64_t rbytes = 0, *own_gid = NULL, *cols = NULL, *ghost_by_gid = NULL;
   er_lidx *ghost_local = NULL;
@@ -409,34 +302,29 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   g->K = (int)meta.num_classes;
   g->F = load_features ? meta.num_features : 0;
   const int64_t n = meta.num_nodes;
-  snprintf(pname, sizeof pname, "%s/%d", ER_DS_PARTITIONS, size);
-  ER_CALL(dg_resolve_partition(fid, part, size, n, pname, &use_block));
+  ER_CALL(dg_resolve_partition(fid, part, size, n, &pfid, pname, sizeof pname));
   snprintf(g->partition, sizeof g->partition, "%.40s",
-           use_block ? "block" : pname + strlen(ER_DS_PARTITIONS "/"));
+           pfid < 0 ? "block" : pname + strlen(ER_DS_PARTITIONS "/"));
+  ER_AGREE(comm);
 
-  ER_MALLOC(owner, n);
-  ER_CALL(dg_read_owner(fid, pname, use_block, size, n, owner));
-  ER_CALL(dg_read_rows(fid, rank, size, n, g->F, &rows));
-  ER_CALL(dg_send_rows(comm, &rows, owner, g->F, &rbuf, &rbytes));
-  file_rows_free(&rows);
+  ER_CALL(er_dblock_read(comm, fid, &meta, pfid, pfid < 0 ? NULL : pname, load_features, &blk));
+  er_partition_release(fid, &pfid);
+  ER_CALL(dg_send_rows(comm, &blk, g->F, &rbuf, &rbytes));
   ER_CALL(dg_unpack_rows(comm, rbuf, rbytes, g, &own_gid, &cols));
   ER_FREE(rbuf);
-
-  ER_CALL(dg_number_ghosts(comm, owner, cols, own_gid, g, &ghost_by_gid, &ghost_local));
+  ER_CALL(dg_number_ghosts(comm, &blk, cols, own_gid, g, &ghost_by_gid, &ghost_local));
+  er_dblock_free(&blk);
   ER_FREE(own_gid);
-  ER_CALL(dg_local_columns(rank, owner, cols, ghost_by_gid, ghost_local, g));
-
-  ER_CALL(dg_mark_split(fid, ER_DS_TRAIN, ER_SPLIT_TRAIN, g));
-  ER_CALL(dg_mark_split(fid, ER_DS_VAL, ER_SPLIT_VAL, g));
-  ER_CALL(dg_mark_split(fid, ER_DS_TEST, ER_SPLIT_TEST, g));
+  ER_CALL(dg_local_columns(cols, ghost_by_gid, ghost_local, g));
+  ER_AGREE(comm);
   ER_CALL(er_halo_create(comm, g->n_own, g->gid, g->n_ghost, g->gid + g->n_own, g->ghost_owner,
                          &g->halo));
   *out = g;
   g = NULL;
 cleanup:
-  err = er_agree(comm, err);
-  file_rows_free(&rows);
-  free(owner);
+  err = ER_FINISH(comm);
+  er_partition_release(fid, &pfid);
+  er_dblock_free(&blk);
   free(rbuf);
   free(own_gid);
   free(cols);
@@ -502,17 +390,19 @@ static er_err block_plan_make(const er_dgraph *g, block_plan *p) {
     }
     free(fill);
   }
+  ER_AGREE(g->comm);
   ER_CALL_MPI(MPI_Alltoall(p->scnt, 1, MPI_INT, p->rcnt, 1, MPI_INT, g->comm));
   for (int r = 0; r < size; ++r) {
     p->rdsp[r] = (int)p->nrecv;
     p->nrecv += p->rcnt[r];
   }
   ER_MALLOC(p->rgid, p->nrecv);
+  ER_AGREE(g->comm);
   ER_CALL_MPI(MPI_Alltoallv(sgid, p->scnt, p->sdsp, MPI_INT64_T, p->rgid, p->rcnt, p->rdsp,
                             MPI_INT64_T, g->comm));
 cleanup:
   free(sgid);
-  return err;
+  return ER_FINISH(g->comm);
 }
 
 /* One Alltoallv of whole rows between the owned-row layout and the block layout, either way.
@@ -543,6 +433,7 @@ static er_err block_move(const er_dgraph *g, const void *src, int ncols, MPI_Dat
     for (int64_t k = 0; k < nblk; ++k) memcpy(sbuf + rb * k, in + rb * (plan.rgid[k] - lo), rb);
   ER_CALL_MPI(MPI_Type_contiguous(ncols, t, &row));
   ER_CALL_MPI(MPI_Type_commit(&row));
+  ER_AGREE(g->comm);
   if (to_block)
     ER_CALL_MPI(MPI_Alltoallv(sbuf, plan.scnt, plan.sdsp, row, rbuf, plan.rcnt, plan.rdsp, row,
                               g->comm));
@@ -554,6 +445,7 @@ static er_err block_move(const er_dgraph *g, const void *src, int ncols, MPI_Dat
   else
     for (int64_t k = 0; k < nown; ++k) memcpy(res + rb * plan.order[k], rbuf + rb * k, rb);
 cleanup:
+  err = ER_FINISH(g->comm);
   if (row != MPI_DATATYPE_NULL) MPI_Type_free(&row);
   block_plan_free(&plan);
   free(sbuf), free(rbuf);

@@ -30,8 +30,19 @@ struct er_halo {
   void *x;
   int ncols;
   MPI_Datatype type;
+  er_err err;          /* a failure of the exchange in flight, reported by *_end */
   double bytes_sent, wait_s;
 };
+
+/* An MPI call of an exchange: a failure is recorded and the exchange goes on, so that every
+ * message is posted and no peer waits for one that never comes (docs/ERRORS.md). */
+#define HALO_MPI(h, call)                                                                    \
+  do {                                                                                       \
+    int rc_ = (call);                                                                        \
+    if (rc_ == MPI_SUCCESS && er_fault(ER_FAULT_MPI)) rc_ = MPI_ERR_OTHER;                   \
+    if (rc_ != MPI_SUCCESS && (h)->err == ER_OK)                                             \
+      (h)->err = er_mpi_error(rc_, #call, __FILE__, __LINE__);                               \
+  } while (0)
 
 enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
 
@@ -92,13 +103,19 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
   ER_MALLOC(h->send_idx, n_req);
   ER_MALLOC(reqs, h->n_recv + h->n_send);
   ER_MALLOC(h->reqs, h->n_recv + h->n_send);
+  ER_AGREE(comm);
+  /* every message is posted even after a failure (recorded in h->err), then waited for */
+  for (int k = 0; k < h->n_recv + h->n_send; ++k) reqs[k] = MPI_REQUEST_NULL;
   for (int b = 0; b < h->n_send; ++b)
-    ER_CALL_MPI(MPI_Irecv(req_gid + h->send_off[b], h->send_off[b + 1] - h->send_off[b],
+    HALO_MPI(h, MPI_Irecv(req_gid + h->send_off[b], h->send_off[b + 1] - h->send_off[b],
                           MPI_INT64_T, h->send_rank[b], TAG_PLAN, comm, &reqs[b]));
   for (int a = 0; a < h->n_recv; ++a)
-    ER_CALL_MPI(MPI_Isend(ghost_gid + h->recv_off[a], h->recv_off[a + 1] - h->recv_off[a],
+    HALO_MPI(h, MPI_Isend(ghost_gid + h->recv_off[a], h->recv_off[a + 1] - h->recv_off[a],
                           MPI_INT64_T, h->recv_rank[a], TAG_PLAN, comm, &reqs[h->n_send + a]));
-  ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, reqs, MPI_STATUSES_IGNORE));
+  HALO_MPI(h, MPI_Waitall(h->n_recv + h->n_send, reqs, MPI_STATUSES_IGNORE));
+  err = h->err;
+  h->err = ER_OK;
+  ER_AGREE(comm);
   for (er_lidx k = 0; k < n_req; ++k) {
     int64_t r = er_search_i64(own_gid, n_own, req_gid[k]);
     if (r < 0) {
@@ -108,10 +125,11 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
     }
     h->send_idx[k] = (er_lidx)r;
   }
-  ER_CALL(er_agree(comm, err));
+  ER_AGREE(comm);
   *halo = h;
   h = NULL;
 cleanup:
+  err = ER_FINISH(comm);
   free(cnt_recv);
   free(cnt_send);
   free(req_gid);
@@ -151,24 +169,28 @@ static size_t type_size(MPI_Datatype t) {
   return (size_t)s;
 }
 
+/* Begin posts every receive and send even after a failure (an unpacked send goes empty: the
+ * peer's receive completes, and the failure is agreed on at *_end). */
 er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
   size_t es = type_size(type), row = es * (size_t)ncols;
-  ER_CALL(halo_reserve(h, row * (size_t)h->send_off[h->n_send]));
+  h->err = halo_reserve(h, row * (size_t)h->send_off[h->n_send]);
+  for (int k = 0; k < h->n_recv + h->n_send; ++k) h->reqs[k] = MPI_REQUEST_NULL;
   char *xb = x;
   for (int a = 0; a < h->n_recv; ++a)
-    ER_CALL_MPI(MPI_Irecv(xb + row * (size_t)(h->n_own + h->recv_off[a]),
+    HALO_MPI(h, MPI_Irecv(xb + row * (size_t)(h->n_own + h->recv_off[a]),
                           (h->recv_off[a + 1] - h->recv_off[a]) * ncols, type, h->recv_rank[a],
                           TAG_FWD, h->comm, &h->reqs[a]));
   for (int b = 0; b < h->n_send; ++b) {
-    char *p = h->buf + row * (size_t)h->send_off[b];
-    for (er_lidx k = h->send_off[b]; k < h->send_off[b + 1]; ++k, p += row)
+    int packed = h->err == ER_OK, count = (h->send_off[b + 1] - h->send_off[b]) * ncols;
+    char *p = packed ? h->buf + row * (size_t)h->send_off[b] : NULL;
+    for (er_lidx k = h->send_off[b]; packed && k < h->send_off[b + 1]; ++k, p += row)
       memcpy(p, xb + row * (size_t)h->send_idx[k], row);
-    ER_CALL_MPI(MPI_Isend(h->buf + row * (size_t)h->send_off[b],
-                          (h->send_off[b + 1] - h->send_off[b]) * ncols, type, h->send_rank[b],
-                          TAG_FWD, h->comm, &h->reqs[h->n_recv + b]));
+    HALO_MPI(h, MPI_Isend(packed ? h->buf + row * (size_t)h->send_off[b] : NULL,
+                          packed ? count : 0, type, h->send_rank[b], TAG_FWD, h->comm,
+                          &h->reqs[h->n_recv + b]));
   }
   h->bytes_sent += (double)row * h->send_off[h->n_send];
   h->active = HALO_FORWARD;
@@ -177,14 +199,17 @@ cleanup:
   return err;
 }
 
+/* End waits for everything posted and returns the verdict of all ranks on the exchange. */
 er_err er_halo_forward_end(er_halo *h) {
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_FORWARD, ER_ERR_INTERNAL, "no forward halo exchange in flight");
-  ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
+  HALO_MPI(h, MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
   h->active = HALO_IDLE;
-cleanup:
+  err = er_agree(h->comm, h->err);
+  h->err = ER_OK;
   h->wait_s += er_wtime() - t0;
+cleanup:
   return err;
 }
 
@@ -195,14 +220,16 @@ er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) 
   ER_CHECK(type == MPI_FLOAT || type == MPI_DOUBLE, ER_ERR_INTERNAL,
            "reverse halo sums only float or double");
   size_t es = type_size(type), row = es * (size_t)ncols;
-  ER_CALL(halo_reserve(h, row * (size_t)h->send_off[h->n_send]));
+  h->err = halo_reserve(h, row * (size_t)h->send_off[h->n_send]);
+  int have_buf = h->err == ER_OK;
+  for (int k = 0; k < h->n_recv + h->n_send; ++k) h->reqs[k] = MPI_REQUEST_NULL;
   char *xb = x;
-  for (int b = 0; b < h->n_send; ++b)
-    ER_CALL_MPI(MPI_Irecv(h->buf + row * (size_t)h->send_off[b],
-                          (h->send_off[b + 1] - h->send_off[b]) * ncols, type, h->send_rank[b],
-                          TAG_REV, h->comm, &h->reqs[b]));
+  for (int b = 0; b < h->n_send; ++b) /* without a buffer: receive nothing, agreed at end */
+    HALO_MPI(h, MPI_Irecv(have_buf ? h->buf + row * (size_t)h->send_off[b] : NULL,
+                          have_buf ? (h->send_off[b + 1] - h->send_off[b]) * ncols : 0, type,
+                          h->send_rank[b], TAG_REV, h->comm, &h->reqs[b]));
   for (int a = 0; a < h->n_recv; ++a)
-    ER_CALL_MPI(MPI_Isend(xb + row * (size_t)(h->n_own + h->recv_off[a]),
+    HALO_MPI(h, MPI_Isend(xb + row * (size_t)(h->n_own + h->recv_off[a]),
                           (h->recv_off[a + 1] - h->recv_off[a]) * ncols, type, h->recv_rank[a],
                           TAG_REV, h->comm, &h->reqs[h->n_send + a]));
   h->bytes_sent += (double)row * h->n_ghost;
@@ -219,8 +246,11 @@ er_err er_halo_reverse_end(er_halo *h) {
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_REVERSE, ER_ERR_INTERNAL, "no reverse halo exchange in flight");
-  ER_CALL_MPI(MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
+  HALO_MPI(h, MPI_Waitall(h->n_recv + h->n_send, h->reqs, MPI_STATUSES_IGNORE));
   h->active = HALO_IDLE;
+  err = er_agree(h->comm, h->err);
+  h->wait_s += er_wtime() - t0;
+  ER_CALL(err);
   /* sum contributions in a fixed order (neighbour rank order): deterministic */
   size_t nc = (size_t)h->ncols;
   er_lidx total = h->send_off[h->n_send];
@@ -240,7 +270,7 @@ er_err er_halo_reverse_end(er_halo *h) {
     }
   }
 cleanup:
-  h->wait_s += er_wtime() - t0;
+  h->err = ER_OK;
   return err;
 }
 

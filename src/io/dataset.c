@@ -149,15 +149,16 @@ static er_err checksum_graph(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
     nnz = d[0];
     er_block_range(n, size, rank, &lo, &hi);
   }
-  ER_CALL(er_agree(comm, err));
+  ER_AGREE(comm);
   ER_MALLOC(ptr, hi - lo + 1);
-  ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, lo,
-                                         hi > lo ? hi - lo + 1 : 0, ptr)));
+  ER_AGREE(comm);
+  ER_CALL(er_h5_read_rows(fid, ER_DS_INDPTR, H5T_NATIVE_INT64, lo, hi > lo ? hi - lo + 1 : 0,
+                          ptr));
   for (int64_t i = 0; hi > lo && i <= hi - lo && err == ER_OK; ++i)
     if (ptr[i] < 0 || ptr[i] > nnz || (i > 0 && ptr[i] < ptr[i - 1]))
       err = ER_ERROR(ER_ERR_INPUT, "'%s': %s is corrupt at entry %lld (not non-decreasing in "
                      "[0, %lld])", file, ER_DS_INDPTR, (long long)(lo + i), (long long)nnz);
-  ER_CALL(er_agree(comm, err));
+  ER_AGREE(comm);
   for (int64_t r = lo; r < hi; r = graph_batch_end(ptr, lo, hi, r)) ++rounds;
   ER_CALL_MPI(MPI_Allreduce(&rounds, &max_rounds, 1, MPI_INT64_T, MPI_MAX, comm));
   int64_t r = lo;
@@ -171,14 +172,15 @@ static er_err checksum_graph(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
       ER_MALLOC(cols, cols_cap);
     }
     static int64_t dummy;
-    ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, b0, cnt,
-                                           cols ? cols : &dummy)));
+    ER_AGREE(comm);
+    ER_CALL(er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, b0, cnt, cols ? cols : &dummy));
     for (int64_t i = r; i < e; ++i)
       sum += hash_graph_row(i, cols + (ptr[i - lo] - b0), ptr[i + 1 - lo] - ptr[i - lo]);
     r = e;
   }
   ER_CALL_MPI(MPI_Allreduce(&sum, sum_out, 1, MPI_UINT64_T, MPI_SUM, comm));
 cleanup:
+  err = ER_FINISH(comm);
   free(ptr);
   free(cols);
   return err;
@@ -192,7 +194,7 @@ static er_err checksum_features(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
   uint64_t sum = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  ER_CALL(er_agree(comm, er_h5_shape(fid, ER_DS_FEATURES, &nd, d)));
+  ER_CALL(er_h5_shape(fid, ER_DS_FEATURES, &nd, d));
   const int64_t n = d[0], f = d[1];
   er_block_range(n, size, rank, &lo, &hi);
   per = DS_READ_CAP / (f > 0 ? f : 1);
@@ -200,14 +202,16 @@ static er_err checksum_features(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
   rounds = (hi - lo + per - 1) / per;
   ER_CALL_MPI(MPI_Allreduce(&rounds, &max_rounds, 1, MPI_INT64_T, MPI_MAX, comm));
   ER_MALLOC(x, (per < hi - lo ? per : hi - lo) * f);
+  ER_AGREE(comm);
   for (int64_t round = 0, r = lo; round < max_rounds; ++round) {
     int64_t cnt = hi - r < per ? hi - r : per;
-    ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_FEATURES, H5T_NATIVE_FLOAT, r, cnt, x)));
+    ER_CALL(er_h5_read_rows(fid, ER_DS_FEATURES, H5T_NATIVE_FLOAT, r, cnt, x));
     for (int64_t i = 0; i < cnt; ++i) sum += hash_feature_row(r + i, x + i * f, f);
     r += cnt;
   }
   ER_CALL_MPI(MPI_Allreduce(&sum, sum_out, 1, MPI_UINT64_T, MPI_SUM, comm));
 cleanup:
+  err = ER_FINISH(comm);
   free(x);
   return err;
 }
@@ -237,7 +241,8 @@ static er_err info_histogram(MPI_Comm comm, hid_t fid, const er_meta *m, int64_t
   er_block_range(m->num_nodes, size, rank, &lo, &hi);
   ER_MALLOC(y, hi - lo);
   ER_CALLOC(local, k + 2);
-  ER_CALL(er_agree(comm, er_h5_read_rows(fid, ER_DS_LABELS, H5T_NATIVE_INT32, lo, hi - lo, y)));
+  ER_AGREE(comm);
+  ER_CALL(er_h5_read_rows(fid, ER_DS_LABELS, H5T_NATIVE_INT32, lo, hi - lo, y));
   for (int64_t i = 0; i < hi - lo; ++i) {
     if (y[i] == -1) local[k]++;
     else if (y[i] >= 0 && y[i] < k) local[y[i]]++;
@@ -245,6 +250,7 @@ static er_err info_histogram(MPI_Comm comm, hid_t fid, const er_meta *m, int64_t
   }
   ER_CALL_MPI(MPI_Allreduce(local, counts, (int)(k + 2), MPI_INT64_T, MPI_SUM, comm));
 cleanup:
+  err = ER_FINISH(comm);
   free(y);
   free(local);
   return err;
@@ -300,6 +306,7 @@ er_err er_info(MPI_Comm comm, const char *path) {
   ER_CALL(er_dataset_meta(comm, fid, &m));
   ds_attr_str(fid, "/", "source", source, sizeof source);
   ER_CALLOC(counts, m.num_classes + 2);
+  ER_AGREE(comm);
   ER_CALL(info_histogram(comm, fid, &m, counts));
   ER_CALL(er_dataset_checksum(comm, fid, &gsum, &fsum));
 
@@ -326,6 +333,7 @@ er_err er_info(MPI_Comm comm, const char *path) {
   ER_CALL(er_partition_list(comm, fid, m.num_nodes, m.num_edges));
   er_log(comm, "checksums   graph %016" PRIx64 ", features %016" PRIx64 "\n", gsum, fsum);
 cleanup:
+  err = ER_FINISH(comm);
   free(counts);
   er_h5_close(&fid);
   return err;

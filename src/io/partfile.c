@@ -32,18 +32,6 @@ er_err er_partition_sidecar(const char *data_path, char *buf, size_t len) {
 
 //---- small helpers ---------------------------------------------------------------------------
 
-/* The communicator fid was opened on, duplicated (free it), or MPI_COMM_NULL for a file that
- * is not opened with MPI-IO. */
-static MPI_Comm pf_file_comm(hid_t fid) {
-  MPI_Comm c = MPI_COMM_NULL;
-  MPI_Info info = MPI_INFO_NULL;
-  hid_t fapl = H5Fget_access_plist(fid);
-  if (fapl >= 0 && H5Pget_driver(fapl) == H5FD_MPIO) H5Pget_fapl_mpio(fapl, &c, &info);
-  if (info != MPI_INFO_NULL) MPI_Info_free(&info);
-  if (fapl >= 0) H5Pclose(fapl);
-  return c;
-}
-
 /* A string attribute, fixed-length (ours) or variable-length (h5py); 1 when read, else 0 and
  * buf untouched. Sets no error. */
 static int pf_attr_str(hid_t fid, const char *obj, const char *attr, char *buf, size_t len) {
@@ -212,7 +200,7 @@ cleanup:
 
 er_err er_partition_locate(hid_t data_fid, int parts, hid_t *part_fid, char *name, size_t len) {
   er_err err = ER_OK;
-  MPI_Comm fc = pf_file_comm(data_fid), comm = fc != MPI_COMM_NULL ? fc : MPI_COMM_SELF;
+  MPI_Comm comm = er_h5_file_comm(data_fid);
   char data_path[PF_PATH_MAX], side[PF_PATH_MAX + 32], stale[1024];
   hid_t sfid = -1;
   *part_fid = -1;
@@ -240,12 +228,11 @@ cleanup:
   er_h5_close(&sfid);
   if (err != ER_OK && *part_fid >= 0 && *part_fid != data_fid) er_h5_close(part_fid);
   if (err != ER_OK) *part_fid = -1;
-  if (fc != MPI_COMM_NULL) MPI_Comm_free(&fc);
   return err;
 }
 
 void er_partition_release(hid_t data_fid, hid_t *part_fid) {
-  if (*part_fid >= 0 && *part_fid != data_fid) H5Fclose(*part_fid);
+  if (*part_fid >= 0 && *part_fid != data_fid) er_h5_close(part_fid);
   *part_fid = -1;
 }
 

@@ -45,6 +45,7 @@ er_err er_denoise(er_dgraph *g, const int32_t *noisy, int K, er_denoise_variant 
   ER_CALLOC(py, n_tot * K);
   ER_CALLOC(y0, n_tot * K);
   ER_CALLOC(scale, n_tot);
+  ER_AGREE(g->comm); /* the exchanges below are collective */
   memset(Y, 0, n_tot * K * sizeof(double));
   for (er_lidx i = 0; i < g->n_own; ++i)
     if ((g->split[i] & ER_SPLIT_TRAIN) && noisy[i] >= 0 && noisy[i] < K)
@@ -87,11 +88,12 @@ er_err er_denoise(er_dgraph *g, const int32_t *noisy, int K, er_denoise_variant 
     }
   }
 cleanup:
+  err = ER_FINISH(g->comm);
   free(ys);
   free(py);
   free(y0);
   free(scale);
-  return er_agree(g->comm, err);
+  return err;
 }
 
 er_err er_propagate(er_dgraph *g, int K, double alpha, int T, double *Y, double *work) {
@@ -108,7 +110,7 @@ er_err er_propagate(er_dgraph *g, int K, double alpha, int T, double *Y, double 
     for (size_t i = 0; i < n_own * K; ++i) Y[i] = (1.0 - alpha) * py[i] + alpha * Y[i];
   }
 cleanup:
-  return er_agree(g->comm, err);
+  return ER_FINISH(g->comm);
 }
 
 //---- serial references: literal formulas over the whole graph ----------------------------------

@@ -76,7 +76,9 @@ er_err er_semantic_labels(er_semantic *s, const float *Z, int32_t *L, double *co
     cnt[c] += 1;
   }
   double t0 = er_wtime();
+  ER_AGREE(s->g->comm); /* whatever failed before this step (the encoder's last kernels) */
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, s->proto, K * d + K, MPI_DOUBLE, MPI_SUM, s->g->comm));
+  ER_AGREE(s->g->comm);
   *comm_s += er_wtime() - t0;
   for (int c = 0; c < K; ++c) { /* unit vectors: cos = z . mu / (|z| |mu|) */
     double nrm = 0;
@@ -111,7 +113,7 @@ er_err er_semantic_labels(er_semantic *s, const float *Z, int32_t *L, double *co
   ER_CALL(er_propagate(s->g, K, s->alpha, s->T, s->Y, s->work)); /* halo waits: er_halo_get_stats */
   for (size_t i = 0; i < no; ++i) L[i] = argmax_d(s->Y + i * K, K);
 cleanup:
-  return err;
+  return ER_FINISH(s->g->comm);
 }
 
 void er_semantic_labels_ref(const er_csr *A, const double *Z, int d, const double *Yden,

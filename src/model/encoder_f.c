@@ -58,3 +58,5 @@ void er_encoder_input_f(const er_encoder_f *e, float *x) {
     for (int64_t k = e->xsin->indptr[i]; k < e->xsin->indptr[i + 1]; ++k)
       x[i * F + e->xsin->col[k]] = e->xsin->val[k];
 }
+
+int64_t er_encoder_input_nnz_f(const er_encoder_f *e) { return e->sparse ? e->xs0.nnz : -1; }

@@ -97,7 +97,7 @@ er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_confi
                            er_adam *adam) {
   er_err err = ER_OK;
   hid_t fid = -1;
-  char *tmp = NULL;
+  char *tmp = NULL, *conf = NULL;
   int32_t *blk = NULL;
   int rank, size;
   MPI_Comm_rank(comm, &rank);
@@ -108,10 +108,17 @@ er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_confi
   int64_t lo, hi, np = st->n_params, runs = cfg->runs;
   er_block_range(g->n_global, size, rank, &lo, &hi);
   ER_MALLOC(blk, hi - lo);
+  conf = er_train_config_string(cfg);
+  ER_CHECK(conf, ER_ERR_MEM, "out of memory");
+  ER_AGREE(comm);
   ER_CALL(er_dgraph_rows_to_block(g, st->out_L, 1, MPI_INT32_T, blk));
-  ER_CALL(er_h5_create(comm, path, &fid, &tmp));
+  double bytes = (4.0 + (a.vmax != NULL)) * np * 4 + (st->hist_n * ER_HIST_COLS + 3.0 * runs) * 8 +
+                 4.0 * g->n_global;
+  ER_CALL(er_h5_room(comm, path, bytes));
+  ER_CALL(er_h5_create_whole(comm, path, &fid, &tmp));
   hid_t F = H5T_NATIVE_FLOAT, D = H5T_NATIVE_DOUBLE, I = H5T_NATIVE_INT64, I32 = H5T_NATIVE_INT32;
   ER_CALL(put(fid, rank, "/params", F, F, np, 0, er_encoder_params_f(enc)));
+  er_fault_stall("checkpoint"); /* tests kill a rank here: mid-write */
   ER_CALL(put(fid, rank, "/adam/m", F, F, np, 0, a.m));
   ER_CALL(put(fid, rank, "/adam/v", F, F, np, 0, a.v));
   if (a.vmax) ER_CALL(put(fid, rank, "/adam/vmax", F, F, np, 0, a.vmax));
@@ -132,12 +139,57 @@ er_err er_checkpoint_write(MPI_Comm comm, const char *path, const er_train_confi
   ER_CALL(er_h5_attr_set_str(fid, "/", "kind", "erase-mpi checkpoint"));
   ER_CALL(er_h5_attr_set_str(fid, "/", "version", ER_VERSION));
   ER_CALL(er_h5_attr_set_str(fid, "/", "dataset", cfg->data));
+  ER_CALL(er_h5_attr_set_str(fid, "/", "config", conf));
   ER_CALL(er_h5_commit(comm, fid, path, &tmp));
   fid = -1;
 cleanup:
-  err = er_agree(comm, err);
+  err = ER_FINISH(comm);
   if (err && tmp) er_h5_abort(comm, fid, &tmp);
   free(blk);
+  free(conf);
+  return err;
+}
+
+/* Options a resume may change: when to stop, where to run, where to write. Every other option
+ * decides what a step computes (hyperparameters, noise, seeds, solver, probe) and must be the
+ * checkpoint's. */
+static int free_on_resume(const char *key) {
+  static const char *const keys[] = {"data",       "partition", "epochs",    "runs",
+                                     "patience",   "log-json",  "out",       "checkpoint",
+                                     "checkpoint-every", "resume", "quiet",  "dump-step"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; ++i)
+    if (!strcmp(key, keys[i])) return 1;
+  return 0;
+}
+
+/* The value of key in a "key = value" config string, into val; 0 if absent. */
+static int config_value(const char *conf, const char *key, char *val, size_t len) {
+  size_t kl = strlen(key);
+  for (const char *p = conf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+    if (!strncmp(p, key, kl) && !strncmp(p + kl, " = ", 3)) {
+      const char *v = p + kl + 3, *e = strchr(v, '\n');
+      snprintf(val, len, "%.*s", (int)(e ? e - v : (ptrdiff_t)strlen(v)), v);
+      return 1;
+    }
+  return 0;
+}
+
+/* A resume must follow the checkpoint's trajectory: refuse an option that changes it. */
+static er_err check_trajectory(const char *path, const char *stored, const char *current) {
+  er_err err = ER_OK;
+  char key[64], was[4200], now[4200];
+  for (const char *p = current; *p && strchr(p, '\n'); p = strchr(p, '\n') + 1) {
+    const char *eq = strstr(p, " = ");
+    if (!eq) break;
+    snprintf(key, sizeof key, "%.*s", (int)(eq - p), p);
+    if (free_on_resume(key) || !config_value(current, key, now, sizeof now)) continue;
+    ER_CHECK(config_value(stored, key, was, sizeof was), ER_ERR_INPUT, "checkpoint '%s' does not "
+             "record --%s (written by another version of erase-mpi)", path, key);
+    ER_CHECK(!strcmp(was, now), ER_ERR_INPUT, "checkpoint '%s' was written with --%s %s, this "
+             "run has %s: a resume keeps every option that decides a step (only epochs, runs, "
+             "patience, partition and outputs may change)", path, key, was, now);
+  }
+cleanup:
   return err;
 }
 
@@ -148,6 +200,8 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   hid_t fid = -1;
   int32_t *blk = NULL;
   float *params = NULL;
+  char *stored = NULL, *current = NULL;
+  er_train_state s = {0}; /* the checkpoint's state, read and verified before it replaces st */
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
@@ -159,6 +213,10 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   if (err || strcmp(kind, "erase-mpi checkpoint"))
     err = ER_ERROR(ER_ERR_INPUT, "'%s' is not an erase-mpi checkpoint", path);
   ER_CALL(er_agree(comm, err));
+  int whole;
+  ER_CALL(er_h5_check_whole(comm, path, &whole)); /* a flipped byte anywhere */
+  ER_CHECK(whole, ER_ERR_INPUT, "checkpoint '%s' carries no whole-file checksum (written by "
+           "another version of erase-mpi)", path);
   for (int k = 0; k < ER_CKPT_NATTR; ++k) ER_CALL(er_h5_attr_get_i64(fid, "/", ckpt_attrs[k], &v[k]));
   //---- the checkpoint must belong to this dataset and this model ----
   ER_CHECK(v[6] == st->num_nodes && (uint64_t)v[15] == st->graph_sum && v[7] == st->K,
@@ -173,8 +231,15 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
            (long long)v[12], (long long)lay->hidden, (long long)lay->heads, (long long)lay->embed);
   ER_CHECK(v[13] <= cfg->runs, ER_ERR_INPUT, "checkpoint '%s' has %lld runs; --runs is %lld",
            path, (long long)v[13], (long long)cfg->runs);
+  current = er_train_config_string(cfg);
+  ER_CHECK(current, ER_ERR_MEM, "out of memory");
+  ER_MALLOC(stored, 1 << 16);
+  ER_AGREE(comm);
+  ER_CALL(er_h5_attr_get_str(fid, "/", "config", stored, 1 << 16));
+  ER_CALL(check_trajectory(path, stored, current)); /* the same verdict on every rank */
   //---- read everything into scratch first, verify, then commit into the live state ----
-  er_train_state s = *st;
+  s = *st;
+  s.hist = NULL;
   int64_t np = st->n_params, nd;
   {
     int ndim;
@@ -186,13 +251,16 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
     nd = dims[0];
   }
   s.hist_cap = nd + 64;
-  s.hist = NULL;
+  int64_t lo, hi;
+  er_block_range(g->n_global, size, rank, &lo, &hi);
+  er_adam_view a;
   ER_MALLOC(s.hist, s.hist_cap * ER_HIST_COLS);
+  ER_MALLOC(params, np);
+  ER_MALLOC(blk, hi - lo);
+  ER_CALL(er_adam_state(adam, &a));
+  ER_AGREE(comm);
   s.hist_n = nd;
   ER_CALL(er_h5_read_all(fid, "/history", H5T_NATIVE_DOUBLE, s.hist));
-  ER_MALLOC(params, np);
-  er_adam_view a;
-  ER_CALL(er_adam_state(adam, &a));
   ER_CALL(er_h5_read_all(fid, "/params", H5T_NATIVE_FLOAT, params));
   ER_CALL(er_h5_read_all(fid, "/adam/m", H5T_NATIVE_FLOAT, a.m));
   ER_CALL(er_h5_read_all(fid, "/adam/v", H5T_NATIVE_FLOAT, a.v));
@@ -201,9 +269,6 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   ER_CALL(er_h5_read_rows(fid, "/runs/val_acc", H5T_NATIVE_DOUBLE, 0, v[13], st->run_val));
   ER_CALL(er_h5_read_rows(fid, "/runs/best_epoch", H5T_NATIVE_INT64, 0, v[13], st->run_epoch));
   ER_CALL(er_h5_read_all(fid, "/best/params", H5T_NATIVE_FLOAT, st->out_params));
-  int64_t lo, hi;
-  er_block_range(g->n_global, size, rank, &lo, &hi);
-  ER_MALLOC(blk, hi - lo);
   ER_CALL(er_h5_read_rows(fid, "/best/semantic_labels", H5T_NATIVE_INT32, lo, hi - lo, blk));
   ER_CALL(er_dgraph_rows_from_block(g, blk, 1, MPI_INT32_T, st->out_L));
   s.run = v[0], s.epoch = v[1], s.best_epoch = v[2], s.out_run = v[3], s.out_epoch = v[4];
@@ -212,17 +277,20 @@ er_err er_checkpoint_read(MPI_Comm comm, const char *path, const er_train_config
   ER_CALL(er_h5_attr_get_f64(fid, "/", "out_val", &s.out_val));
   a.step = v[5];
   uint64_t h = state_hash(&s, params, &a, v[13]);
-  if (h != (uint64_t)v[16]) {
-    free(s.hist);
-    ER_CHECK(0, ER_ERR_INPUT, "checkpoint '%s' is corrupted (content checksum mismatch)", path);
-  }
+  ER_CHECK(h == (uint64_t)v[16], ER_ERR_INPUT, "checkpoint '%s' is corrupted (content checksum "
+           "mismatch)", path);
   free(st->hist);
   *st = s;
+  s.hist = NULL; /* now st's */
   memcpy(er_encoder_params_f(enc), params, (size_t)np * sizeof(float));
   ER_CALL(er_adam_set_step(adam, v[5]));
 cleanup:
+  err = ER_FINISH(comm);
   er_h5_close(&fid);
   free(blk);
   free(params);
-  return er_agree(comm, err);
+  free(stored);
+  free(current);
+  free(s.hist);
+  return err;
 }

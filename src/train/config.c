@@ -54,7 +54,11 @@ static const er_opt defs[] = {
     ER_OPT_I(C, "checkpoint-every", checkpoint_every, 0, 1e9, "N",
              "epochs between checkpoints (0: only on signal)"),
     ER_OPT_S(C, "resume", resume, "FILE", "continue from this checkpoint"),
-    ER_OPT_I(C, "quiet", quiet, 0, 1, "0|1", "1: no per-epoch lines on stdout"),
+    ER_OPT_B(C, "quiet", quiet, "no per-epoch or progress lines on stdout"),
+    ER_OPT_B(C, "floor", floor,
+             "measure, before the first and after the last epoch, the sgemm rate on the\n"
+             "epoch's shapes and the row-gather rate on this graph, and report the median\n"
+             "epoch as a multiple of the floor they give"),
     ER_OPT_S(C, "dump-step", dump_step, "FILE",
              "write the first step's input, weights, labels, gradients (1 rank)"),
 };

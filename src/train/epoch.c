@@ -43,6 +43,8 @@ er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   er_mcr2_result mr;
   phase_clock clk = clock_start(t->g->halo);
 
+  /* the encoder, the semantic labels and the loss agree on their own errors; the backward of
+   * the loss is local (agreed before the backward's first exchange) */
   er_encoder_zero_grads_f(t->enc);
   ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_TRAIN, seed, epoch, &Z));
   clock_end(&clk, ER_PH_ENCODER_FWD, ep);
@@ -52,12 +54,15 @@ er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   ep->comm_s += mr.comm_s;
   ER_CALL(er_mcr2_backward_f(t->mcr, t->dZ, Z, t->L, n_own));
   clock_end(&clk, ER_PH_LOSS, ep);
+  er_fault_stall("epoch"); /* tests kill a rank here: mid-epoch */
+  ER_AGREE(t->comm);
   ER_CALL(er_encoder_backward_f(t->enc, t->dZ));
   clock_end(&clk, ER_PH_ENCODER_BWD, ep);
   if (run == 0 && epoch == 1 && t->cfg->dump_step[0]) {
     ER_CALL(er_dump_step(t, &mr));
     clk = clock_start(t->g->halo); /* the dump is not part of the epoch */
   }
+  ER_AGREE(t->comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, er_encoder_grads_f(t->enc), (int)lay->n_params,
                             MPI_FLOAT, MPI_SUM, t->comm));
   clock_end(&clk, ER_PH_GRAD_ALLREDUCE, ep);
@@ -66,7 +71,7 @@ er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   clock_end(&clk, ER_PH_ADAM, ep);
   ep->loss = mr.loss, ep->R = mr.R, ep->Rc = mr.Rc, ep->delta_R = mr.delta_R;
 cleanup:
-  return err;
+  return ER_FINISH(t->comm);
 }
 
 er_err er_epoch_evaluate(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
@@ -79,7 +84,7 @@ er_err er_epoch_evaluate(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep
   ER_CALL(er_eval_run(&t->ev, t->g, Z, t->L, t->cfg, 0, ep->acc, ep->semantic_acc));
   clock_end(&clk, ER_PH_PROBE, ep);
 cleanup:
-  return err;
+  return ER_FINISH(t->comm);
 }
 
 void er_epoch_history_row(int64_t run, int64_t epoch, const er_epoch *ep,
@@ -98,10 +103,11 @@ er_err er_epoch_agree(MPI_Comm comm, er_epoch *ep) {
   ep->stop_requested = er_stop_requested();
   /* one reduction: the slowest rank's timings, and any rank's stop request */
   double *first = ep->phase_s, *last = &ep->stop_requested;
+  ER_AGREE(comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, first, (int)(last - first) + 1, MPI_DOUBLE, MPI_MAX,
                             comm));
 cleanup:
-  return err;
+  return ER_FINISH(comm);
 }
 
 //---- SIGTERM / SIGUSR1: finish the epoch, checkpoint, exit 75 ----------------------------------

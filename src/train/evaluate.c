@@ -18,6 +18,7 @@ er_err er_eval_create(const er_dgraph *g, er_encoder_f *enc, int K, int d, er_ev
   for (size_t i = 0; i < n_own; ++i) n_train += (g->split[i] & ER_SPLIT_TRAIN) != 0;
   ev->n_train_all = n_train;
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &ev->n_train_all, 1, MPI_INT64_T, MPI_SUM, g->comm));
+  ER_AGREE(g->comm);
   ER_MALLOC(ev->chunk, (size_t)ER_EVAL_CHUNK * d);
   ER_MALLOC(ev->X_train, ev->n_train_all * d);
   ER_MALLOC(ev->y_train, ev->n_train_all > (int64_t)n_own ? ev->n_train_all : (int64_t)n_own);
@@ -33,7 +34,7 @@ er_err er_eval_create(const er_dgraph *g, er_encoder_f *enc, int K, int d, er_ev
     if ((want[i] = (g->split[i] & (ER_SPLIT_TRAIN | ER_SPLIT_VAL | ER_SPLIT_TEST)) != 0))
       ev->rows[ev->n_rows++] = (er_lidx)i;
 cleanup:
-  err = er_agree(g->comm, err);
+  err = ER_FINISH(g->comm);
   if (err == ER_OK) err = er_encoder_eval_rows_f(enc, want, 0.5, &ev->rows_only);
   free(want);
   return err;
@@ -55,6 +56,7 @@ static er_err gather_training_rows(er_eval *ev, const er_dgraph *g, const float 
   MPI_Comm_size(g->comm, &size);
   int64_t n_train = 0, off = 0;
   for (er_lidx i = 0; i < g->n_own; ++i) n_train += (g->split[i] & ER_SPLIT_TRAIN) != 0;
+  ER_AGREE(g->comm); /* the evaluation forward's last kernels are local */
   ER_CALL_MPI(MPI_Exscan(&n_train, &off, 1, MPI_INT64_T, MPI_SUM, g->comm));
   if (rank == 0) off = 0;
   n_train = 0;
@@ -65,19 +67,22 @@ static er_err gather_training_rows(er_eval *ev, const er_dgraph *g, const float 
     }
   if (size > 1) {
     int mine = (int)n_train, total = 0;
+    ER_AGREE(g->comm);
     ER_CALL_MPI(MPI_Allgather(&mine, 1, MPI_INT, ev->counts, 1, MPI_INT, g->comm));
     for (int r = 0; r < size; ++r) ev->displs[r] = total, total += ev->counts[r];
     ER_CHECK(total <= ev->n_train_all, ER_ERR_INTERNAL, "probe buffer too small");
+    ER_AGREE(g->comm);
     ER_CALL_MPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, ev->y_train, ev->counts,
                                ev->displs, MPI_INT32_T, g->comm));
     for (int r = 0; r < size; ++r) ev->counts[r] *= d, ev->displs[r] *= d;
+    ER_AGREE(g->comm);
     ER_CALL_MPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, ev->X_train, ev->counts,
                                ev->displs, MPI_FLOAT, g->comm));
     n_train = total;
   }
   *n_out = n_train;
 cleanup:
-  return err;
+  return ER_FINISH(g->comm);
 }
 
 er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_t *L,
@@ -119,6 +124,7 @@ er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_
     cnt[6] += train, cnt[7] += train && right;
     cnt[8]++, cnt[9] += right;
   }
+  ER_AGREE(g->comm); /* the probe's fit and predictions are local */
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 10, MPI_INT64_T, MPI_SUM, g->comm));
   for (int s = 0; s < 5; ++s) {
     double pct = cnt[2 * s] ? 100.0 * cnt[2 * s + 1] / cnt[2 * s] : 0.0;
@@ -126,5 +132,5 @@ er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_
     else if (label_acc) label_acc[s - 3] = pct;
   }
 cleanup:
-  return err;
+  return ER_FINISH(g->comm);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase/progress.h"
 #include "train_private.h"
 
 /* Whether a line of an interrupted run's log survives a resume from (ck_run, ck_epoch done):
@@ -85,6 +86,9 @@ static void log_setup(const er_trainer *t) {
   cJSON_AddNumberToObject(o, "denoised_train_acc", t->denoised_train_acc);
   cJSON_AddNumberToObject(o, "denoised_train_coverage", t->denoised_train_coverage);
   cJSON_AddNumberToObject(o, "setup_s", t->setup_s);
+  cJSON *hosts = cJSON_AddArrayToObject(o, "hosts"); /* rank r ran on hosts[r] */
+  for (int r = 0; t->hosts && r < t->size; ++r)
+    cJSON_AddItemToArray(hosts, cJSON_CreateString(t->hosts + (size_t)r * ER_HOST_LEN));
   json_line(t->log, o);
 }
 
@@ -103,6 +107,21 @@ void er_log_header(const er_trainer *t) {
   er_log(t->comm, "train: %s N=%lld E=%lld F=%lld K=%d on %d ranks (partition %s), %lld params, "
                   "setup %.2f s\n", t->cfg->data, (long long)g->n_global, (long long)g->e_global,
          (long long)lay->F, t->K, t->size, g->partition, (long long)lay->n_params, t->setup_s);
+  /* where every rank runs: "host: ranks" in rank order, e.g. "n1: 0-1, n2: 2-3" */
+  if (t->rank == 0 && t->hosts) {
+    char line[4096] = "";
+    size_t at = 0;
+    int distinct = 0;
+    for (int r = 0; r < t->size && at < sizeof line - 128; ++r) {
+      const char *h = t->hosts + (size_t)r * ER_HOST_LEN;
+      int first = r == 0 || strcmp(h, t->hosts + (size_t)(r - 1) * ER_HOST_LEN) != 0;
+      int last = r == t->size - 1 || strcmp(h, t->hosts + (size_t)(r + 1) * ER_HOST_LEN) != 0;
+      distinct += first;
+      if (first) at += (size_t)snprintf(line + at, sizeof line - at, "%s%s: %d", r ? ", " : "", h, r);
+      if (last && !first) at += (size_t)snprintf(line + at, sizeof line - at, "-%d", r);
+    }
+    er_log(t->comm, "train: %d host%s (%s)\n", distinct, distinct == 1 ? "" : "s", line);
+  }
   if (t->ev.rows_only)
     er_log(t->comm, "train: per-epoch evaluation computes Z only around the labelled nodes "
                     "(their two-hop neighbourhood)\n");
@@ -112,10 +131,18 @@ void er_log_header(const er_trainer *t) {
 }
 
 void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoch *ep) {
-  if (!t->cfg->quiet)
-    er_log(t->comm, "%4lld %5lld %11.6f %9.5f %9.5f %9.5f %7.2f %7.2f %7.2f %8.4f %8.4f\n",
+  if (!t->cfg->quiet) {
+    /* the time left if every remaining epoch of every run ran (early stopping can only
+     * shorten it) */
+    char eta[48] = "";
+    int64_t left = (t->cfg->epochs - epoch) + (t->cfg->runs - run - 1) * t->cfg->epochs;
+    if (t->epochs_run > 0 && left > 0)
+      er_format_seconds((er_wtime() - t->loop_t0) / (double)t->epochs_run * (double)left, eta,
+                        sizeof eta);
+    er_log(t->comm, "%4lld %5lld %11.6f %9.5f %9.5f %9.5f %7.2f %7.2f %7.2f %8.4f %8.4f %s%s\n",
            (long long)run, (long long)epoch, ep->loss, ep->R, ep->Rc, ep->delta_R, ep->acc[0],
-           ep->acc[1], ep->acc[2], ep->compute_s, ep->comm_s);
+           ep->acc[1], ep->acc[2], ep->compute_s, ep->comm_s, eta[0] ? "  ETA " : "", eta);
+  }
   if (!t->log) return;
   /* the epoch line carries the history row (er_hist_names) under the same names */
   double row[ER_HIST_COLS];
@@ -152,5 +179,50 @@ void er_log_summary(const er_trainer *t, double mean, double std) {
   cJSON_AddNumberToObject(o, "test_mean", mean);
   cJSON_AddNumberToObject(o, "test_std", std);
   cJSON_AddNumberToObject(o, "runs", (double)t->cfg->runs);
+  json_line(t->log, o);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+void er_log_floor(const er_trainer *t, const er_floor *before, const er_floor *after) {
+  const er_train_state *st = &t->st;
+  int64_t n = t->epochs_run > 1 ? t->epochs_run - 1 : t->epochs_run, first = st->hist_n - n;
+  double *ep = malloc((size_t)(n > 0 ? n : 1) * sizeof *ep), median = 0;
+  if (!ep || n <= 0) {
+    free(ep);
+    return;
+  }
+  for (int64_t k = 0; k < n; ++k) { /* compute_s + comm_s: the epoch's wall time */
+    const double *row = st->hist + (first + k) * ER_HIST_COLS;
+    ep[k] = row[9] + row[10];
+  }
+  qsort(ep, (size_t)n, sizeof *ep, cmp_double);
+  median = n % 2 ? ep[n / 2] : 0.5 * (ep[n / 2 - 1] + ep[n / 2]);
+  free(ep);
+  double floor_s = 0.5 * (before->floor_s + after->floor_s);
+  er_log(t->comm, "floor: sgemm %.1f / %.1f GF/s and row gathers %.2f / %.2f GB/s (before / "
+                  "after) give %.3f / %.3f s per epoch (%.3f s products + %.3f s gathers); the "
+                  "median of %lld epochs is %.3f s = %.2fx the floor\n",
+         before->sgemm_gfs, after->sgemm_gfs, before->gather_gbs, after->gather_gbs,
+         before->floor_s, after->floor_s, 0.5 * (before->gemm_s + after->gemm_s),
+         0.5 * (before->gather_s + after->gather_s), (long long)n, median, median / floor_s);
+  if (!t->log) return;
+  cJSON *o = cJSON_CreateObject(), *fl = cJSON_AddObjectToObject(o, "floor");
+  const er_floor *f[2] = {before, after};
+  const char *when[2] = {"before", "after"};
+  for (int k = 0; k < 2; ++k) {
+    cJSON *w = cJSON_AddObjectToObject(fl, when[k]);
+    cJSON_AddNumberToObject(w, "sgemm_gfs", f[k]->sgemm_gfs);
+    cJSON_AddNumberToObject(w, "gather_gbs", f[k]->gather_gbs);
+    cJSON_AddNumberToObject(w, "gemm_s", f[k]->gemm_s);
+    cJSON_AddNumberToObject(w, "gather_s", f[k]->gather_s);
+    cJSON_AddNumberToObject(w, "floor_s", f[k]->floor_s);
+  }
+  cJSON_AddNumberToObject(fl, "epochs", (double)n);
+  cJSON_AddNumberToObject(fl, "epoch_median_s", median);
+  cJSON_AddNumberToObject(fl, "multiple", median / floor_s);
   json_line(t->log, o);
 }

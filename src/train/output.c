@@ -7,6 +7,7 @@
 
 #include "erase/h5.h"
 #include "erase/nn.h"
+#include "erase/progress.h"
 #include "train_private.h"
 
 #ifndef ERASE_GIT_REV
@@ -48,7 +49,11 @@ static er_err output_write(const er_trainer *t, const node_outputs *nodes, doubl
   int64_t lo, hi;
   er_block_range(g->n_global, t->size, t->rank, &lo, &hi);
   ER_MALLOC(blk, (size_t)(hi - lo) * (size_t)d * sizeof(float) + 1);
+  ER_AGREE(comm);
+  ER_CALL(er_h5_room(comm, path, (double)g->n_global * (4.0 * d + 4.0 * 6) +
+                                     8.0 * (st->hist_n * ER_HIST_COLS + 4 * cfg->runs)));
   ER_CALL(er_h5_create(comm, path, &fid, &tmp));
+  er_fault_stall("out"); /* tests kill a rank here: mid-write */
   //---- node-indexed results ----
   ER_CALL(put_block(fid, g, "/embeddings", H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, MPI_FLOAT,
                     nodes->Z, d, blk, lo, hi - lo));
@@ -98,7 +103,7 @@ static er_err output_write(const er_trainer *t, const node_outputs *nodes, doubl
   ER_CALL(er_h5_commit(comm, fid, path, &tmp));
   fid = -1;
 cleanup:
-  err = er_agree(comm, err);
+  err = ER_FINISH(comm);
   if (err && tmp) er_h5_abort(comm, fid, &tmp);
   free(blk);
   free(col);
@@ -115,6 +120,8 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
   size_t n_own = (size_t)g->n_own;
   const float *Z;
   double acc[3];
+  er_progress prog;
+  er_progress_begin(&prog, t->comm, "train: writing --out", 0);
   er_encoder_release_backward_f(t->enc); /* before the output buffers are made */
   memcpy(er_encoder_params_f(t->enc), st->out_params, (size_t)lay->n_params * sizeof(float));
   ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_EVAL, er_run_seed(t->cfg, st->out_run),
@@ -134,7 +141,7 @@ er_err er_trainer_write_outputs(er_trainer *t, double test_mean, double test_std
     split[i] = g->split[i];
   }
 cleanup:
-  err = er_agree(t->comm, err);
+  err = ER_FINISH(t->comm);
   if (err == ER_OK) {
     node_outputs nodes = {Z, {den, st->out_L, t->ev.pred, seen, g->labels, split}};
     err = output_write(t, &nodes, test_mean, test_std);
@@ -142,6 +149,7 @@ cleanup:
   free(den);
   free(seen);
   free(split);
+  er_progress_end(&prog);
   if (err == ER_OK)
     er_log(t->comm, "wrote %s (best run %lld epoch %lld: val %.2f%%, test %.2f%%)\n", t->cfg->out,
            (long long)st->out_run, (long long)st->out_epoch, acc[1], acc[2]);

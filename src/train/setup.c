@@ -2,6 +2,7 @@
  * of the graph, normalized input features (section 3), label noise on the training labels (1)
  * and the denoising propagation (2); then encoder, semantic labels, loss, optimizer and probe
  * buffers. It does not train. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +40,11 @@ static er_err load_graph(er_trainer *t) {
   er_h5_close(&fid);
   int64_t labelled = 0;
   for (er_lidx i = 0; i < t->g->n_own; ++i) labelled += t->g->labels[i] >= 0;
+  ER_AGREE(t->comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &labelled, 1, MPI_INT64_T, MPI_SUM, t->comm));
   ER_CHECK(labelled > 0, ER_ERR_INPUT, "dataset '%s' has no labels (all -1)", cfg->data);
 cleanup:
+  err = ER_FINISH(t->comm);
   er_h5_close(&fid);
   return err;
 }
@@ -51,6 +54,7 @@ static er_err normalize_features(er_trainer *t) {
   er_err err = ER_OK;
   er_dgraph *g = t->g;
   ER_MALLOC(t->x, (size_t)g->n_own * g->F);
+  ER_AGREE(t->comm);
   if (t->cfg->feature_norm == ER_FEATURE_NORM_PYG) {
     double gmin = er_features_min_f(g->x, g->n_own, g->F);
     ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &gmin, 1, MPI_DOUBLE, MPI_MIN, t->comm));
@@ -60,7 +64,7 @@ static er_err normalize_features(er_trainer *t) {
   }
   ER_FREE(g->x);
 cleanup:
-  return err;
+  return ER_FINISH(t->comm);
 }
 
 /* Label noise on the training rows; every class must keep a training node (its prototype). */
@@ -75,15 +79,16 @@ static er_err corrupt_labels(er_trainer *t) {
   for (size_t i = 0; i < n_own; ++i) is_train[i] = (g->split[i] & ER_SPLIT_TRAIN) != 0;
   err = er_noise_apply(g->labels, g->gid, is_train, g->n_own, t->K, t->cfg->noise,
                        t->cfg->noise_ratio, (uint64_t)t->cfg->noise_seed, t->noisy);
-  ER_CALL(er_agree(t->comm, err));
   ER_CALLOC(per_class, t->K);
   for (size_t i = 0; i < n_own; ++i)
     if (is_train[i] && t->noisy[i] >= 0 && t->noisy[i] < t->K) per_class[t->noisy[i]]++;
+  ER_AGREE(t->comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, per_class, t->K, MPI_INT64_T, MPI_SUM, t->comm));
   for (int c = 0; c < t->K; ++c)
     ER_CHECK(per_class[c] > 0, ER_ERR_INPUT, "class %d has no training node (after label "
              "noise): the prototype of an empty class is undefined", c);
 cleanup:
+  err = ER_FINISH(t->comm);
   free(is_train);
   free(per_class);
   return err;
@@ -111,7 +116,22 @@ static er_err label_quality(er_trainer *t) {
   t->denoised_train_acc = 100.0 * (double)cnt[2] / n;
   t->denoised_train_coverage = 100.0 * (double)cnt[3] / n;
 cleanup:
-  return err;
+  return ER_FINISH(t->comm);
+}
+
+/* Every rank's host name on rank 0 (runs across nodes say where each rank ran). */
+static er_err gather_hosts(er_trainer *t) {
+  er_err err = ER_OK;
+  char mine[ER_HOST_LEN] = "";
+  char name[MPI_MAX_PROCESSOR_NAME];
+  int len = 0;
+  if (MPI_Get_processor_name(name, &len) == MPI_SUCCESS) snprintf(mine, sizeof mine, "%.63s", name);
+  if (t->rank == 0) ER_MALLOC(t->hosts, (size_t)t->size * ER_HOST_LEN);
+  ER_AGREE(t->comm);
+  ER_CALL_MPI(MPI_Gather(mine, ER_HOST_LEN, MPI_CHAR, t->hosts, ER_HOST_LEN, MPI_CHAR, 0,
+                         t->comm));
+cleanup:
+  return ER_FINISH(t->comm);
 }
 
 er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t) {
@@ -122,16 +142,25 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
   MPI_Comm_rank(comm, &t->rank);
   MPI_Comm_size(comm, &t->size);
   t->d = (int)cfg->embed;
+  const er_path paths[] = {
+      {"--data", cfg->data, 0, NULL},          {"--resume", cfg->resume, 0, "--checkpoint"},
+      {"--out", cfg->out, 1, NULL},            {"--checkpoint", cfg->checkpoint, 1, "--resume"},
+      {"--log-json", cfg->log_json, 1, NULL},  {"--dump-step", cfg->dump_step, 1, NULL},
+  };
+  ER_CALL(er_paths_check(comm, paths, (int)(sizeof paths / sizeof paths[0])));
 
+  ER_CALL(gather_hosts(t));
   ER_CALL(load_graph(t));
   er_dgraph *g = t->g;
   t->K = g->K;
   ER_CALL(normalize_features(t));
   ER_CALL(corrupt_labels(t));
   ER_MALLOC(t->Y_den, ((size_t)g->n_own + g->n_ghost) * t->K);
+  ER_AGREE(comm);
   ER_CALL(er_denoise(g, t->noisy, t->K, cfg->denoise, cfg->alpha, (int)cfg->T, t->Y_den));
   ER_CALL(label_quality(t));
 
+  ER_AGREE(comm);
   ER_CALL(er_encoder_create_f(g, t->x, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout,
                               &t->enc));
   ER_CALL(er_semantic_create(g, t->K, t->d, t->Y_den, cfg->alpha, cfg->beta, (int)cfg->T,
@@ -141,12 +170,13 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
   const er_encoder_layout *lay = er_encoder_layout_f(t->enc);
   t->dZ = er_encoder_dz_buffer_f(t->enc);
   ER_MALLOC(t->L, g->n_own);
+  ER_AGREE(comm);
   ER_CALL(er_eval_create(g, t->enc, t->K, t->d, &t->ev));
   ER_CALL(er_train_state_init(&t->st, cfg, g, t->K, lay->n_params, t->graph_sum));
   ER_CALL(er_adam_create(lay->n_params, cfg->lr, ER_ADAM_BETA1, ER_ADAM_BETA2, ER_ADAM_EPS,
                          cfg->weight_decay, ER_ADAM_AMSGRAD, &t->adam));
 cleanup:
-  return err;
+  return ER_FINISH(comm);
 }
 
 void er_trainer_start_run(er_trainer *t, int64_t run) {
@@ -165,6 +195,6 @@ void er_trainer_free(er_trainer *t) {
   er_encoder_destroy_f(&t->enc);
   er_dgraph_destroy(&t->g);
   er_eval_free(&t->ev);
-  free(t->x), free(t->noisy), free(t->Y_den), free(t->L);
+  free(t->x), free(t->noisy), free(t->Y_den), free(t->L), free(t->hosts);
   memset(t, 0, sizeof *t);
 }

@@ -83,6 +83,8 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
   }
   ER_CALL(er_log_open(&t, resumed));
   er_stop_signals_install();
+  er_floor before = {0}, after = {0};
+  if (c->floor) ER_CALL(er_floor_measure(&t, &before));
 
   for (int64_t run = t.st.run; run < c->runs; ++run) {
     if (!resumed) er_trainer_start_run(&t, run);
@@ -90,9 +92,11 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     while (run_continues(&t.st, c)) {
       int64_t epoch = t.st.epoch + 1;
       er_epoch ep = {0};
+      double t0_epoch = er_wtime();
       ER_CALL(er_epoch_train(&t, run, epoch, &ep));
       ER_CALL(er_epoch_evaluate(&t, run, epoch, &ep));
       ER_CALL(er_epoch_agree(comm, &ep));
+      if (t.epochs_run++ == 0) t.loop_t0 = t0_epoch;
       er_log_epoch(&t, run, epoch, &ep);
       ER_CALL(record_epoch(&t, run, epoch, &ep));
       int stop = ep.stop_requested > 0;
@@ -105,9 +109,14 @@ er_err er_train(MPI_Comm comm, const er_train_config *cfg, er_train_result *res)
     }
     finish_run(&t, run);
   }
+  if (c->floor) {
+    ER_CALL(er_floor_measure(&t, &after));
+    er_log_floor(&t, &before, &after);
+  }
   ER_CALL(summarize(&t, res));
-  er_log_summary(&t, res->test_mean, res->test_std);
+  /* the summary is the log's last line: a run whose outputs failed does not look complete */
   if (c->out[0]) ER_CALL(er_trainer_write_outputs(&t, res->test_mean, res->test_std));
+  er_log_summary(&t, res->test_mean, res->test_std);
 cleanup:
   er_trainer_free(&t);
   return err;

@@ -90,6 +90,8 @@ typedef struct {
   double stop_requested;       /* 1 if this rank was asked to stop (SIGTERM / SIGUSR1) */
 } er_epoch;
 
+#define ER_HOST_LEN 64
+
 /* Everything a training run holds, built once by er_trainer_setup. */
 typedef struct {
   MPI_Comm comm;
@@ -114,6 +116,9 @@ typedef struct {
   /* training labels against the clean ones (percent of labelled training rows): after the
    * noise, argmax of Y_den, and the rows Y_den reaches at all */
   double noisy_train_acc, denoised_train_acc, denoised_train_coverage;
+  char *hosts;          /* rank 0: (size, ER_HOST_LEN) each rank's host name, for the logs */
+  int64_t epochs_run;   /* epochs this process has run (for the ETA) */
+  double loop_t0;       /* when the first of them started */
 } er_trainer;
 
 /* Collective. Loads the dataset, normalizes features, corrupts and denoises the training
@@ -139,6 +144,15 @@ er_err er_epoch_agree(MPI_Comm comm, er_epoch *ep);
 void er_stop_signals_install(void);
 int er_stop_requested(void);
 
+/* train --floor (floor.c): an epoch's floor from rates measured in the run itself. */
+typedef struct {
+  double sgemm_gfs;  /* sgemm rate on the epoch's shapes, GF/s (the slowest rank's) */
+  double gather_gbs; /* rate of the GAT passes' row gathers on the rank's own graph, GB/s */
+  double gemm_s, gather_s, floor_s; /* the floor: an epoch's products and gathers at those rates */
+} er_floor;
+/* Collective. Measures the two rates on every rank; floor_s is the slowest rank's. */
+er_err er_floor_measure(er_trainer *t, er_floor *f);
+
 /* Run log (log.c): --log-json on rank 0 and the console lines. A resumed run keeps the
  * interrupted run's lines up to the checkpoint. */
 er_err er_log_open(er_trainer *t, int resumed);
@@ -146,6 +160,8 @@ void er_log_header(const er_trainer *t);
 void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoch *ep);
 void er_log_run(const er_trainer *t, int64_t run);
 void er_log_summary(const er_trainer *t, double mean, double std);
+/* The median epoch of this process's epochs (the first left out) against the floors. */
+void er_log_floor(const er_trainer *t, const er_floor *before, const er_floor *after);
 
 /* Collective. Atomic (temp + rename): the previous checkpoint stays valid until the new one is
  * complete. */
