@@ -72,7 +72,17 @@ static int pf_attr_str(hid_t fid, const char *obj, const char *attr, char *buf, 
   return ok;
 }
 
-/* An int64 / float64 attribute when present and readable (1), else 0. Sets no error. */
+/* An int64 attribute that decides what is kept: *found = 0 when it is absent (metadata, the same
+ * on every rank); one present but unreadable is an error on every rank (er_h5_attr_get_i64 agrees),
+ * never taken for absent. */
+static er_err pf_attr_i64_req(hid_t fid, const char *obj, const char *attr, int64_t *v,
+                              int *found) {
+  *found = H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) > 0;
+  return *found ? er_h5_attr_get_i64(fid, obj, attr, v) : ER_OK;
+}
+
+/* For listings only: an int64 / float64 attribute when present and readable (1), else 0. Sets
+ * no error. */
 static int pf_attr_i64(hid_t fid, const char *obj, const char *attr, int64_t *v) {
   if (H5Aexists_by_name(fid, obj, attr, H5P_DEFAULT) <= 0) return 0;
   int ok = er_h5_attr_get_i64(fid, obj, attr, v) == ER_OK;
@@ -154,12 +164,18 @@ cleanup:
   return err;
 }
 
-/* Empty when the sidecar sfid describes the graph id, else why not (into why). */
-static void pf_ident_check(hid_t sfid, const pf_ident *id, char *why, size_t len) {
+/* Empty when the sidecar sfid describes the graph id, else why not (into why). An attribute
+ * that exists but cannot be read is an error: a sidecar is replaced only when it is known to
+ * belong to another graph. */
+static er_err pf_ident_check(hid_t sfid, const pf_ident *id, char *why, size_t len) {
+  er_err err = ER_OK;
   int64_t n = -1, e = -1;
+  int has_n, has_e;
   char source[sizeof id->source] = "";
   why[0] = '\0';
-  if (!pf_attr_i64(sfid, "/", "num_nodes", &n) || !pf_attr_i64(sfid, "/", "num_edges", &e))
+  ER_CALL(pf_attr_i64_req(sfid, "/", "num_nodes", &n, &has_n));
+  ER_CALL(pf_attr_i64_req(sfid, "/", "num_edges", &e, &has_e));
+  if (!has_n || !has_e)
     snprintf(why, len, "it has no num_nodes / num_edges attributes");
   else if (n != id->n || 2 * e != id->nnz)
     snprintf(why, len, "it describes a graph of N=%lld, E=%lld; the dataset has N=%lld, E=%lld",
@@ -168,6 +184,8 @@ static void pf_ident_check(hid_t sfid, const pf_ident *id, char *why, size_t len
            strcmp(source, id->source))
     snprintf(why, len, "it belongs to the dataset made by '%.300s', not '%.300s'", source,
              id->source);
+cleanup:
+  return err;
 }
 
 /* Open the sidecar of the dataset dfid (named data_path) on comm if it exists (*sfid = -1 if
@@ -191,7 +209,7 @@ static er_err pf_open_sidecar(MPI_Comm comm, hid_t dfid, const char *data_path, 
   ER_AGREE(comm);
   if (!exists) goto cleanup;
   ER_CALL(er_h5_open(comm, side, 0, sfid));
-  pf_ident_check(*sfid, &id, stale, stale_len);
+  ER_CALL(pf_ident_check(*sfid, &id, stale, stale_len));
 cleanup:
   return ER_FINISH(comm);
 }
@@ -332,6 +350,18 @@ static er_err pf_copy_partitions(MPI_Comm comm, hid_t src, hid_t dst, int64_t n,
       continue;
     }
     ER_CALL(er_h5_read_rows(src, name, H5T_NATIVE_INT32, lo, hi - lo, buf));
+    int64_t want;
+    int sealed;
+    ER_CALL(pf_attr_i64_req(src, name, "digest", &want, &sealed));
+    if (sealed) { /* a corrupted partition is not carried over */
+      uint64_t got = er_digest_rows(buf, sizeof *buf, lo, hi - lo);
+      ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &got, 1, MPI_UINT64_T, MPI_SUM, comm));
+      if (got != (uint64_t)want) {
+        er_log(comm, "  note: dropped %s of '%s': it is corrupted (its checksum does not match)\n",
+               name, src_path);
+        continue;
+      }
+    }
     ER_CALL(er_h5_write_rows(dst, name, H5T_STD_I32LE, H5T_NATIVE_INT32, n, 0, lo, hi - lo,
                              buf));
     so = H5Oopen(src, name, H5P_DEFAULT);
@@ -413,6 +443,9 @@ er_err er_partition_store(MPI_Comm comm, const char *data_path, const er_part_re
     er_log(comm, "  note: replacing '%s': %s; its partitions are dropped\n", side, stale);
     er_h5_close(&ofid);
   }
+  struct stat st; /* room for the new partition and the old ones (rank 0 decides) */
+  double bytes = 4.0 * (double)id.n + (stat(side, &st) == 0 ? (double)st.st_size : 0.0);
+  ER_CALL(er_h5_room(comm, side, bytes));
   ER_CALL(er_h5_create(comm, side, &fid, &tmp));
   if (ofid >= 0) ER_CALL(pf_copy_partitions(comm, ofid, fid, id.n, rec->parts, side));
   er_h5_close(&ofid);
