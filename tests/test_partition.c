@@ -591,6 +591,19 @@ int main(int argc, char **argv) {
     TEST_OK(er_partition(MPI_COMM_WORLD, grid_path, 1, ER_PART_METIS, 0, &sm));
     TEST_CHECK(sm.edge_cut == 0 && sm.max_part_size == grid.n && sm.total_ghosts == 0,
                "P=1 is trivial");
+    /* many more parts than ranks (64 parts on 1, 2, 4 ranks): PT-Scotch, with METIS beside it;
+     * the attributes are checked against a recomputation, no part is empty */
+    er_part_stats s64;
+    TEST_OK(er_partition(MPI_COMM_WORLD, grid_path, 64, ER_PART_PTSCOTCH, 0, &s64));
+    free(check_partition(grid_path, &grid, 64, ER_PART_PTSCOTCH, &s64));
+    TEST_CHECK(s64.edge_cut <= 2 * 8 * 7 * 8 * 2, "grid PT-Scotch P=64 cut %lld > 1792",
+               (long long)s64.edge_cut);
+    int64_t cut_scotch = s64.edge_cut;
+    TEST_OK(er_partition(MPI_COMM_WORLD, grid_path, 64, ER_PART_METIS, 0, &s64));
+    free(check_partition(grid_path, &grid, 64, ER_PART_METIS, &s64));
+    if (rank == 0)
+      printf("grid 64x64 P=64: PT-Scotch cut %lld, METIS cut %lld\n", (long long)cut_scotch,
+             (long long)s64.edge_cut);
   }
 
   // ---- random graph ----
