@@ -2,8 +2,9 @@
 # test_checksums.sh: files that prove themselves. One flipped byte inside the stored data of any
 # array of a dataset (graph, features, labels, each split, and a partition in the sidecar
 # DATA.partitions.h5) is refused by `train` (verified while loading, at 1, 2 and 3 ranks) and by
-# `info --verify`, with an error naming the dataset; one flipped byte anywhere in a checkpoint is refused by --resume and `info --verify`;
-# the unflipped files pass both. Offsets come from h5py's chunk index.
+# `info --verify`, with an error naming the dataset; one flipped byte anywhere in a checkpoint is
+# refused by --resume and `info --verify`; the unflipped files pass both. Offsets come from h5py's
+# chunk index.
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}" "${ER_MKFIXTURE:?}"
 PY=/usr/bin/python3

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_disk_full.sh: writing into a file system that fills up (small tmpfs mounts): --out of a
 # 2-rank training run, a checkpoint that fits once but not twice, a dataset from import and from
-# generate, a partition whose new sidecar does not fit beside the old one. Each must end with
-# one error line from rank 0, every rank non-zero, no hang, no partial file at the output path,
-# no temporary file left, and the previous checkpoint (sidecar) intact and resumable (usable). Needs root (mount); skipped (77) otherwise.
+# generate, a partition whose new sidecar does not fit beside the old one. Each must end with one
+# error line from rank 0, every rank non-zero, no hang, no partial file at the output path, no
+# temporary file left, and the previous checkpoint (sidecar) intact and resumable (usable). Needs
+# root (mount); skipped (77) otherwise.
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 CORA=${ER_CORA_DIR:-}

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# test_faults.sh: the error discipline (docs/ERRORS.md) proved by fault injection. For each
-# command of a small Cora workflow (2 ranks: import, partition with METIS into 2 parts and with
-# PT-Scotch into 4, and train with --out, --checkpoint --checkpoint-every 2 and --log-json) it counts the fault sites each rank passes
-# (ERASE_FAULT_COUNT), then fails site k on one rank (ERASE_FAULT=any:k:RANK) for k = OFFSET,
-# OFFSET + STRIDE, ... on rank 1, and every (STRIDE * 7)-th on rank 0, and asserts for each run:
-# it ends within 30 s; stderr has exactly one "erase-mpi: error:" line (rank 0's); every rank
-# exits non-zero; no output file, temporary file or completed log is left; the checkpoint from
-# before the run still verifies and resumes; the partitions sidecar from before is unchanged.
-# Environment: FAULT_STRIDE (default 61), FAULT_OFFSET (1), FAULT_COMMANDS ("import partition
-# ptscotch train"), FAULT_KEEP=1 keeps the work directory. Prints one line per failed case and a summary.
+# test_faults.sh: the error discipline (docs/ERRORS.md) proved by fault injection. For each command
+# of a small Cora workflow (2 ranks: import, partition with METIS into 2 parts and with PT-Scotch
+# into 4, and train with --out, --checkpoint --checkpoint-every 2 and --log-json) it counts the
+# fault sites each rank passes (ERASE_FAULT_COUNT), then fails site k on one rank
+# (ERASE_FAULT=any:k:RANK) for k = OFFSET, OFFSET + STRIDE, ... on rank 1, and every (STRIDE * 7)-th
+# on rank 0, and asserts for each run: it ends within 30 s; stderr has exactly one "erase-mpi:
+# error:" line (rank 0's); every rank exits non-zero; no output file, temporary file or completed
+# log is left; the checkpoint from before the run still verifies and resumes; the partitions sidecar
+# from before is unchanged. Environment: FAULT_STRIDE (default 61), FAULT_OFFSET (1), FAULT_COMMANDS
+# ("import partition ptscotch train"), FAULT_KEEP=1 keeps the work directory. Prints one line per
+# failed case and a summary.
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 CORA=${ER_CORA_DIR:-}

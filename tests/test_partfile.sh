@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_partfile.sh: partitions live in a sidecar beside the dataset and nothing loses them.
 #   1. `partition` (metis, ptscotch, block; 2 ranks) never changes the dataset file: its bytes
-#      and its mtime are the same afterwards; every partition lands in DATA.partitions.h5.
+#      and its mtime are the same afterwards; every partition lands in DATA.partitions.h5, which
+#      verifies (info --verify), and a 2-rank `train --partition 2` reads PT-Scotch's from it.
 #   2. Concurrent `partition` runs for different P (four at once) all end up in the sidecar.
 #   3. A full disk mid-write (a 1 MiB tmpfs, needs root; skipped otherwise) fails the run with
 #      one error line and leaves the old sidecar byte-for-byte intact, with no temporary file;
@@ -53,7 +54,14 @@ ranks_ok || bad "block P=8 failed: $(cat "$T/b8.err")"
 h5ls "$D/partitions" > /dev/null 2>&1 && bad "the dataset got a /partitions group"
 "$ERASE_BIN" info "$D" > "$T/info.out" 2>&1 || bad "info failed: $(cat "$T/info.out")"
 for p in 2 4 8; do grep -q "^  P=$p " "$T/info.out" || bad "info does not list P=$p"; done
-[ $fail -eq 0 ] && echo "ok   1: dataset unchanged, partitions 2 4 8 in the sidecar"
+"$ERASE_BIN" info --verify "$S" > "$T/verify.out" 2>&1 || bad "the sidecar does not verify"
+# training at 2 ranks reads PT-Scotch's P=2 from the sidecar (each rank its slice)
+run s2 partition --data "$D" --parts 2 --method ptscotch
+ranks_ok || bad "ptscotch P=2 failed: $(cat "$T/s2.err")"
+run t2 train --data "$D" --partition 2 --epochs 1 --hidden 8 --heads 2 --embed 8 --quiet 1
+ranks_ok && grep -q '(partition 2)' "$T/t2.out" ||
+  bad "train on the sidecar's P=2: $(cat "$T/t2.err")"
+[ $fail -eq 0 ] && echo "ok   1: dataset unchanged, partitions 2 4 8 in the sidecar; train on P=2"
 
 # ---- 2. concurrent runs for different P ----------------------------------------------------
 rm -f "$S"
