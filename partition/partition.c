@@ -83,6 +83,7 @@ static er_err part_metis(const er_csr *g, const er_part_opts *o, int32_t *owner)
       o->objective == ER_PART_OBJ_VOL ? METIS_OBJTYPE_VOL : METIS_OBJTYPE_CUT;
   int rc = METIS_PartGraphKway(&nvtxs, &ncon, xadj, adjncy, vwgt, NULL, NULL, &nparts, NULL,
                                NULL, options, &objval, where);
+  if (rc == METIS_OK && er_fault(ER_FAULT_LIB)) rc = METIS_ERROR;
   ER_CHECK(rc == METIS_OK, ER_ERR_INPUT,
            "METIS_PartGraphKway failed (code %d: %s) for N=%lld, 2E=%lld, parts=%d", rc,
            part_metis_status(rc), (long long)g->n, (long long)g->nnz, o->parts);

@@ -53,6 +53,7 @@ void SCOTCH_errorPrintW(const char *const fmt, ...) { (void)fmt; }
   do {                                                                                       \
     ps_msg[0] = '\0';                                                                        \
     int ps_rc_ = (call);                                                                     \
+    if (ps_rc_ == 0 && er_fault(ER_FAULT_LIB)) ps_rc_ = -1; /* on one rank only */           \
     if (ps_rc_ != 0)                                                                         \
       err = ER_ERROR(ER_ERR_LIB, "PT-Scotch %s failed (code %d)%s%s", name, ps_rc_,         \
                      ps_msg[0] ? ": " : "", ps_msg);                                         \

@@ -11,6 +11,8 @@
 #      FAULT_METHOD): every FAULT_STRIDE-th site on rank 1 and every FAULT_STRIDE0-th on rank 0;
 #      each run ends within 30 s, prints one error line, every rank exits non-zero, and the
 #      dataset and the old sidecar are intact, with no temporary file left.
+#   5. The same checks with each call into PT-Scotch (and METIS) failing in turn on rank 1 and
+#      on rank 0 (ERASE_FAULT kind lib); the error line names the library.
 set -u
 : "${ERASE_BIN:?}" "${MPIEXEC:?}" "${ER_MKFIXTURE:?}"
 STRIDE=${FAULT_STRIDE:-5} STRIDE0=${FAULT_STRIDE0:-20} METHOD=${FAULT_METHOD:-ptscotch}
@@ -146,6 +148,28 @@ for ((k = 2; k <= n0; k += STRIDE0)); do
   check_fault "any:$k:0"
 done
 [ $fail -eq 0 ] && echo "ok   4: $runs faulty runs over $n1 sites on rank 1 and $n0 on rank 0"
+
+# ---- 5. a failing PT-Scotch (or METIS) call on one rank -----------------------------------
+# Every call into the partitioner (ERASE_FAULT kind lib) fails in turn on rank 1 and on rank 0:
+# the checks of 4 (one error line naming the library, every rank non-zero, no hang, the old
+# sidecar intact).
+lib_before=$fail
+for m in ptscotch metis; do
+  rm -f "$T"/count.*
+  ERASE_FAULT_COUNT=$T/count run lcount partition --data "$T/f.h5" --parts 4 --method "$m"
+  s_before=$(digest "$T/f.partitions.h5")
+  for r in 1 0; do
+    nl=$(awk '$1 == "lib" {print $2}' "$T/count.$r")
+    for ((k = 1; k <= nl; ++k)); do
+      ERASE_FAULT=lib:$k:$r run fault partition --data "$T/f.h5" --parts 4 --method "$m"
+      check_fault "$m lib:$k:$r"
+      grep -q '^erase-mpi: error: .*\(PT-Scotch\|METIS\)' "$T/fault.err" ||
+        bad "$m lib:$k:$r: the error does not name the library"
+      libruns=$((${libruns:-0} + 1))
+    done
+  done
+done
+[ $fail -eq $lib_before ] && echo "ok   5: $libruns runs, each failing one partitioner call on one rank"
 
 [ $fail -eq 0 ] && echo "test_partfile: PASS" || echo "test_partfile: FAIL"
 exit $fail
