@@ -4,11 +4,12 @@
 # change on the shared machine hits them alike) and prints one markdown row each: ghosts (total
 # and the largest part's), edge cut, part-size and work imbalance (work = rows + CSR entries +
 # ghosts, max over the mean), the partitioner's own time, the wall time of the whole command and
-# each rank's peak RSS (GNU time under mpirun). With TRAIN_EPOCHS > 0 it then trains on every
+# each rank's peak RSS (GNU time under mpirun); times and RSS are medians of REPS runs, the
+# methods alternating within each repetition. With TRAIN_EPOCHS > 0 it then trains on every
 # method's P=RANKS partition, methods back to back TRAIN_REPS times, and prints the epoch time
-# and the halo waits per phase from the JSON log (mean over the epochs after the first).
+# and the halo waits per phase from the JSON log (median over the epochs after the first).
 #   usage: benchmarks/bench_partition.sh DATA.h5
-#   env:   RANKS (2), PARTS ("2 4 8 16 32 64"), METHODS ("metis-cut metis-vol metis-degree
+#   env:   RANKS (2), REPS (1), PARTS ("2 4 8 16 32 64"; "" for training only), METHODS ("metis-cut metis-vol metis-degree
 #          ptscotch"; also ptscotch-degree, block), SEED (1), TRAIN_EPOCHS (0), TRAIN_REPS (1),
 #          TRAIN_ARGS ("--feature-norm none"), WORK (a new directory under /tmp), ERASE_BIN
 #          (build/erase-mpi), MPIEXEC (mpiexec)
@@ -20,9 +21,10 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 ERASE_BIN=${ERASE_BIN:-$HERE/build/erase-mpi}
 MPIEXEC=${MPIEXEC:-mpiexec}
 RANKS=${RANKS:-2}
-PARTS=${PARTS:-2 4 8 16 32 64}
+PARTS=${PARTS-2 4 8 16 32 64}
 METHODS=${METHODS:-metis-cut metis-vol metis-degree ptscotch}
 SEED=${SEED:-1}
+REPS=${REPS:-1}
 TRAIN_EPOCHS=${TRAIN_EPOCHS:-0}
 TRAIN_REPS=${TRAIN_REPS:-1}
 TRAIN_ARGS=${TRAIN_ARGS:---feature-norm none}
@@ -55,31 +57,42 @@ rss() {
   fi
 }
 
-echo "dataset: $DATA, $RANKS ranks, $(nproc) cores, seed $SEED, work directory $WORK"
+echo "dataset: $DATA, $RANKS ranks, $(nproc) cores, seed $SEED, work directory $WORK," \
+  "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| P | method | ghosts total | ghosts max/part | edge cut | size max/mean | work max/mean | partition s | wall s | peak RSS rank 0 MiB | peak RSS other ranks MiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for P in $PARTS; do
+  for m in $METHODS; do : > "$WORK/meas.$m"; done
+  for rep in $(seq "$REPS"); do
+    for m in $METHODS; do # the methods alternate within each repetition
+      rm -f "$WORK"/time.*
+      t0=$(date +%s.%N)
+      # shellcheck disable=SC2016,SC2046
+      "$MPIEXEC" -n "$RANKS" sh -c '/usr/bin/time -v -o "$0/time.$OMPI_COMM_WORLD_RANK" "$@"' \
+        "$WORK" "$ERASE_BIN" partition --data "$WORK/$m.h5" --parts "$P" --seed "$SEED" \
+        $(method_args "$m") > "$WORK/part.$m.$P.out"
+      t1=$(date +%s.%N)
+      tpart=$(sed -n 's/.* partition \([0-9.]*\) s, measure.*/\1/p' "$WORK/part.$m.$P.out")
+      echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}') $tpart $(rss 0) $(rss other)" \
+        >> "$WORK/meas.$m"
+    done
+  done
   for m in $METHODS; do
-    rm -f "$WORK"/time.*
-    t0=$(date +%s.%N)
-    # shellcheck disable=SC2016,SC2046
-    "$MPIEXEC" -n "$RANKS" sh -c '/usr/bin/time -v -o "$0/time.$OMPI_COMM_WORLD_RANK" "$@"' \
-      "$WORK" "$ERASE_BIN" partition --data "$WORK/$m.h5" --parts "$P" --seed "$SEED" \
-      $(method_args "$m") > "$WORK/part.$m.$P.out"
-    t1=$(date +%s.%N)
-    o=$WORK/part.$m.$P.out
+    o=$WORK/part.$m.$P.out # the last repetition's (the partition does not vary with the run)
     cut=$(sed -n 's/.*edge cut: \([0-9]*\) of.*/\1/p' "$o")
     size=$(sed -n 's/.*part size:.*imbalance max\/mean \([0-9.]*\).*/\1/p' "$o")
     gtot=$(sed -n 's/.*ghosts: total \([0-9]*\),.*/\1/p' "$o")
     gmax=$(sed -n 's/.*ghosts: total.*, max \([0-9]*\),.*/\1/p' "$o")
     work=$(sed -n 's/.*work (rows.*imbalance max\/mean \([0-9.]*\).*/\1/p' "$o")
-    tpart=$(sed -n 's/.* partition \([0-9.]*\) s, measure.*/\1/p' "$o")
-    printf '| %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s |\n' "$P" "$m" "$gtot" \
-      "$gmax" "$cut" "$size" "$work" "$tpart" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}')" \
-      "$(rss 0)" "$(rss other)"
+    col() { awk -v c="$1" '{print $c}' "$WORK/meas.$m" | median; }
+    printf '| %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %.0f | %.0f |\n' "$P" "$m" \
+      "$gtot" "$gmax" "$cut" "$size" "$work" "$(col 2)" "$(col 1)" "$(col 3)" "$(col 4)"
   done
 done
+echo
+echo "medians of $REPS runs; load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 [ "$TRAIN_EPOCHS" -gt 0 ] || exit 0
 echo
@@ -94,7 +107,7 @@ for rep in $(seq "$TRAIN_REPS"); do
 done
 # shellcheck disable=SC2086
 /usr/bin/python3 - "$WORK" "$TRAIN_REPS" $METHODS <<'EOF'
-import json, sys
+import json, statistics, sys
 work, reps, methods = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 epochs = {}  # method -> the per-epoch log lines after each run's first epoch
 for m in methods:
@@ -112,7 +125,7 @@ print("| method | epochs | epoch s (sum of phases) | comm s | halo wait s | "
 print("|---|---|---|---|---|" + "---|" * len(phases))
 for m in methods:
     ep = epochs[m]
-    mean = lambda f: sum(f(e) for e in ep) / len(ep)
+    mean = lambda f: statistics.median(f(e) for e in ep)
     cols = [mean(lambda e: sum(e["phases"].values())), mean(lambda e: e["comm_s"]),
             mean(lambda e: sum(e["halo_wait"].values()))]
     cols += [mean(lambda e, k=k: e["halo_wait"].get(k, 0.0)) for k in phases]
