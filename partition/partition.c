@@ -1,32 +1,48 @@
-/* partition.c: owner ranks for every node, by METIS k-way (serial, on rank 0) or contiguous
- * blocks; measures edge cut, part sizes and ghosts, and stores /partitions/<P> atomically.
- * It does not partition in parallel (no ParMETIS) and never reads features or labels. */
+/* partition.c: owner ranks for every node, by METIS k-way (serial, on rank 0), PT-Scotch
+ * (distributed, ptscotch.c) or contiguous blocks; measures edge cut, part sizes, ghosts and work,
+ * and stores /partitions/<P> in the dataset's sidecar (src/io/partfile.c). The dataset is only
+ * read; features and labels never are. */
 #include <limits.h>
 #include <metis.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "erase/dataset.h"
 #include "erase/graph.h"
 #include "erase/h5.h"
-#include "erase/partition.h"
 #include "erase/sort.h"
+#include "part_internal.h"
 
-/* Per-part facts, on rank 0 only (P entries each). */
-typedef struct {
-  int64_t *size;   /* (P) nodes owned */
-  int64_t *ghosts; /* (P) distinct off-part neighbours of the part's nodes */
-  int64_t min_size;
-  int64_t nnz;         /* directed entries: 2E */
-  int64_t empty_fixed; /* parts METIS left empty that got one node moved in */
-  double t_read, t_part, t_measure;
-} part_report;
+static const char *const method_names[] = {"metis", "block", "ptscotch"};
+static const char *const objective_names[] = {"cut", "vol"};
+static const char *const weights_names[] = {"none", "degree"};
 
-static const char *part_method_name(er_part_method m) {
-  return m == ER_PART_METIS ? "metis" : "block";
+void er_part_report_free(er_part_report *rep) {
+  ER_FREE(rep->size);
+  ER_FREE(rep->nnz);
+  ER_FREE(rep->ghosts);
+}
+
+void er_part_report_stats(er_part_report *rep, int parts, int64_t cut, er_part_stats *st) {
+  int64_t total_ghosts = 0, max_work = 0;
+  rep->min_size = INT64_MAX;
+  st->max_part_size = 0;
+  st->max_ghosts = 0;
+  for (int p = 0; p < parts; ++p) {
+    int64_t work = rep->size[p] + rep->nnz[p] + rep->ghosts[p];
+    if (rep->size[p] < rep->min_size) rep->min_size = rep->size[p];
+    if (rep->size[p] > st->max_part_size) st->max_part_size = rep->size[p];
+    if (rep->ghosts[p] > st->max_ghosts) st->max_ghosts = rep->ghosts[p];
+    if (work > max_work) max_work = work;
+    total_ghosts += rep->ghosts[p];
+  }
+  double mean_work = (double)(rep->n + rep->nnz_total + total_ghosts) / parts;
+  st->edge_cut = cut;
+  st->mean_part_size = (double)rep->n / parts;
+  st->total_ghosts = total_ghosts;
+  st->work_imbalance = mean_work > 0 ? max_work / mean_work : 1.0;
 }
 
 //---- partitioners ---------------------------------------------------------------------------
@@ -43,36 +59,45 @@ static const char *part_metis_status(int rc) {
   }
 }
 
-/* METIS k-way, edge-cut objective. The caller has checked that n and nnz fit idx_t. METIS
+/* METIS k-way with the edge-cut or the communication-volume objective, vertex weights 1 or
+ * 1 + degree. The caller has checked that n, nnz (and n + nnz with weights) fit idx_t. METIS
  * takes an idx_t seed, so it receives seed mod (2^31 - 1). */
-static er_err part_metis(const er_csr *g, int parts, uint64_t seed, int32_t *owner) {
+static er_err part_metis(const er_csr *g, const er_part_opts *o, int32_t *owner) {
   er_err err = ER_OK;
-  idx_t *xadj = NULL, *adjncy = NULL, *where = NULL;
-  idx_t nvtxs = (idx_t)g->n, ncon = 1, nparts = parts, objval = 0;
+  idx_t *xadj = NULL, *adjncy = NULL, *where = NULL, *vwgt = NULL;
+  idx_t nvtxs = (idx_t)g->n, ncon = 1, nparts = o->parts, objval = 0;
   idx_t options[METIS_NOPTIONS];
   ER_MALLOC(xadj, g->n + 1);
   ER_MALLOC(adjncy, g->nnz);
   ER_MALLOC(where, g->n);
   for (int64_t u = 0; u <= g->n; ++u) xadj[u] = (idx_t)g->indptr[u];
   for (int64_t k = 0; k < g->nnz; ++k) adjncy[k] = (idx_t)g->indices[k];
+  if (o->weights == ER_PART_WEIGHTS_DEGREE) {
+    ER_MALLOC(vwgt, g->n);
+    for (int64_t u = 0; u < g->n; ++u) vwgt[u] = 1 + xadj[u + 1] - xadj[u];
+  }
   METIS_SetDefaultOptions(options);
-  options[METIS_OPTION_SEED] = (idx_t)(seed % (uint64_t)INT32_MAX);
+  options[METIS_OPTION_SEED] = (idx_t)(o->seed % (uint64_t)INT32_MAX);
   options[METIS_OPTION_NUMBERING] = 0;
-  int rc = METIS_PartGraphKway(&nvtxs, &ncon, xadj, adjncy, NULL, NULL, NULL, &nparts, NULL,
+  options[METIS_OPTION_OBJTYPE] =
+      o->objective == ER_PART_OBJ_VOL ? METIS_OBJTYPE_VOL : METIS_OBJTYPE_CUT;
+  int rc = METIS_PartGraphKway(&nvtxs, &ncon, xadj, adjncy, vwgt, NULL, NULL, &nparts, NULL,
                                NULL, options, &objval, where);
+  if (rc == METIS_OK && er_fault(ER_FAULT_LIB)) rc = METIS_ERROR;
   ER_CHECK(rc == METIS_OK, ER_ERR_INPUT,
            "METIS_PartGraphKway failed (code %d: %s) for N=%lld, 2E=%lld, parts=%d", rc,
-           part_metis_status(rc), (long long)g->n, (long long)g->nnz, parts);
+           part_metis_status(rc), (long long)g->n, (long long)g->nnz, o->parts);
   for (int64_t u = 0; u < g->n; ++u) {
-    ER_CHECK(where[u] >= 0 && where[u] < parts, ER_ERR_LIB,
+    ER_CHECK(where[u] >= 0 && where[u] < o->parts, ER_ERR_LIB,
              "METIS assigned node %lld to part %lld outside [0, %d)", (long long)u,
-             (long long)where[u], parts);
+             (long long)where[u], o->parts);
     owner[u] = (int32_t)where[u];
   }
 cleanup:
   free(xadj);
   free(adjncy);
   free(where);
+  free(vwgt);
   return err;
 }
 
@@ -100,23 +125,25 @@ static int64_t part_fill_empty(int64_t n, int parts, int32_t *owner, int64_t *si
 
 //---- measurement ----------------------------------------------------------------------------
 
-/* Edge cut (undirected), part sizes and ghosts per part. Node v is a ghost of part p when
- * owner[v] != p and some neighbour of v lies in p; last[p] remembers the last v counted for p
- * so each (v, p) pair counts once. */
-static er_err part_measure(const er_csr *g, int parts, const int32_t *owner, part_report *rep,
+/* Edge cut (undirected), part sizes, CSR entries and ghosts per part. Node v is a ghost of part
+ * p when owner[v] != p and some neighbour of v lies in p; last[p] remembers the last v counted
+ * for p so each (v, p) pair counts once. */
+static er_err part_measure(const er_csr *g, int parts, const int32_t *owner, er_part_report *rep,
                            er_part_stats *st) {
   er_err err = ER_OK;
   int64_t *last = NULL;
   ER_MALLOC(last, parts);
   for (int p = 0; p < parts; ++p) {
     rep->size[p] = 0;
+    rep->nnz[p] = 0;
     rep->ghosts[p] = 0;
     last[p] = -1;
   }
-  int64_t cut = 0, total_ghosts = 0;
+  int64_t cut = 0;
   for (int64_t v = 0; v < g->n; ++v) {
     int32_t pv = owner[v];
     ++rep->size[pv];
+    rep->nnz[pv] += g->indptr[v + 1] - g->indptr[v];
     for (int64_t k = g->indptr[v]; k < g->indptr[v + 1]; ++k) {
       int64_t u = g->indices[k];
       int32_t pu = owner[u];
@@ -125,19 +152,10 @@ static er_err part_measure(const er_csr *g, int parts, const int32_t *owner, par
       if (last[pu] != v) {
         last[pu] = v;
         ++rep->ghosts[pu];
-        ++total_ghosts;
       }
     }
   }
-  rep->min_size = INT64_MAX;
-  st->max_part_size = 0;
-  for (int p = 0; p < parts; ++p) {
-    if (rep->size[p] < rep->min_size) rep->min_size = rep->size[p];
-    if (rep->size[p] > st->max_part_size) st->max_part_size = rep->size[p];
-  }
-  st->edge_cut = cut;
-  st->mean_part_size = (double)g->n / parts;
-  st->total_ghosts = total_ghosts;
+  er_part_report_stats(rep, parts, cut, st);
 cleanup:
   free(last);
   return err;
@@ -147,21 +165,19 @@ cleanup:
 
 /* Runs on rank 0 alone, with the file opened on MPI_COMM_SELF so the other ranks hold no copy
  * of the graph. On success *owner (n) and rep's arrays are allocated. */
-static er_err part_root(const char *path, int parts, er_part_method method, uint64_t seed,
-                        int64_t *n_out, int32_t **owner_out, part_report *rep,
-                        er_part_stats *st) {
+static er_err part_root(const char *path, const er_part_opts *o, int32_t **owner_out,
+                        er_part_report *rep, er_part_stats *st) {
   er_err err = ER_OK;
   hid_t fid = -1;
   er_csr g = {0, 0, NULL, NULL};
   int32_t *owner = NULL;
   int nd;
   int64_t dims_p[2], dims_i[2];
+  const int parts = o->parts;
   double t0 = er_wtime();
 
   // ---- open read-only and check sizes before reading anything large ----
   ER_CALL(er_h5_open(MPI_COMM_SELF, path, 0, &fid));
-  ER_CHECK(access(path, W_OK) == 0, ER_ERR_INPUT,
-           "'%s' is not writable: the partition is stored inside the dataset", path);
   ER_CHECK(er_h5_exists(fid, ER_DS_INDPTR) && er_h5_exists(fid, ER_DS_INDICES), ER_ERR_INPUT,
            "'%s' holds no graph (%s or %s is missing)", path, ER_DS_INDPTR, ER_DS_INDICES);
   ER_CALL(er_h5_shape(fid, ER_DS_INDPTR, &nd, dims_p));
@@ -172,22 +188,28 @@ static er_err part_root(const char *path, int parts, er_part_method method, uint
   ER_CHECK(parts <= n, ER_ERR_INPUT,
            "cannot split %lld nodes into %d parts: parts must be between 1 and N", (long long)n,
            parts);
-  if (method == ER_PART_METIS && parts > 1)
-    ER_CHECK(n <= (int64_t)INT32_MAX && nnz <= (int64_t)INT32_MAX && sizeof(idx_t) == 4,
+  int64_t load = o->weights == ER_PART_WEIGHTS_DEGREE ? n + nnz : n;
+  if (o->method == ER_PART_METIS && parts > 1)
+    ER_CHECK(n <= (int64_t)INT32_MAX && nnz <= (int64_t)INT32_MAX && load <= INT32_MAX &&
+                 sizeof(idx_t) == 4,
              ER_ERR_INPUT,
-             "graph too large for METIS's 32-bit idx_t (N=%lld, 2E=%lld); use --method block",
-             (long long)n, (long long)nnz);
+             "graph too large for METIS's 32-bit idx_t (N=%lld, 2E=%lld%s); use --method "
+             "ptscotch or block",
+             (long long)n, (long long)nnz,
+             load > n ? ", and N + 2E as the total vertex weight" : "");
   ER_CALL(er_csr_read(MPI_COMM_SELF, fid, &g));
   er_h5_close(&fid);
-  rep->nnz = g.nnz;
+  rep->n = g.n;
+  rep->nnz_total = g.nnz;
   rep->t_read = er_wtime() - t0;
 
   // ---- partition ----
   t0 = er_wtime();
   ER_MALLOC(owner, g.n);
   ER_MALLOC(rep->size, parts);
+  ER_MALLOC(rep->nnz, parts);
   ER_MALLOC(rep->ghosts, parts);
-  if (method == ER_PART_METIS && parts > 1) ER_CALL(part_metis(&g, parts, seed, owner));
+  if (o->method == ER_PART_METIS && parts > 1) ER_CALL(part_metis(&g, o, owner));
   else part_block(g.n, parts, owner);
   rep->t_part = er_wtime() - t0;
 
@@ -199,7 +221,6 @@ static er_err part_root(const char *path, int parts, er_part_method method, uint
     ER_CALL(part_measure(&g, parts, owner, rep, st));
   }
   rep->t_measure = er_wtime() - t0;
-  *n_out = g.n;
   *owner_out = owner;
   owner = NULL;
 cleanup:
@@ -224,123 +245,136 @@ cleanup:
   return err;
 }
 
-//---- collective write ---------------------------------------------------------------------------
-
-/* Write owner (on rank 0; n entries) to /partitions/.tmp_<P>, set its attributes, then replace
- * /partitions/<P> by moving the temporary link there. Until the move no /partitions/<P> with
- * these contents exists; an interrupted run leaves at worst a .tmp_ link (removed by the next
- * run) and, if it died between delete and move, no /partitions/<P> at all. */
-static er_err part_write(MPI_Comm comm, const char *path, int parts, er_part_method method,
-                         int64_t n, const int32_t *owner, const er_part_stats *st) {
-  er_err err = ER_OK;
-  hid_t fid = -1;
-  int rank;
-  char final_name[64], tmp_name[64];
-  MPI_Comm_rank(comm, &rank);
-  snprintf(final_name, sizeof final_name, "%s/%d", ER_DS_PARTITIONS, parts);
-  snprintf(tmp_name, sizeof tmp_name, "%s/.tmp_%d", ER_DS_PARTITIONS, parts);
-
-  ER_CALL(er_h5_open(comm, path, 1, &fid));
-  if (er_h5_exists(fid, tmp_name)) /* left by an interrupted run */
-    ER_CHECK(H5Ldelete(fid, tmp_name, H5P_DEFAULT) >= 0, ER_ERR_IO, "cannot delete stale '%s'",
-             tmp_name);
-  ER_CALL(er_h5_write_rows(fid, tmp_name, H5T_STD_I32LE, H5T_NATIVE_INT32, n, 0, 0,
-                           rank == 0 ? n : 0, owner));
-  ER_CALL(er_h5_attr_set_str(fid, tmp_name, "method", part_method_name(method)));
-  ER_CALL(er_h5_attr_set_i64(fid, tmp_name, "edge_cut", st->edge_cut));
-  ER_CALL(er_h5_attr_set_i64(fid, tmp_name, "max_part_size", st->max_part_size));
-  ER_CALL(er_h5_attr_set_f64(fid, tmp_name, "mean_part_size", st->mean_part_size));
-  if (er_h5_exists(fid, final_name))
-    ER_CHECK(H5Ldelete(fid, final_name, H5P_DEFAULT) >= 0, ER_ERR_IO,
-             "cannot delete the old '%s'", final_name);
-  ER_CHECK(H5Lmove(fid, tmp_name, fid, final_name, H5P_DEFAULT, H5P_DEFAULT) >= 0, ER_ERR_IO,
-           "cannot move '%s' to '%s'", tmp_name, final_name);
-  herr_t rc = H5Fclose(fid);
-  fid = -1;
-  ER_CHECK(rc >= 0, ER_ERR_IO, "closing '%s' failed (disk full?)", path);
-cleanup:
-  er_h5_close(&fid);
-  return er_agree(comm, err);
-}
-
 //---- report ---------------------------------------------------------------------------------
 
-static void part_print(MPI_Comm comm, const char *path, int parts, er_part_method method,
-                       uint64_t seed, int64_t n, const part_report *rep,
-                       const er_part_stats *st, double t_write, double t_total) {
-  int rank;
+static void part_print(MPI_Comm comm, const char *path, const er_part_opts *o,
+                       const er_part_report *rep, const er_part_stats *st, double t_write,
+                       double t_total) {
+  int rank, size;
   MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
   if (rank != 0) return;
-  int64_t gmin = INT64_MAX, gmax = 0;
+  const int parts = o->parts;
+  int64_t gmin = INT64_MAX, wmax = 0;
   for (int p = 0; p < parts; ++p) {
+    int64_t w = rep->size[p] + rep->nnz[p] + rep->ghosts[p];
     if (rep->ghosts[p] < gmin) gmin = rep->ghosts[p];
-    if (rep->ghosts[p] > gmax) gmax = rep->ghosts[p];
+    if (w > wmax) wmax = w;
   }
-  if (method == ER_PART_METIS)
-    er_log(comm, "partition: %s, N=%lld, P=%d, METIS k-way (seed %llu)\n", path, (long long)n,
-           parts, (unsigned long long)seed);
+  const char *obj = objective_names[o->objective], *wts = weights_names[o->weights];
+  if (o->method == ER_PART_METIS)
+    er_log(comm, "partition: %s, N=%lld, P=%d, METIS k-way (objective %s, weights %s, seed %llu)\n",
+           path, (long long)rep->n, parts, obj, wts, (unsigned long long)o->seed);
+  else if (o->method == ER_PART_PTSCOTCH)
+    er_log(comm,
+           "partition: %s, N=%lld, P=%d, PT-Scotch k-way on %d ranks (objective %s, weights %s, "
+           "seed %llu)\n",
+           path, (long long)rep->n, parts, size, obj, wts, (unsigned long long)o->seed);
   else
-    er_log(comm, "partition: %s, N=%lld, P=%d, contiguous blocks\n", path, (long long)n, parts);
+    er_log(comm, "partition: %s, N=%lld, P=%d, contiguous blocks\n", path, (long long)rep->n,
+           parts);
   if (rep->empty_fixed)
-    er_log(comm, "  METIS left %lld parts empty: moved one node into each\n",
+    er_log(comm, "  the partitioner left %lld parts empty: moved one node into each\n",
            (long long)rep->empty_fixed);
   er_log(comm, "  edge cut: %lld of %lld edges (%.2f%%)\n", (long long)st->edge_cut,
-         (long long)(rep->nnz / 2), rep->nnz ? 200.0 * st->edge_cut / rep->nnz : 0.0);
+         (long long)(rep->nnz_total / 2),
+         rep->nnz_total ? 200.0 * st->edge_cut / rep->nnz_total : 0.0);
   er_log(comm, "  part size: min %lld, max %lld, mean %.1f (imbalance max/mean %.3f)\n",
          (long long)rep->min_size, (long long)st->max_part_size, st->mean_part_size,
          st->max_part_size / st->mean_part_size);
   er_log(comm, "  ghosts: total %lld, per part min %lld, max %lld, mean %.1f\n",
-         (long long)st->total_ghosts, (long long)gmin, (long long)gmax,
+         (long long)st->total_ghosts, (long long)gmin, (long long)st->max_ghosts,
          (double)st->total_ghosts / parts);
+  er_log(comm, "  work (rows + edges + ghosts): max %lld, mean %.1f (imbalance max/mean %.3f)\n",
+         (long long)wmax, (double)(rep->n + rep->nnz_total + st->total_ghosts) / parts,
+         st->work_imbalance);
   if (parts <= 16)
     for (int p = 0; p < parts; ++p)
-      er_log(comm, "    part %d: %lld nodes, %lld ghosts\n", p, (long long)rep->size[p],
-             (long long)rep->ghosts[p]);
+      er_log(comm, "    part %d: %lld nodes, %lld edges, %lld ghosts\n", p,
+             (long long)rep->size[p], (long long)rep->nnz[p], (long long)rep->ghosts[p]);
   er_log(comm,
-         "  wrote %s/%d in %.3f s (read %.3f s, partition %.3f s, measure %.3f s, write %.3f "
+         "  stored %s/%d in %.3f s (read %.3f s, partition %.3f s, measure %.3f s, write %.3f "
          "s)\n",
          ER_DS_PARTITIONS, parts, t_total, rep->t_read, rep->t_part, rep->t_measure, t_write);
 }
 
 //---- public ---------------------------------------------------------------------------------
 
-er_err er_partition(MPI_Comm comm, const char *path, int parts, er_part_method method,
-                    uint64_t seed, er_part_stats *stats) {
+static er_err part_check_opts(const er_part_opts *o) {
   er_err err = ER_OK;
-  int rank;
-  int64_t n = 0;
+  ER_CHECK(o->parts >= 1, ER_ERR_INPUT, "the number of parts must be at least 1 (got %d)",
+           o->parts);
+  ER_CHECK(o->method == ER_PART_METIS || o->method == ER_PART_BLOCK ||
+               o->method == ER_PART_PTSCOTCH,
+           ER_ERR_INPUT, "unknown partition method %d", (int)o->method);
+  ER_CHECK(o->objective == ER_PART_OBJ_CUT || o->objective == ER_PART_OBJ_VOL, ER_ERR_INPUT,
+           "unknown partition objective %d", (int)o->objective);
+  ER_CHECK(o->weights == ER_PART_WEIGHTS_NONE || o->weights == ER_PART_WEIGHTS_DEGREE,
+           ER_ERR_INPUT, "unknown vertex weights %d", (int)o->weights);
+  ER_CHECK(o->method != ER_PART_BLOCK ||
+               (o->objective == ER_PART_OBJ_CUT && o->weights == ER_PART_WEIGHTS_NONE),
+           ER_ERR_INPUT,
+           "--method block takes no --objective vol or --weights degree (it cuts the ids into "
+           "equal ranges)");
+  ER_CHECK(o->method != ER_PART_PTSCOTCH || o->objective == ER_PART_OBJ_CUT, ER_ERR_INPUT,
+           "--objective vol needs --method metis: PT-Scotch's k-way partitioning (recursive "
+           "bisection) minimizes the edge cut only");
+cleanup:
+  return err;
+}
+
+er_err er_partition_run(MPI_Comm comm, const char *path, const er_part_opts *o,
+                        er_part_stats *stats) {
+  er_err err = ER_OK;
+  int rank, size;
+  int64_t row0 = 0, nrows = 0;
   int32_t *owner = NULL;
-  part_report rep;
-  er_part_stats st = {0, 0, 0.0, 0};
+  er_part_report rep;
+  er_part_stats st;
   double t_start = er_wtime();
   memset(&rep, 0, sizeof rep);
+  memset(&st, 0, sizeof st);
   MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
 
-  ER_CHECK(parts >= 1, ER_ERR_INPUT, "the number of parts must be at least 1 (got %d)", parts);
-  ER_CHECK(method == ER_PART_METIS || method == ER_PART_BLOCK, ER_ERR_INPUT,
-           "unknown partition method %d", (int)method);
-  er_err root_err = ER_OK;
-  if (rank == 0) root_err = part_root(path, parts, method, seed, &n, &owner, &rep, &st);
-  ER_CALL(part_wait_root(comm));
-  ER_CALL(er_agree(comm, root_err));
-
-  // ---- every rank needs the same attribute values for the collective write ----
-  int64_t buf[4] = {n, st.edge_cut, st.max_part_size, st.total_ghosts};
-  ER_CALL_MPI(MPI_Bcast(buf, 4, MPI_INT64_T, 0, comm));
-  n = buf[0];
-  st.edge_cut = buf[1];
-  st.max_part_size = buf[2];
-  st.total_ghosts = buf[3];
-  st.mean_part_size = (double)n / parts;
+  ER_CALL(part_check_opts(o)); /* the same options on every rank: the same verdict */
+  if (o->method == ER_PART_PTSCOTCH) {
+    ER_CALL(er_part_ptscotch(comm, path, o, &row0, &nrows, &owner, &rep, &st));
+  } else {
+    er_err root_err = ER_OK;
+    if (rank == 0) root_err = part_root(path, o, &owner, &rep, &st);
+    ER_CALL(part_wait_root(comm));
+    ER_CALL(er_agree(comm, root_err));
+    /* every rank needs the same attribute values for the collective write: one broadcast
+     * (the ranks run the same binary, so the struct's bytes mean the same everywhere) */
+    struct {
+      int64_t n, nnz;
+      er_part_stats st;
+    } msg = {rep.n, rep.nnz_total, st};
+    ER_CALL_MPI(MPI_Bcast(&msg, (int)sizeof msg, MPI_BYTE, 0, comm));
+    ER_AGREE(comm);
+    rep.n = msg.n;
+    rep.nnz_total = msg.nnz;
+    st = msg.st;
+    nrows = rank == 0 ? rep.n : 0;
+  }
 
   double t0 = er_wtime();
-  ER_CALL(part_write(comm, path, parts, method, n, owner, &st));
+  er_part_record rec = {o->parts,   rep.n, method_names[o->method], objective_names[o->objective],
+                        weights_names[o->weights], o->seed, size, st};
+  ER_CALL(er_partition_store(comm, path, &rec, row0, nrows, owner));
   double t_write = er_wtime() - t0;
-  part_print(comm, path, parts, method, seed, n, &rep, &st, t_write, er_wtime() - t_start);
+  part_print(comm, path, o, &rep, &st, t_write, er_wtime() - t_start);
   if (stats) *stats = st;
 cleanup:
+  err = ER_FINISH(comm);
   free(owner);
-  free(rep.size);
-  free(rep.ghosts);
-  return er_agree(comm, err);
+  er_part_report_free(&rep);
+  return err;
+}
+
+er_err er_partition(MPI_Comm comm, const char *path, int parts, er_part_method method,
+                    uint64_t seed, er_part_stats *stats) {
+  er_part_opts o = {parts, method, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_NONE, seed};
+  return er_partition_run(comm, path, &o, stats);
 }

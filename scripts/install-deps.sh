@@ -5,7 +5,7 @@
 #   (default: also the test/benchmark tools, Slurm, PyTorch, and clang for the fuzz tests)
 set -euo pipefail
 build=(cmake gcc make pkg-config libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-       libmetis-dev libscalapack-openmpi-dev libopenblas-dev liblapacke-dev
+       libmetis-dev libptscotch-dev libscalapack-openmpi-dev libopenblas-dev liblapacke-dev
        liblbfgs-dev libcjson-dev libinih-dev librandom123-dev zlib1g-dev)
 extra=(python3-h5py-mpi python3-numpy python3-matplotlib python3-sklearn hyperfine time help2man
        lmod)

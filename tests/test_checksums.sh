@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_checksums.sh: files that prove themselves. One flipped byte inside the stored data of any
-# array of a dataset (graph, features, labels, each split, a partition) is refused by `train`
-# (verified while loading, at 1, 2 and 3 ranks) and by `info --verify`, with an error naming the
-# dataset; one flipped byte anywhere in a checkpoint is refused by --resume and `info --verify`;
-# the unflipped files pass both. Offsets come from h5py's chunk index.
+# array of a dataset (graph, features, labels, each split, and a partition in the sidecar
+# DATA.partitions.h5) is refused by `train` (verified while loading, at 1, 2 and 3 ranks) and by
+# `info --verify`, with an error naming the dataset; one flipped byte anywhere in a checkpoint is
+# refused by --resume and `info --verify`; the unflipped files pass both. Offsets come from h5py's
+# chunk index.
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}" "${ER_MKFIXTURE:?}"
 PY=/usr/bin/python3
@@ -57,12 +58,16 @@ for ds in /graph/indptr /graph/indices /features /labels /split/train /split/val
     --data bad.h5 --partition block
   expect_refused "verify_$ds" "$ds" "$ERASE_BIN" info --verify bad.h5
 done
-# a partition's owners (read by train at 2 ranks with the stored partition)
-part=$($PY -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r"); print("/partitions/2" if "partitions/2" in f else "")' g.h5)
-if [ -n "$part" ]; then
-  flip g.h5 "$part" bad.h5
-  expect_refused "train_np2_$part" "$part" "$MPIEXEC" -n 2 "$ERASE_BIN" "${TRAIN[@]}" --data bad.h5 --partition 2
-fi
+# a partition's owners, in the sidecar g.partitions.h5 (read by train at 2 ranks with the
+# stored partition, and by info --verify of the sidecar); the dataset beside it is unchanged
+flip g.partitions.h5 /partitions/2 bad.partitions.h5
+cp g.h5 bad.h5
+expect_refused "train_np2_sidecar" "/partitions/2" "$MPIEXEC" -n 2 "$ERASE_BIN" "${TRAIN[@]}" \
+  --data bad.h5 --partition 2
+expect_refused "verify_sidecar" "/partitions/2" "$ERASE_BIN" info --verify bad.partitions.h5
+expect_ok clean_sidecar_verify "$ERASE_BIN" info --verify g.partitions.h5
+expect_ok clean_train_np2_partition "$MPIEXEC" -n 2 "$ERASE_BIN" "${TRAIN[@]}" --data g.h5 \
+  --partition 2
 # checkpoints: one byte anywhere
 "$MPIEXEC" -n 2 "$ERASE_BIN" "${TRAIN[@]}" --data g.h5 --checkpoint ck.h5 --checkpoint-every 1 \
   >/dev/null 2>&1 || { echo "FAIL: checkpoint run"; fail=1; }

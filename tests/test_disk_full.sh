@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_disk_full.sh: writing into a file system that fills up (small tmpfs mounts): --out of a
 # 2-rank training run, a checkpoint that fits once but not twice, a dataset from import and from
-# generate. Each must end with one error line from rank 0, every rank non-zero, no hang, no
-# partial file at the output path, no temporary file left, and the previous checkpoint intact and
-# resumable. Needs root (mount); skipped (77) otherwise.
+# generate, a partition whose new sidecar does not fit beside the old one. Each must end with one
+# error line from rank 0, every rank non-zero, no hang, no partial file at the output path, no
+# temporary file left, and the previous checkpoint (sidecar) intact and resumable (usable). Needs
+# root (mount); skipped (77) otherwise.
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 CORA=${ER_CORA_DIR:-}
@@ -65,5 +66,23 @@ full import_1m "$T/imp" "No space|disk full|failed" "$ERASE_BIN" import --dir "$
 small "$T/gen" 1m
 full generate_1m "$T/gen" "No space|disk full|failed" "$ERASE_BIN" generate --nodes 20000 \
   --out "$T/gen/g.h5"
+# partition: the sidecar beside the dataset is rewritten whole (old partitions + the new one), so
+# a file system with room for one sidecar but not two refuses the run and keeps the old one
+"$MPIEXEC" -n 2 "$ERASE_BIN" partition --data data.h5 --parts 2 >/dev/null ||
+  { echo "FAIL: partition"; fail=1; }
+ds=$(stat -c %s data.h5) ps=$(stat -c %s data.partitions.h5)
+small "$T/part" "$(((ds + ps) / 1024 + 128))k"
+cp data.h5 data.partitions.h5 "$T/part/"
+before=$(md5sum <"$T/part/data.partitions.h5")
+WANT_LEFT='data.h5\|data.partitions.h5\|data.partitions.h5.lock' full partition_sidecar "$T/part" \
+  "No space|disk full|failed" "$ERASE_BIN" partition --data "$T/part/data.h5" --parts 4
+if [ "$(md5sum <"$T/part/data.partitions.h5")" = "$before" ] &&
+   "$ERASE_BIN" info --verify "$T/part/data.partitions.h5" >/dev/null 2>&1 &&
+   "$MPIEXEC" -n 2 "$ERASE_BIN" "${RUN[@]}" --data "$T/part/data.h5" --partition 2 --epochs 1 \
+     >/dev/null 2>&1; then
+  echo "ok   partition_sidecar: the previous sidecar is unchanged, verifies and trains"
+else
+  echo "FAIL partition_sidecar: the previous sidecar is damaged"; fail=1
+fi
 [ $fail = 0 ] && echo "test_disk_full: PASS" || echo "test_disk_full: FAIL"
 exit $fail

@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# test_faults.sh: the error discipline (docs/ERRORS.md) proved by fault injection. For each
-# command of a small Cora workflow (2 ranks: import, partition, and train with --out,
-# --checkpoint --checkpoint-every 2 and --log-json) it counts the fault sites each rank passes
-# (ERASE_FAULT_COUNT), then fails site k on one rank (ERASE_FAULT=any:k:RANK) for k = OFFSET,
-# OFFSET + STRIDE, ... on rank 1, and every STRIDE0-th on rank 0, and asserts for each run:
-# it ends within 30 s; stderr has exactly one "erase-mpi: error:" line (rank 0's); every rank
-# exits non-zero; no output file, temporary file or completed log is left; the checkpoint from
-# before the run still verifies and resumes.
-# Environment: FAULT_STRIDE (default 61), FAULT_STRIDE0 (STRIDE * 7), FAULT_OFFSET (1),
-# FAULT_COMMANDS ("import partition train"), FAULT_KEEP=1 keeps the work directory. Prints one
-# line per failed case and a summary.
+# test_faults.sh: the error discipline (docs/ERRORS.md) proved by fault injection. For each command
+# of a small Cora workflow (2 ranks: import, partition with METIS into 2 parts and with PT-Scotch
+# into 4, and train with --out, --checkpoint --checkpoint-every 2 and --log-json) it counts the
+# fault sites each rank passes (ERASE_FAULT_COUNT), then fails site k on one rank
+# (ERASE_FAULT=any:k:RANK) for k = OFFSET, OFFSET + STRIDE, ... on rank 1, and every STRIDE0-th
+# on rank 0, and asserts for each run: it ends within 30 s; stderr has exactly one "erase-mpi:
+# error:" line (rank 0's); every rank exits non-zero; no output file, temporary file or completed
+# log is left; the checkpoint from before the run still verifies and resumes; the partitions
+# sidecar from before is unchanged. Environment: FAULT_STRIDE (default 61), FAULT_STRIDE0
+# (STRIDE * 7), FAULT_OFFSET (1), FAULT_COMMANDS ("import partition ptscotch train"),
+# FAULT_KEEP=1 keeps the work directory. Prints one line per failed case and a summary.
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 CORA=${ER_CORA_DIR:-}
 [ -r "$CORA/graph.edges" ] || { echo "SKIP: no Cora at '$CORA'"; exit 77; }
 STRIDE=${FAULT_STRIDE:-61} OFFSET=${FAULT_OFFSET:-1}
 STRIDE0=${FAULT_STRIDE0:-$((STRIDE * 7))}
-COMMANDS=${FAULT_COMMANDS:-import partition train}
+COMMANDS=${FAULT_COMMANDS:-import partition ptscotch train}
 T=$(mktemp -d /tmp/er_faults.XXXXXX)
 [ "${FAULT_KEEP:-0}" = 1 ] || trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -34,6 +34,7 @@ args_for() { # COMMAND -> the erase-mpi arguments of one case, in the case direc
   case $1 in
   import) echo import --dir "$CORA" --out out.h5 ;;
   partition) echo partition --data data.h5 --parts 2 ;;
+  ptscotch) echo partition --data data.h5 --parts 4 --method ptscotch ;;
   train) echo train --data "$T/base.h5" "${TRAIN[*]}" --out out.h5 --checkpoint ck.h5 \
     --checkpoint-every 2 --log-json log.jsonl ;;
   esac
@@ -42,7 +43,7 @@ args_for() { # COMMAND -> the erase-mpi arguments of one case, in the case direc
 prepare() { # DIR COMMAND: a fresh case directory
   rm -rf "$1" && mkdir -p "$1"
   case $2 in
-  partition) cp base.h5 "$1/data.h5" ;;
+  partition | ptscotch) cp base.h5 "$1/data.h5" && cp base.partitions.h5 "$1/data.partitions.h5" ;;
   train) cp ck0.h5 "$1/ck.h5" ;;
   esac
 }
@@ -76,8 +77,10 @@ check() { # DIR COMMAND SPEC: the assertions of one faulty run
     "$MPIEXEC" -n 1 "$ERASE_BIN" train --data "$T/base.h5" "${TRAIN[@]}" --resume "$d/ck.h5" \
       --epochs 5 >"$d/resume.txt" 2>&1 || why+=("checkpoint does not resume: $(tail -1 "$d/resume.txt")")
   fi
-  if [ "$cmd" = partition ]; then
+  if [ "$cmd" = partition ] || [ "$cmd" = ptscotch ]; then
     "$ERASE_BIN" info "$d/data.h5" >"$d/info.txt" 2>&1 || why+=("dataset unreadable after the fault")
+    cmp -s base.h5 "$d/data.h5" || why+=("dataset changed")
+    cmp -s base.partitions.h5 "$d/data.partitions.h5" || why+=("sidecar changed")
   fi
   runs=$((runs + 1))
   if [ ${#why[@]} -gt 0 ]; then

@@ -1,9 +1,13 @@
-/* test_partition.c: er_partition and er_csr_read on a grid, a random graph and Cora (when
- * present): stored owners, attributes and statistics against independent recomputation,
- * METIS quality on a grid, coexistence and replacement of /partitions/<P>, bad input. */
+/* test_partition.c: er_partition_run (METIS, PT-Scotch, block) and er_csr_read on a grid, a
+ * random graph and Cora (when present): stored owners, attributes and statistics against
+ * independent recomputation, quality on a grid, coexistence and replacement of /partitions/<P>
+ * in the sidecar, a dataset file that never changes, locating partitions (dataset first, then
+ * the sidecar; a sidecar of another graph), seeds, bad input. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "erase/dataset.h"
 #include "erase/graph.h"
@@ -73,28 +77,72 @@ static void check_csr_read(const char *path, const graph *g) {
   er_csr_free(NULL);
 }
 
-/* Re-read /partitions/<P> and check it against g and the stats er_partition returned.
- * Returns the owners (caller frees) or NULL when they could not be read. */
-static int32_t *check_partition(const char *path, const graph *g, int parts,
-                                er_part_method method, const er_part_stats *st) {
-  hid_t fid = -1;
-  char name[64], tmp_name[64], meth[16] = "";
-  int64_t cut_attr = -1, max_attr = -1;
+static const char *method_name(er_part_method m) {
+  return m == ER_PART_METIS ? "metis" : m == ER_PART_PTSCOTCH ? "ptscotch" : "block";
+}
+
+/* Rank 0: the names in dir that contain ".tmp." (a temporary file left behind). */
+static int count_tmp_files(const char *dir) {
+  int n = 0;
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    if (strstr(e->d_name, ".tmp.")) ++n;
+  if (d) closedir(d);
+  return n;
+}
+
+/* A digest of the file's bytes and its mtime, on rank 0 (0 elsewhere): a dataset must never
+ * change when it is partitioned. */
+static uint64_t file_digest(const char *path) {
+  int rank;
+  uint64_t h = 1469598103934665603ull;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank != 0) return 0;
+  struct stat st;
+  FILE *f = fopen(path, "rb");
+  if (!f || stat(path, &st) != 0) {
+    if (f) fclose(f);
+    return 0;
+  }
+  for (int c; (c = getc(f)) != EOF;) h = (h ^ (uint64_t)c) * 1099511628211ull;
+  fclose(f);
+  return h ^ ((uint64_t)st.st_mtim.tv_sec * 1000000007ull + (uint64_t)st.st_mtim.tv_nsec);
+}
+
+/* Re-read /partitions/<P> (wherever er_partition_locate finds it) and check it against g and
+ * the stats er_partition returned. Returns the owners (caller frees) or NULL when they could
+ * not be read. */
+static int32_t *check_partition_w(const char *path, const graph *g, int parts,
+                                  er_part_method method, er_part_weights weights,
+                                  const er_part_stats *st) {
+  hid_t fid = -1, pfid = -1;
+  char name[64], meth[16] = "", dir[512];
+  int64_t cut_attr = -1, max_attr = -1, ghosts_attr = -1;
   double mean_attr = -1;
   int32_t *owner = malloc((size_t)g->n * sizeof *owner);
   int64_t *size = calloc((size_t)parts, sizeof *size);
-  snprintf(name, sizeof name, "%s/%d", ER_DS_PARTITIONS, parts);
-  snprintf(tmp_name, sizeof tmp_name, "%s/.tmp_%d", ER_DS_PARTITIONS, parts);
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
-  er_err e = er_h5_read_all(fid, name, H5T_NATIVE_INT32, owner);
+  TEST_OK(er_partition_locate(fid, parts, &pfid, name, sizeof name));
+  TEST_CHECK(pfid >= 0 && pfid != fid, "%s P=%d: not found in the sidecar", g->name, parts);
+  er_err e = pfid >= 0 ? er_h5_read_all(pfid, name, H5T_NATIVE_INT32, owner) : ER_ERR_INPUT;
   TEST_CHECK(e == ER_OK, "%s P=%d: read %s: %s", g->name, parts, name, er_error_message());
-  TEST_CHECK(!er_h5_exists(fid, tmp_name), "%s P=%d: temporary link left behind", g->name,
-             parts);
-  TEST_OK(er_h5_attr_get_str(fid, name, "method", meth, sizeof meth));
-  TEST_OK(er_h5_attr_get_i64(fid, name, "edge_cut", &cut_attr));
-  TEST_OK(er_h5_attr_get_i64(fid, name, "max_part_size", &max_attr));
-  TEST_OK(er_h5_attr_get_f64(fid, name, "mean_part_size", &mean_attr));
+  if (pfid >= 0) {
+    TEST_OK(er_h5_attr_get_str(pfid, name, "method", meth, sizeof meth));
+    TEST_OK(er_h5_attr_get_i64(pfid, name, "edge_cut", &cut_attr));
+    TEST_OK(er_h5_attr_get_i64(pfid, name, "max_part_size", &max_attr));
+    TEST_OK(er_h5_attr_get_f64(pfid, name, "mean_part_size", &mean_attr));
+    TEST_OK(er_h5_attr_get_i64(pfid, name, "ghosts", &ghosts_attr));
+  }
+  er_partition_release(fid, &pfid);
   er_h5_close(&fid);
+  snprintf(dir, sizeof dir, "%s", path);
+  *strrchr(dir, '/') = '\0';
+  if (rank == 0)
+    TEST_CHECK(count_tmp_files(dir) == 0, "%s P=%d: temporary file left in %s", g->name, parts,
+               dir);
   if (e != ER_OK) {
     free(owner);
     free(size);
@@ -117,6 +165,8 @@ static int32_t *check_partition(const char *path, const graph *g, int parts,
     int64_t cut = ref_cut(g, owner), ghosts = ref_ghosts(g, owner, parts);
     TEST_CHECK(cut_attr == cut, "%s P=%d: edge_cut attribute %lld, recomputed %lld", g->name,
                parts, (long long)cut_attr, (long long)cut);
+    TEST_CHECK(ghosts_attr == ghosts, "%s P=%d: ghosts attribute %lld, recomputed %lld", g->name,
+               parts, (long long)ghosts_attr, (long long)ghosts);
     TEST_CHECK(st->edge_cut == cut && st->total_ghosts == ghosts,
                "%s P=%d: stats cut %lld ghosts %lld, recomputed %lld %lld", g->name, parts,
                (long long)st->edge_cut, (long long)st->total_ghosts, (long long)cut,
@@ -128,8 +178,8 @@ static int32_t *check_partition(const char *path, const graph *g, int parts,
   double mean = (double)g->n / parts;
   TEST_CHECK(mean_attr == mean && st->mean_part_size == mean,
              "%s P=%d: mean_part_size %g, expected %g", g->name, parts, mean_attr, mean);
-  TEST_CHECK(!strcmp(meth, method == ER_PART_METIS ? "metis" : "block"),
-             "%s P=%d: method attribute '%s'", g->name, parts, meth);
+  TEST_CHECK(!strcmp(meth, method_name(method)), "%s P=%d: method attribute '%s'", g->name,
+             parts, meth);
   if (method == ER_PART_BLOCK) {
     int wrong = 0;
     for (int p = 0; p < parts; ++p) {
@@ -139,43 +189,105 @@ static int32_t *check_partition(const char *path, const graph *g, int parts,
     }
     TEST_CHECK(wrong == 0, "%s P=%d: %d nodes not in their contiguous block", g->name, parts,
                wrong);
-  } else { /* METIS's default imbalance tolerance is 1.03; leave slack for small graphs */
-    TEST_CHECK(max_size <= 1.10 * mean + 1, "%s P=%d: METIS part of %lld nodes, mean %.1f",
-               g->name, parts, (long long)max_size, mean);
+  } else if (weights == ER_PART_WEIGHTS_NONE) {
+    /* METIS's and our PT-Scotch tolerance is 1.03; leave slack for small graphs */
+    TEST_CHECK(max_size <= 1.10 * mean + 1, "%s P=%d: %s part of %lld nodes, mean %.1f",
+               g->name, parts, meth, (long long)max_size, mean);
+  } else if (bad == 0) { /* degree weights: the parts' sums of 1 + degree are balanced */
+    int64_t *w = calloc((size_t)parts, sizeof *w), wmax = 0, wmax_node = 0;
+    for (int64_t u = 0; u < g->n; ++u) {
+      int64_t wu = 1 + g->indptr[u + 1] - g->indptr[u];
+      w[owner[u]] += wu;
+      if (wu > wmax_node) wmax_node = wu;
+    }
+    for (int p = 0; p < parts; ++p)
+      if (w[p] > wmax) wmax = w[p];
+    double wmean = (double)(g->n + g->indptr[g->n]) / parts;
+    TEST_CHECK(wmax <= 1.10 * wmean + wmax_node, "%s P=%d: %s weighted part %lld, mean %.1f",
+               g->name, parts, meth, (long long)wmax, wmean);
+    free(w);
   }
   free(size);
   return owner;
 }
 
-/* METIS and block for every test P; afterwards all P coexist (block, the last written). */
+static int32_t *check_partition(const char *path, const graph *g, int parts,
+                                er_part_method method, const er_part_stats *st) {
+  return check_partition_w(path, g, parts, method, ER_PART_WEIGHTS_NONE, st);
+}
+
+/* The sidecar of path must hold /partitions/<P> with this method attribute. */
+static void check_sidecar_method(const char *path, const graph *g, int P, const char *want) {
+  hid_t fid = -1;
+  char side[600], name[64], meth[16] = "";
+  TEST_OK(er_partition_sidecar(path, side, sizeof side));
+  snprintf(name, sizeof name, "%s/%d", ER_DS_PARTITIONS, P);
+  TEST_OK(er_h5_open(MPI_COMM_WORLD, side, 0, &fid));
+  TEST_CHECK(fid >= 0 && er_h5_exists(fid, name), "%s: %s vanished", g->name, name);
+  if (fid >= 0 && er_h5_exists(fid, name))
+    TEST_OK(er_h5_attr_get_str(fid, name, "method", meth, sizeof meth));
+  TEST_CHECK(!strcmp(meth, want), "%s: %s has method '%s', expected %s", g->name, name, meth,
+             want);
+  er_h5_close(&fid);
+}
+
+/* METIS, PT-Scotch and block for every test P; afterwards all P coexist in the sidecar (block,
+ * the last written); the dataset file itself never changes. Same seed, same result. */
 static void run_suite(const char *path, const graph *g, uint64_t seed) {
-  int32_t *metis_owner[N_TEST_PARTS] = {NULL};
+  int32_t *metis_owner[N_TEST_PARTS] = {NULL}, *scotch_owner[N_TEST_PARTS] = {NULL};
   er_part_stats st;
+  uint64_t digest = file_digest(path);
   for (int i = 0; i < N_TEST_PARTS; ++i) {
     int P = test_parts[i];
     TEST_OK(er_partition(MPI_COMM_WORLD, path, P, ER_PART_METIS, seed, &st));
     metis_owner[i] = check_partition(path, g, P, ER_PART_METIS, &st);
+    TEST_OK(er_partition(MPI_COMM_WORLD, path, P, ER_PART_PTSCOTCH, seed, &st));
+    scotch_owner[i] = check_partition(path, g, P, ER_PART_PTSCOTCH, &st);
     TEST_OK(er_partition(MPI_COMM_WORLD, path, P, ER_PART_BLOCK, seed, &st));
-    free(check_partition(path, g, P, ER_PART_BLOCK, &st)); /* replaced the METIS one */
+    free(check_partition(path, g, P, ER_PART_BLOCK, &st)); /* replaced the PT-Scotch one */
   }
-  for (int i = 0; i < N_TEST_PARTS; ++i) { /* coexistence: every P still there, as block */
-    hid_t fid = -1;
-    char name[64], meth[16] = "";
-    snprintf(name, sizeof name, "%s/%d", ER_DS_PARTITIONS, test_parts[i]);
-    TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
-    TEST_CHECK(er_h5_exists(fid, name), "%s: %s vanished", g->name, name);
-    TEST_OK(er_h5_attr_get_str(fid, name, "method", meth, sizeof meth));
-    TEST_CHECK(!strcmp(meth, "block"), "%s: %s has method '%s'", g->name, name, meth);
-    er_h5_close(&fid);
-  }
-  /* same seed, same METIS result (it runs on rank 0 only, so at any rank count) */
+  for (int i = 0; i < N_TEST_PARTS; ++i) /* coexistence: every P still there, as block */
+    check_sidecar_method(path, g, test_parts[i], "block");
+  TEST_CHECK(digest == file_digest(path), "%s: partition changed the dataset file", g->name);
+  /* same seed, same result: METIS runs on rank 0 only, so at any rank count; PT-Scotch at the
+   * same rank count (its result depends on it) */
   TEST_OK(er_partition(MPI_COMM_WORLD, path, 4, ER_PART_METIS, seed, &st));
   int32_t *again = check_partition(path, g, 4, ER_PART_METIS, &st);
   TEST_CHECK(again && metis_owner[2] &&
                  !memcmp(again, metis_owner[2], (size_t)g->n * sizeof *again),
              "%s: METIS with the same seed gave a different partition", g->name);
   free(again);
-  for (int i = 0; i < N_TEST_PARTS; ++i) free(metis_owner[i]);
+  TEST_OK(er_partition(MPI_COMM_WORLD, path, 4, ER_PART_PTSCOTCH, seed, &st));
+  again = check_partition(path, g, 4, ER_PART_PTSCOTCH, &st);
+  TEST_CHECK(again && scotch_owner[2] &&
+                 !memcmp(again, scotch_owner[2], (size_t)g->n * sizeof *again),
+             "%s: PT-Scotch with the same seed gave a different partition", g->name);
+  free(again);
+  /* the objective and the weights: valid partitions with the options recorded */
+  const er_part_opts variants[3] = {
+      {8, ER_PART_METIS, ER_PART_OBJ_VOL, ER_PART_WEIGHTS_NONE, seed},
+      {8, ER_PART_METIS, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, seed},
+      {8, ER_PART_PTSCOTCH, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, seed}};
+  for (int v = 0; v < 3; ++v) {
+    const er_part_opts *o = &variants[v];
+    TEST_OK(er_partition_run(MPI_COMM_WORLD, path, o, &st));
+    free(check_partition_w(path, g, 8, o->method, o->weights, &st));
+    hid_t fid = -1, pfid = -1;
+    char name[64], obj[16] = "", wts[16] = "";
+    TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
+    TEST_OK(er_partition_locate(fid, 8, &pfid, name, sizeof name));
+    if (pfid >= 0) {
+      TEST_OK(er_h5_attr_get_str(pfid, name, "objective", obj, sizeof obj));
+      TEST_OK(er_h5_attr_get_str(pfid, name, "weights", wts, sizeof wts));
+    }
+    TEST_CHECK(!strcmp(obj, o->objective == ER_PART_OBJ_VOL ? "vol" : "cut") &&
+                   !strcmp(wts, o->weights == ER_PART_WEIGHTS_DEGREE ? "degree" : "none"),
+               "%s variant %d: objective '%s', weights '%s'", g->name, v, obj, wts);
+    er_partition_release(fid, &pfid);
+    er_h5_close(&fid);
+  }
+  TEST_CHECK(digest == file_digest(path), "%s: partition changed the dataset file", g->name);
+  for (int i = 0; i < N_TEST_PARTS; ++i) free(metis_owner[i]), free(scotch_owner[i]);
 }
 
 //---- datasets -----------------------------------------------------------------------------
@@ -267,6 +379,14 @@ static void write_huge_claim(const char *path) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+/* No sidecar next to path (nothing was stored). */
+static void check_no_sidecar(const char *path, const char *what) {
+  char side[600];
+  struct stat st;
+  TEST_OK(er_partition_sidecar(path, side, sizeof side));
+  TEST_CHECK(stat(side, &st) != 0, "%s: a sidecar was written", what);
+}
+
 static void check_bad_input(const char *dir, const char *grid_path, int64_t n) {
   char path[512];
   er_part_stats st;
@@ -276,16 +396,36 @@ static void check_bad_input(const char *dir, const char *grid_path, int64_t n) {
                      "P<0", "at least 1");
   expect_input_error(er_partition(MPI_COMM_WORLD, grid_path, (int)n + 1, ER_PART_METIS, 0, &st),
                      "P>N", "parts must be between 1 and N");
+  expect_input_error(er_partition(MPI_COMM_WORLD, grid_path, (int)n + 1, ER_PART_PTSCOTCH, 0,
+                                  &st),
+                     "P>N ptscotch", "parts must be between 1 and N");
   expect_input_error(er_partition(MPI_COMM_WORLD, grid_path, 2, (er_part_method)7, 0, &st),
                      "bad method", "unknown partition method");
+  {
+    er_part_opts vol = {2, ER_PART_PTSCOTCH, ER_PART_OBJ_VOL, ER_PART_WEIGHTS_NONE, 0};
+    er_part_opts deg = {2, ER_PART_BLOCK, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, 0};
+    expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &vol, &st), "ptscotch vol",
+                       "--objective vol needs --method metis");
+    expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &deg, &st), "block degree",
+                       "--method block takes no");
+  }
   snprintf(path, sizeof path, "%s/missing.h5", dir);
   expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_METIS, 0, &st), "missing",
                      "cannot open");
+  expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_PTSCOTCH, 0, &st),
+                     "missing ptscotch", "cannot open");
+  check_no_sidecar(path, "missing");
   snprintf(path, sizeof path, "%s/huge.h5", dir);
   write_huge_claim(path);
   expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_METIS, 0, &st), "huge",
                      "graph too large for METIS's 32-bit idx_t (N=2147483649, 2E=8); use "
-                     "--method block");
+                     "--method ptscotch or block");
+  expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_PTSCOTCH, 0, &st),
+                     "huge ptscotch",
+                     sizeof(int) == 4 ? "graph too large for PT-Scotch's 32-bit SCOTCH_Num "
+                                        "(N=2147483649, 2E=8)"
+                                      : "graph too large");
+  check_no_sidecar(path, "huge");
   /* a dataset with no graph: a fixture file whose graph group is unlinked */
   {
     int64_t ptr[3] = {0, 1, 2}, idx[2] = {1, 0};
@@ -298,13 +438,16 @@ static void check_bad_input(const char *dir, const char *grid_path, int64_t n) {
     er_h5_close(&fid);
     expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_METIS, 0, &st), "no graph",
                        "holds no graph");
+    expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_PTSCOTCH, 0, &st),
+                       "no graph ptscotch", "holds no graph");
     TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
     er_csr c;
     expect_input_error(er_csr_read(MPI_COMM_WORLD, fid, &c), "csr no graph", "holds no graph");
-    TEST_CHECK(!er_h5_exists(fid, ER_DS_PARTITIONS), "no partition written on failure");
     er_h5_close(&fid);
+    check_no_sidecar(path, "no graph");
   }
-  /* broken CSRs are refused by er_csr_read (and hence by partition), nothing is written */
+  /* broken CSRs are refused by er_csr_read (block, METIS) and by PT-Scotch's own checks of
+   * each rank's rows; nothing is written */
   {
     static const struct {
       const char *what, *needle;
@@ -317,22 +460,87 @@ static void check_bad_input(const char *dir, const char *grid_path, int64_t n) {
         {"out of range", "outside [0, 3)", {0, 1, 2, 2}, {7, 0}},
         {"indptr decreasing", "not non-decreasing", {0, 2, 1, 2}, {1, 0}},
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
-      graph g = {bad[i].what, 3, (int64_t *)bad[i].ptr, (int64_t *)bad[i].idx};
-      snprintf(path, sizeof path, "%s/broken.h5", dir);
-      write_graph(path, &g);
-      expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_BLOCK, 0, &st),
-                         bad[i].what, bad[i].needle);
-      hid_t fid = -1;
-      TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
-      TEST_CHECK(!er_h5_exists(fid, ER_DS_PARTITIONS), "%s: partition written", bad[i].what);
-      er_h5_close(&fid);
-    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i)
+      for (int m = 0; m < 2; ++m) {
+        graph g = {bad[i].what, 3, (int64_t *)bad[i].ptr, (int64_t *)bad[i].idx};
+        snprintf(path, sizeof path, "%s/broken.h5", dir);
+        write_graph(path, &g);
+        expect_input_error(
+            er_partition(MPI_COMM_WORLD, path, 2, m ? ER_PART_PTSCOTCH : ER_PART_BLOCK, 0, &st),
+            bad[i].what, bad[i].needle);
+        check_no_sidecar(path, bad[i].what);
+      }
   }
 }
 
+/* Where partitions are found: the sidecar's name; a dataset that holds /partitions/<P> itself
+ * (older versions, h5py) is read first; a sidecar left by another graph at the same path is
+ * refused by readers and replaced by the next partition. */
+static void check_locate(const char *dir, const graph *grid) {
+  char path[512], side[600], name[64];
+  const struct {
+    const char *in, *out;
+  } names[] = {{"a.h5", "a.partitions.h5"},
+               {"/x/b.hdf5", "/x/b.hdf5.partitions.h5"},
+               {"d.h5/c", "d.h5/c.partitions.h5"},
+               {".h5", ".h5.partitions.h5"}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
+    TEST_OK(er_partition_sidecar(names[i].in, side, sizeof side));
+    TEST_CHECK(!strcmp(side, names[i].out), "sidecar of '%s' is '%s'", names[i].in, side);
+  }
+  TEST_CHECK(er_partition_sidecar("long.h5", side, 8) == ER_ERR_INPUT, "too long");
+  er_error_clear();
+
+  // ---- a dataset with its own /partitions/2 (all nodes on part 1) ----
+  er_part_stats st;
+  hid_t fid = -1, pfid = -1;
+  int32_t *ones = malloc((size_t)grid->n * sizeof *ones), *got = malloc(grid->n * sizeof *got);
+  for (int64_t i = 0; i < grid->n; ++i) ones[i] = 1;
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  snprintf(path, sizeof path, "%s/old.h5", dir);
+  write_graph(path, grid);
+  TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 1, &fid));
+  TEST_OK(er_h5_write_rows(fid, ER_DS_PARTITIONS "/2", H5T_STD_I32LE, H5T_NATIVE_INT32, grid->n,
+                           0, 0, rank == 0 ? grid->n : 0, ones));
+  er_h5_close(&fid);
+  TEST_OK(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_METIS, 0, &st));
+  TEST_OK(er_partition(MPI_COMM_WORLD, path, 4, ER_PART_BLOCK, 0, &st));
+  TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
+  TEST_OK(er_partition_locate(fid, 2, &pfid, name, sizeof name));
+  TEST_CHECK(pfid == fid && !strcmp(name, "/partitions/2"), "the dataset's own P=2 comes first");
+  if (pfid >= 0) TEST_OK(er_h5_read_all(pfid, name, H5T_NATIVE_INT32, got));
+  TEST_CHECK(pfid >= 0 && !memcmp(got, ones, grid->n * sizeof *got), "read the dataset's P=2");
+  er_partition_release(fid, &pfid);
+  TEST_CHECK(pfid == -1, "release resets");
+  TEST_OK(er_partition_locate(fid, 4, &pfid, name, sizeof name));
+  TEST_CHECK(pfid >= 0 && pfid != fid, "P=4 from the sidecar");
+  er_partition_release(fid, &pfid);
+  TEST_OK(er_partition_locate(fid, 3, &pfid, name, sizeof name));
+  TEST_CHECK(pfid == -1, "no P=3 anywhere: not an error");
+  er_h5_close(&fid);
+
+  // ---- another graph written at the same path: its old sidecar is refused, then replaced ----
+  int64_t pptr[6] = {0, 1, 3, 5, 7, 8}, pidx[8] = {1, 0, 2, 1, 3, 2, 4, 3};
+  graph path5 = {"path5", 5, pptr, pidx};
+  write_graph(path, &path5);
+  TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
+  expect_input_error(er_partition_locate(fid, 4, &pfid, name, sizeof name), "stale sidecar",
+                     "does not belong to the dataset");
+  TEST_CHECK(pfid == -1, "no fid on error");
+  er_h5_close(&fid);
+  TEST_OK(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_PTSCOTCH, 0, &st));
+  free(check_partition(path, &path5, 2, ER_PART_PTSCOTCH, &st));
+  TEST_OK(er_h5_open(MPI_COMM_WORLD, path, 0, &fid));
+  TEST_OK(er_partition_locate(fid, 4, &pfid, name, sizeof name));
+  TEST_CHECK(pfid == -1, "the other graph's P=4 was dropped");
+  er_h5_close(&fid);
+  free(ones);
+  free(got);
+}
+
 /* Degenerate but valid graphs: P == N on a path, an edgeless graph. Every part must be
- * non-empty even where METIS leaves parts empty. */
+ * non-empty even where METIS or PT-Scotch leaves parts empty. */
 static void check_edge_cases(const char *dir) {
   char path[512];
   er_part_stats st;
@@ -340,16 +548,16 @@ static void check_edge_cases(const char *dir) {
   int64_t eptr[11] = {0};
   graph cases[2] = {{"path5", 5, pptr, pidx}, {"edgeless10", 10, eptr, pidx}};
   const int parts[2][3] = {{5, 4, 2}, {3, 10, 1}};
+  const er_part_method methods[3] = {ER_PART_METIS, ER_PART_BLOCK, ER_PART_PTSCOTCH};
   for (int c = 0; c < 2; ++c) {
     snprintf(path, sizeof path, "%s/edge.h5", dir);
     write_graph(path, &cases[c]);
     for (int i = 0; i < 3; ++i)
-      for (int m = 0; m < 2; ++m) {
-        er_part_method method = m ? ER_PART_BLOCK : ER_PART_METIS;
-        er_err e = er_partition(MPI_COMM_WORLD, path, parts[c][i], method, 3, &st);
+      for (int m = 0; m < 3; ++m) {
+        er_err e = er_partition(MPI_COMM_WORLD, path, parts[c][i], methods[m], 3, &st);
         TEST_CHECK(e == ER_OK, "%s P=%d %s: %s", cases[c].name, parts[c][i],
-                   m ? "block" : "metis", er_error_message());
-        if (e == ER_OK) free(check_partition(path, &cases[c], parts[c][i], method, &st));
+                   method_name(methods[m]), er_error_message());
+        if (e == ER_OK) free(check_partition(path, &cases[c], parts[c][i], methods[m], &st));
         er_error_clear();
       }
   }
@@ -383,6 +591,19 @@ int main(int argc, char **argv) {
     TEST_OK(er_partition(MPI_COMM_WORLD, grid_path, 1, ER_PART_METIS, 0, &sm));
     TEST_CHECK(sm.edge_cut == 0 && sm.max_part_size == grid.n && sm.total_ghosts == 0,
                "P=1 is trivial");
+    /* many more parts than ranks (64 parts on 1, 2, 4 ranks): PT-Scotch, with METIS beside it;
+     * the attributes are checked against a recomputation, no part is empty */
+    er_part_stats s64;
+    TEST_OK(er_partition(MPI_COMM_WORLD, grid_path, 64, ER_PART_PTSCOTCH, 0, &s64));
+    free(check_partition(grid_path, &grid, 64, ER_PART_PTSCOTCH, &s64));
+    TEST_CHECK(s64.edge_cut <= 2 * 8 * 7 * 8 * 2, "grid PT-Scotch P=64 cut %lld > 1792",
+               (long long)s64.edge_cut);
+    int64_t cut_scotch = s64.edge_cut;
+    TEST_OK(er_partition(MPI_COMM_WORLD, grid_path, 64, ER_PART_METIS, 0, &s64));
+    free(check_partition(grid_path, &grid, 64, ER_PART_METIS, &s64));
+    if (rank == 0)
+      printf("grid 64x64 P=64: PT-Scotch cut %lld, METIS cut %lld\n", (long long)cut_scotch,
+             (long long)s64.edge_cut);
   }
 
   // ---- random graph ----
@@ -410,6 +631,7 @@ int main(int argc, char **argv) {
   }
 
   check_bad_input(dir, grid_path, grid.n);
+  check_locate(dir, &grid);
   check_edge_cases(dir);
 
   free(grid.indptr);
@@ -422,10 +644,13 @@ int main(int argc, char **argv) {
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0) {
-    const char *names[] = {"grid.h5",    "random.h5", "cora.h5", "huge.h5",
-                           "nograph.h5", "broken.h5", "edge.h5"};
-    for (int i = 0; i < 7; ++i) {
-      snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    const char *names[] = {"grid", "random", "cora", "huge", "nograph", "broken", "edge", "old"};
+    for (int i = 0; i < 8; ++i) {
+      snprintf(path, sizeof path, "%s/%s.h5", dir, names[i]);
+      remove(path);
+      snprintf(path, sizeof path, "%s/%s.partitions.h5", dir, names[i]);
+      remove(path);
+      snprintf(path, sizeof path, "%s/%s.partitions.h5.lock", dir, names[i]);
       remove(path);
     }
     remove(dir);

@@ -47,14 +47,14 @@ out=$(cat "erase-prepare-$gen.out")
 grep -q "^prepare: done: $PWD/gen/g.h5 with partitions for P = 2 4$" <<<"$out" ||
   fail "generate job: no done line: $out"
 for p in 2 4; do
-  h5ls "gen/g.h5/partitions/$p" >/dev/null 2>&1 || fail "gen/g.h5 has no /partitions/$p"
+  h5ls "gen/g.partitions.h5/partitions/$p" >/dev/null 2>&1 || fail "gen/g.h5 has no /partitions/$p"
 done
 grep -qE '^nodes +400$' <<<"$out" || fail "info does not report 400 nodes: $out"
 ok "generate + partitions 2 4 + info"
 if [ -n "$imp" ]; then
   slurm_expect "$imp" COMPLETED 90 || fail "import job $imp did not complete"
   out=$(cat "erase-prepare-$imp.out")
-  h5ls cora.h5/partitions/2 >/dev/null 2>&1 || fail "cora.h5 has no /partitions/2"
+  h5ls cora.partitions.h5/partitions/2 >/dev/null 2>&1 || fail "cora.h5 has no /partitions/2"
   grep -qE '^nodes +2708$' <<<"$out" || fail "info does not report Cora's 2708 nodes: $out"
   ok "import Cora + block partition 2 + info"
 else

@@ -54,7 +54,7 @@ void er_error_clear(void);
   } while (0)
 /* Fault injection (src/core/fault.c; tests set ERASE_FAULT): 1 when this site must fail. */
 typedef enum {
-  ER_FAULT_ALLOC, ER_FAULT_H5, ER_FAULT_MPI, ER_FAULT_WRITE, ER_FAULT_NKIND
+  ER_FAULT_ALLOC, ER_FAULT_H5, ER_FAULT_MPI, ER_FAULT_WRITE, ER_FAULT_LIB, ER_FAULT_NKIND
 } er_fault_kind;
 int er_fault_at(er_fault_kind kind, const char *file, int line);
 #define er_fault(kind) er_fault_at((kind), __FILE__, __LINE__)

@@ -32,6 +32,9 @@ void er_h5_abort(MPI_Comm comm, hid_t fid, char **tmp_path);
  * Clear errors for a missing, unreadable, empty, truncated or non-HDF5 file. */
 er_err er_h5_open(MPI_Comm comm, const char *path, int rw, hid_t *fid);
 void er_h5_close(hid_t *fid);
+/* The communicator a file (or any object in it) was opened or created on by er_h5_open /
+ * er_h5_create, itself (not a duplicate: never free it); MPI_COMM_SELF for other files. */
+MPI_Comm er_h5_file_comm(hid_t fid);
 
 /* 1 if the link exists (intermediate groups checked), else 0. */
 int er_h5_exists(hid_t loc, const char *name);

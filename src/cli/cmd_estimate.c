@@ -179,7 +179,7 @@ cleanup:
 
 static er_err estimate_root(const estimate_args *a, int P) {
   er_err err = ER_OK;
-  hid_t fid = -1;
+  hid_t fid = -1, pfid = -1;
   er_csr A = {0};
   int32_t *owner = NULL;
   int64_t *nodes = NULL, *nnz = NULL, *ghosts = NULL, *sends = NULL, *ids = NULL;
@@ -195,7 +195,9 @@ static er_err estimate_root(const estimate_args *a, int P) {
   ER_MALLOC(owner, A.n);
   char pname[64];
   snprintf(pname, sizeof pname, "%s/%d", ER_DS_PARTITIONS, P);
-  int block = !strcmp(a->partition, "block") || P == 1 || !er_h5_exists(fid, pname);
+  if (strcmp(a->partition, "block") && P > 1)
+    ER_CALL(er_partition_locate(fid, P, &pfid, pname, sizeof pname));
+  int block = pfid < 0;
   if (block) {
     for (int r = 0; r < P; ++r) {
       int64_t lo, hi;
@@ -203,7 +205,7 @@ static er_err estimate_root(const estimate_args *a, int P) {
       for (int64_t i = lo; i < hi; ++i) owner[i] = r;
     }
   } else {
-    ER_CALL(er_h5_read_all(fid, pname, H5T_NATIVE_INT32, owner));
+    ER_CALL(er_h5_read_all(pfid, pname, H5T_NATIVE_INT32, owner));
   }
   /* input density from the first rows (the sparse first layer switches at 25%) */
   int64_t ns = A.n < 20000 ? A.n : 20000, nzf = 0;
@@ -247,6 +249,7 @@ static er_err estimate_root(const estimate_args *a, int P) {
   ER_CALL(eval_subsets(&A, owner, labelled, P, c));
   print_model(a, P, c, 5);
 cleanup:
+  er_partition_release(fid, &pfid);
   er_h5_close(&fid);
   er_csr_free(&A);
   free(owner), free(nodes), free(nnz), free(ghosts), free(sends), free(sample), free(c);

@@ -1,8 +1,9 @@
 /* fault.c: fault injection for the error-discipline tests. ERASE_FAULT=KIND:K[:RANK] makes the
- * K-th call site of KIND (alloc, h5, mpi, write, or any: all kinds counted together) fail on
- * rank RANK of MPI_COMM_WORLD (default 1); ERASE_FAULT_COUNT=PATH writes each rank's site
- * counts to PATH.<rank> when MPI finalizes. Read once; without the variables every site costs
- * one branch on a static. It injects nothing by itself: the sites ask. */
+ * K-th call site of KIND (alloc, h5, mpi, write, lib: a call into PT-Scotch or METIS, or any:
+ * all kinds counted together) fail on rank RANK of MPI_COMM_WORLD (default 1);
+ * ERASE_FAULT_COUNT=PATH writes each rank's site counts to PATH.<rank> when MPI finalizes. Read
+ * once; without the variables every site costs one branch on a static. It injects nothing by
+ * itself: the sites ask. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 
 #include "erase/core.h"
 
-static const char *const kind_names[ER_FAULT_NKIND] = {"alloc", "h5", "mpi", "write"};
+static const char *const kind_names[ER_FAULT_NKIND] = {"alloc", "h5", "mpi", "write", "lib"};
 
 static struct {
   int init;          /* 0: environment not read yet */

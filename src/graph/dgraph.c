@@ -11,6 +11,7 @@
 #include "erase/dataset.h"
 #include "erase/graph.h"
 #include "erase/h5.h"
+#include "erase/partition.h"
 #include "erase/sort.h"
 
 //---- partition choice ----------------------------------------------------------------------
@@ -29,26 +30,32 @@ er_err er_part_choice_parse(const char *text, er_part_choice *choice) {
   return ER_OK;
 }
 
-/* Decide between contiguous blocks and the stored partition pname (/partitions/<size>). */
+/* Decide between contiguous blocks (*pfid = -1) and the stored partition /partitions/<size>,
+ * found in the dataset or its sidecar (er_partition_locate): *pfid is the file that holds it
+ * (fid or an open sidecar; the caller releases it with er_partition_release) and pname its name. */
 static er_err dg_resolve_partition(hid_t fid, er_part_choice part, int size, int64_t n,
-                             const char *pname, int *use_block) {
+                                   hid_t *pfid, char *pname, size_t pname_len) {
   er_err err = ER_OK;
+  *pfid = -1;
   switch (part.kind) {
-    case ER_PART_CHOICE_AUTO: *use_block = !er_h5_exists(fid, pname); break;
-    case ER_PART_CHOICE_BLOCK: *use_block = 1; break;
+    case ER_PART_CHOICE_AUTO:
+      ER_CALL(er_partition_locate(fid, size, pfid, pname, pname_len));
+      break;
+    case ER_PART_CHOICE_BLOCK: break;
     case ER_PART_CHOICE_STORED:
       ER_CHECK(part.parts == size, ER_ERR_INPUT,
                "partition %d needs %d ranks, but this run has %d ranks", part.parts, part.parts,
                size);
-      ER_CHECK(er_h5_exists(fid, pname), ER_ERR_INPUT,
+      ER_CALL(er_partition_locate(fid, size, pfid, pname, pname_len));
+      ER_CHECK(*pfid >= 0, ER_ERR_INPUT,
                "the dataset has no partition for %d parts (run: erase-mpi partition --parts %d)",
                size, size);
-      *use_block = 0;
       break;
     default: ER_CHECK(0, ER_ERR_INTERNAL, "unknown partition choice %d", (int)part.kind);
   }
   ER_CHECK(n >= size, ER_ERR_INPUT, "more ranks (%d) than nodes (%lld)", size, (long long)n);
 cleanup:
+  if (err != ER_OK) er_partition_release(fid, pfid);
   return err;
 }
 
@@ -320,7 +327,8 @@ cleanup:
 er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
                         er_dgraph **out) {
   er_err err = ER_OK;
-  int rank, size, use_block = 0;
+  int rank, size;
+  hid_t pfid = -1;
   er_dgraph *g = NULL;
   er_meta meta;
   er_dblock blk = {0};
@@ -340,13 +348,13 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   g->K = (int)meta.num_classes;
   g->F = load_features ? meta.num_features : 0;
   const int64_t n = meta.num_nodes;
-  snprintf(pname, sizeof pname, "%s/%d", ER_DS_PARTITIONS, size);
-  ER_CALL(dg_resolve_partition(fid, part, size, n, pname, &use_block));
+  ER_CALL(dg_resolve_partition(fid, part, size, n, &pfid, pname, sizeof pname));
   snprintf(g->partition, sizeof g->partition, "%.40s",
-           use_block ? "block" : pname + strlen(ER_DS_PARTITIONS "/"));
+           pfid < 0 ? "block" : pname + strlen(ER_DS_PARTITIONS "/"));
   ER_AGREE(comm);
 
-  ER_CALL(er_dblock_read(comm, fid, &meta, fid, use_block ? NULL : pname, load_features, &blk));
+  ER_CALL(er_dblock_read(comm, fid, &meta, pfid, pfid < 0 ? NULL : pname, load_features, &blk));
+  er_partition_release(fid, &pfid);
   g->check_s = blk.check_s;
   g->digest_s = blk.digest_s;
   ER_CALL(dg_send_rows(comm, &blk, g->F, &rbuf, &rbytes));
@@ -364,6 +372,7 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   g = NULL;
 cleanup:
   err = ER_FINISH(comm);
+  er_partition_release(fid, &pfid);
   er_dblock_free(&blk);
   ER_BUF_RELEASE(rbuf);
   ER_BUF_RELEASE(own_gid);

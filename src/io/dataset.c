@@ -8,6 +8,7 @@
 
 #include "erase/dataset.h"
 #include "erase/h5.h"
+#include "erase/partition.h"
 #include "erase/sort.h"
 
 /* Per-read caps for the block loops (elements): bounded memory on large graphs. */
@@ -280,20 +281,6 @@ cleanup:
   return err;
 }
 
-/* Length of a 1-D dataset, -1 if obj is not one. Sets no error message. */
-static int64_t ds_len_1d(hid_t fid, const char *obj) {
-  int64_t len = -1;
-  hsize_t d[H5S_MAX_RANK];
-  hid_t ds = H5Dopen2(fid, obj, H5P_DEFAULT);
-  if (ds < 0) return -1;
-  hid_t sp = H5Dget_space(ds);
-  if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == 1 && H5Sget_simple_extent_dims(sp, d, NULL) == 1)
-    len = (int64_t)d[0];
-  if (sp >= 0) H5Sclose(sp);
-  H5Dclose(ds);
-  return len;
-}
-
 /* String attribute, fixed-length (er_h5_attr_set_str) or variable-length (h5py); buf keeps
  * its content ("?" by the caller) when the attribute is missing or unreadable. Sets no error. */
 static void ds_attr_str(hid_t fid, const char *obj, const char *attr, char *buf, size_t len) {
@@ -333,58 +320,6 @@ static void ds_attr_str(hid_t fid, const char *obj, const char *attr, char *buf,
   H5Aclose(a);
 }
 
-/* Lists /partitions/<P> with their attributes (missing attributes print as '?'). Metadata
- * only: every rank reads the same, rank 0 prints. */
-static void info_partitions(MPI_Comm comm, hid_t fid, const er_meta *m) {
-  hid_t g = -1;
-  H5G_info_t gi;
-  int64_t parts[256];
-  int np = 0;
-  if (!er_h5_exists(fid, ER_DS_PARTITIONS) ||
-      (g = H5Gopen2(fid, ER_DS_PARTITIONS, H5P_DEFAULT)) < 0 || H5Gget_info(g, &gi) < 0) {
-    er_log(comm, "partitions  none\n");
-    if (g >= 0) H5Gclose(g);
-    return;
-  }
-  for (hsize_t i = 0; i < gi.nlinks && np < 256; ++i) {
-    char name[64];
-    char *end;
-    if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
-                           H5P_DEFAULT) < 0)
-      continue;
-    long p = strtol(name, &end, 10);
-    if (*end == '\0' && p > 0) parts[np++] = p;
-  }
-  H5Gclose(g);
-  er_sort_i64(parts, np);
-  if (np) er_log(comm, "partitions  %d stored\n", np);
-  else er_log(comm, "partitions  none\n");
-  for (int i = 0; i < np; ++i) {
-    char obj[128], method[64] = "?", cut[32] = "?", maxp[32] = "?", mean[32] = "?", note[64] = "";
-    int64_t v;
-    double fv;
-    snprintf(obj, sizeof obj, "%s/%lld", ER_DS_PARTITIONS, (long long)parts[i]);
-    ds_attr_str(fid, obj, "method", method, sizeof method);
-    if (H5Aexists_by_name(fid, obj, "edge_cut", H5P_DEFAULT) > 0 &&
-        er_h5_attr_get_i64(fid, obj, "edge_cut", &v) == ER_OK) {
-      if (m->num_edges > 0)
-        snprintf(cut, sizeof cut, "%lld (%.1f%%)", (long long)v, 100.0 * v / m->num_edges);
-      else
-        snprintf(cut, sizeof cut, "%lld", (long long)v);
-    }
-    if (H5Aexists_by_name(fid, obj, "max_part_size", H5P_DEFAULT) > 0 &&
-        er_h5_attr_get_i64(fid, obj, "max_part_size", &v) == ER_OK)
-      snprintf(maxp, sizeof maxp, "%lld", (long long)v);
-    if (H5Aexists_by_name(fid, obj, "mean_part_size", H5P_DEFAULT) > 0 &&
-        er_h5_attr_get_f64(fid, obj, "mean_part_size", &fv) == ER_OK)
-      snprintf(mean, sizeof mean, "%.1f", fv);
-    if (ds_len_1d(fid, obj) != m->num_nodes)
-      snprintf(note, sizeof note, "  [malformed: not an (N) dataset]");
-    er_log(comm, "  P=%-4lld method %s, edge cut %s, max part %s, mean part %s%s\n",
-           (long long)parts[i], method, cut, maxp, mean, note);
-  }
-}
-
 er_err er_info(MPI_Comm comm, const char *path) {
   er_err err = ER_OK;
   hid_t fid = -1;
@@ -420,7 +355,7 @@ er_err er_info(MPI_Comm comm, const char *path) {
   for (int64_t c = 0; c < k; ++c)
     er_log(comm, "  class %-4lld %8lld  (%5.1f%%)\n", (long long)c, (long long)counts[c],
            100.0 * counts[c] / n);
-  info_partitions(comm, fid, &m);
+  ER_CALL(er_partition_list(comm, fid, m.num_nodes, m.num_edges));
   er_log(comm, "checksums   graph %016" PRIx64 ", features %016" PRIx64 "\n", gsum, fsum);
 cleanup:
   err = ER_FINISH(comm);

@@ -322,6 +322,8 @@ void er_h5_close(hid_t *fid) {
   *fid = -1;
 }
 
+MPI_Comm er_h5_file_comm(hid_t fid) { return h5_comm(fid); }
+
 int er_h5_exists(hid_t loc, const char *name) {
   char buf[1024];
   if (strcmp(name, "/") == 0) return 1;
