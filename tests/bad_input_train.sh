@@ -36,7 +36,10 @@ er_case config_unknown_key fail "unknown key 'bogus_key'" -- train --data "$D" -
 printf '[train]\nepochs = 2\nhidden = 8\nheads = 2\nembed = 8\nquiet = 1\n' > "$T/good.ini"
 er_case config_good ok "" -- train --data "$D" --config "$T/good.ini"
 # the partition a run asks for must exist and match the rank count
-er_case partition_missing fail "no partition for 2 parts" -- train --data "$D" --partition 2 "${quick[@]}"
+# (a copy: the runs above with --partition auto made and stored a partition for 2 ranks beside $D)
+cp "$D" "$T/nopart.h5"
+er_case partition_missing fail "no partition for 2 parts" -- \
+  train --data "$T/nopart.h5" --partition 2 "${quick[@]}"
 er_case partition_wrong_count fail "partition 4 needs 4 ranks" -- propagate --data "$D" --partition 4
 er_case propagate_bad_alpha fail "--alpha" -- propagate --data "$D" --alpha 2
 er_summary bad_input_train

@@ -3,7 +3,7 @@
 # lost nodes, 2 -> 4 and 2 -> 3 when more are granted) on Cora with label noise: the resumed
 # run's first epoch equals the same checkpoint resumed at P within 1e-6 relative and every later
 # epoch within 5e-4 (the rank-consistency tolerance of test_train_ranks.sh). Partitions: stored
-# ones where the dataset has them (2, 3), else the contiguous blocks train falls back to (1, 4).
+# ones where the dataset has them (2, 3), else the one train makes with PT-Scotch and stores (4).
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 CORA=${ER_CORA_DIR:-}

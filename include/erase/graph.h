@@ -39,7 +39,8 @@ typedef struct {
 /* The row distribution a distributed graph is built with, resolved by the caller (for example
  * from a --partition option with er_part_choice_parse). */
 typedef enum {
-  ER_PART_CHOICE_AUTO = 0, /* /partitions/<ranks> if the dataset has it, else contiguous blocks */
+  ER_PART_CHOICE_AUTO = 0, /* /partitions/<ranks> if stored, else contiguous blocks (train first
+                              makes and stores one with PT-Scotch) */
   ER_PART_CHOICE_BLOCK,    /* contiguous blocks of global ids (er_block_range) */
   ER_PART_CHOICE_STORED    /* /partitions/<parts>; it must exist and parts must equal the ranks */
 } er_part_kind;

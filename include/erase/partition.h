@@ -78,8 +78,9 @@ typedef struct {
 er_err er_partition_store(MPI_Comm comm, const char *data_path, const er_part_record *rec,
                           int64_t row0, int64_t nrows, const int32_t *owner);
 
-/* Collective on the communicator data_fid was opened on (er_h5_file_comm). Find /partitions/<parts>: in the dataset itself first, else in its
- * sidecar (named from data_fid's file name). *part_fid is data_fid, an open sidecar that the
+/* Collective on the communicator data_fid was opened on (er_h5_file_comm). Find
+ * /partitions/<parts>: in the dataset itself first, else in its sidecar (named from data_fid's
+ * file name). *part_fid is data_fid, an open sidecar that the
  * caller releases with er_partition_release, or -1 when neither has it (not an error); name
  * (len >= 32) receives the dataset path inside *part_fid. A sidecar that describes another graph
  * (its node or edge count or source differs from the dataset's) is an ER_ERR_INPUT. */
