@@ -29,6 +29,9 @@ ip netns list >/dev/null 2>&1 || skip "'ip netns' does not work here"
 [ -f "${ER_CORA_DIR:-}/graph.edges" ] || skip "Cora not found (ER_CORA_DIR)"
 : "${ERASE_BIN:?ERASE_BIN must name the erase-mpi binary}" "${MPIEXEC:?}"
 ERASE_BIN=$(realpath "$ERASE_BIN")
+case "$(realpath "$ERASE_BIN") $(realpath "$root")" in
+  /tmp/* | *" /tmp/"*) skip "the build or the source is under /tmp, node-local on the cluster" ;;
+esac
 export ERASE_BIN OPENBLAS_NUM_THREADS=1 OMPI_MCA_mpi_yield_when_idle=1
 unset ERASE_STALL ERASE_FAULT
 

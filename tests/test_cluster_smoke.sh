@@ -25,6 +25,9 @@ ip netns list >/dev/null 2>&1 || skip "'ip netns' does not work here"
 [ -f "${ER_CORA_DIR:-}/graph.edges" ] || skip "Cora not found (ER_CORA_DIR)"
 : "${ERASE_BIN:?ERASE_BIN must name the erase-mpi binary}"
 [ -x "$ERASE_BIN" ] || fail "ERASE_BIN '$ERASE_BIN' is not executable"
+case "$(realpath "$ERASE_BIN") $(realpath "$root")" in
+  /tmp/* | *" /tmp/"*) skip "the build or the source is under /tmp, node-local on the cluster" ;;
+esac
 export OPENBLAS_NUM_THREADS=1 OMPI_MCA_mpi_yield_when_idle=1
 
 # The cluster's shared directory must not be under /tmp (node-local on the cluster).
