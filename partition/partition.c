@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "erase/dataset.h"
 #include "erase/graph.h"
@@ -231,21 +230,6 @@ cleanup:
   return err;
 }
 
-/* Ranks other than 0 wait here while rank 0 works, sleeping instead of spinning in MPI so they
- * leave the cores to METIS when ranks outnumber cores. */
-static er_err part_wait_root(MPI_Comm comm) {
-  er_err err = ER_OK;
-  MPI_Request req;
-  int done = 0;
-  ER_CALL_MPI(MPI_Ibarrier(comm, &req));
-  while (!done) {
-    ER_CALL_MPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
-    if (!done) nanosleep(&(struct timespec){0, 1000000}, NULL);
-  }
-cleanup:
-  return err;
-}
-
 //---- report ---------------------------------------------------------------------------------
 
 static void part_print(MPI_Comm comm, const char *path, const er_part_opts *o,
@@ -344,7 +328,7 @@ er_err er_partition_run(MPI_Comm comm, const char *path, const er_part_opts *o,
   } else {
     er_err root_err = ER_OK;
     if (rank == 0) root_err = part_root(path, o, &owner, &rep, &st);
-    ER_CALL(part_wait_root(comm));
+    ER_CALL(er_barrier_sleeping(comm, 1000000)); /* while rank 0 runs METIS */
     ER_CALL(er_agree(comm, root_err));
     /* every rank needs the same attribute values for the collective write: one broadcast
      * (the ranks run the same binary, so the struct's bytes mean the same everywhere) */

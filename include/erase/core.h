@@ -140,6 +140,9 @@ void er_mem_trim(void);
  * could fail since the last one (ER_AGREE), and a collective function's cleanup agrees an error
  * that is still this rank's alone (ER_FINISH) before any collective release. */
 er_err er_agree(MPI_Comm comm, er_err err);
+/* Collective: a barrier whose waiting ranks sleep (poll_ns between tests) instead of spinning in
+ * MPI, for ranks that wait while one rank works alone (METIS on rank 0, a file lock). */
+er_err er_barrier_sleeping(MPI_Comm comm, long poll_ns);
 /* 1 if the recorded error has been agreed on (er_agree), 0 if it is still this rank's alone. */
 int er_error_agreed(void);
 #define ER_AGREE(comm)                                                                       \

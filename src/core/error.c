@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/time.h>
 
 #define ER_MSG_LEN 1024
@@ -80,6 +81,19 @@ er_err er_agree(MPI_Comm comm, er_err err) {
   MPI_Comm_size(MPI_COMM_WORLD, &world);
   er_agreed = size == world; /* known to every rank only when every rank took part */
   return verdict;
+}
+
+er_err er_barrier_sleeping(MPI_Comm comm, long poll_ns) {
+  er_err err = ER_OK;
+  MPI_Request req;
+  int done = 0;
+  ER_CALL_MPI(MPI_Ibarrier(comm, &req));
+  while (!done) {
+    ER_CALL_MPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+    if (!done) nanosleep(&(struct timespec){0, poll_ns}, NULL);
+  }
+cleanup:
+  return err;
 }
 
 void er_report(MPI_Comm comm) {

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "erase/dataset.h"
@@ -256,21 +255,6 @@ void er_partition_release(hid_t data_fid, hid_t *part_fid) {
 
 //---- store ---------------------------------------------------------------------------------
 
-/* Ranks other than 0 wait here while rank 0 waits for the lock, sleeping instead of spinning in
- * MPI (a concurrent `partition` may hold the lock for a while). */
-static er_err pf_wait_root(MPI_Comm comm) {
-  er_err err = ER_OK;
-  MPI_Request req;
-  int done = 0;
-  ER_CALL_MPI(MPI_Ibarrier(comm, &req));
-  while (!done) {
-    ER_CALL_MPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
-    if (!done) nanosleep(&(struct timespec){0, 2000000}, NULL);
-  }
-cleanup:
-  return err;
-}
-
 /* Rank 0: an exclusive flock on the lock file (created if needed and never removed: removing
  * it would let two writers lock two different files). Blocks while another writer holds it;
  * the kernel releases it when the process ends, however it ends. */
@@ -431,7 +415,7 @@ er_err er_partition_store(MPI_Comm comm, const char *data_path, const er_part_re
 
   // ---- the lock: rank 0 takes it, the other ranks wait for it ----
   er_err lock_err = rank == 0 ? pf_lock(lock, &lock_fd) : ER_OK;
-  ER_CALL(pf_wait_root(comm));
+  ER_CALL(er_barrier_sleeping(comm, 2000000)); /* rank 0 may wait for the lock */
   err = lock_err;
   ER_AGREE(comm);
 
