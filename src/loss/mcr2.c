@@ -191,8 +191,14 @@ er_err er_mcr2_forward_finish(er_mcr2 *h, er_err local, int64_t n, double t_star
 
   //---- one Allreduce: K packed Grams, K counts, 2 flags ----
   double t0 = MPI_Wtime();
-  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, red, (int)((size_t)K * plen + K + 2), MPI_DOUBLE,
-                            MPI_SUM, h->comm));
+  int mrc = MPI_Allreduce(MPI_IN_PLACE, red, (int)((size_t)K * plen + K + 2), MPI_DOUBLE, MPI_SUM,
+                          h->comm);
+  if (mrc == MPI_SUCCESS && er_fault(ER_FAULT_MPI)) mrc = MPI_ERR_OTHER;
+  /* a failure of this reduction is this rank's alone and its flags cannot carry it: agreed
+   * before any rank goes on to the solve's collectives */
+  ER_CALL(er_agree(h->comm, mrc == MPI_SUCCESS ? ER_OK
+                                               : er_mpi_error(mrc, "MPI_Allreduce of the Grams",
+                                                              __FILE__, __LINE__)));
   comm_s += MPI_Wtime() - t0;
   /* flags are exact sums of 0/1: the same on every rank, so branching on them is collective */
   if (rflag[0] > 0 || rflag[1] > 0) {
