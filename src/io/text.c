@@ -30,15 +30,18 @@ int er_tok_i64(const char *b, const char *e, int64_t *v) {
       if (d > 9) return ER_TOK_NAN;
       x = x * 10 + d;
     }
-  } else {
+  } else { /* INT64_MIN is in range; a non-digit after too many digits is still no number */
+    const uint64_t limit = (uint64_t)INT64_MAX + (uint64_t)neg;
+    int range = 0;
     for (; b < e; ++b) {
       unsigned d = (unsigned)(*b - '0');
       if (d > 9) return ER_TOK_NAN;
-      if (x > ((uint64_t)INT64_MAX - d) / 10) return ER_TOK_RANGE;
-      x = x * 10 + d;
+      if (range || x > (limit - d) / 10) range = 1;
+      else x = x * 10 + d;
     }
+    if (range) return ER_TOK_RANGE;
   }
-  *v = neg ? -(int64_t)x : (int64_t)x;
+  *v = !neg ? (int64_t)x : x > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)x;
   return ER_TOK_OK;
 }
 
