@@ -4,7 +4,6 @@
  * and item numbers come from the caller. */
 #include "text.h"
 
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -71,15 +70,16 @@ int er_tok_f64(const char *b, const char *e, double *v) {
     *v = neg ? -x : x;
     return ER_TOK_OK;
   }
-  char tmp[128];
+  char buf[128], *tmp = buf; /* a longer token on the heap (NaN when that fails) */
   size_t n = (size_t)(e - b);
-  if (n == 0 || n >= sizeof tmp) return ER_TOK_NAN;
+  if (n == 0 || (n >= sizeof buf && !(tmp = malloc(n + 1)))) return ER_TOK_NAN;
   memcpy(tmp, b, n);
   tmp[n] = '\0';
   char *end;
-  errno = 0;
   double x = strtod(tmp, &end);
-  if (end != tmp + n) return ER_TOK_NAN;
+  int ok = end == tmp + n;
+  if (tmp != buf) free(tmp);
+  if (!ok) return ER_TOK_NAN;
   *v = x;
   return ER_TOK_OK;
 }
