@@ -3,13 +3,13 @@
 # (Fuzzing). With names, only those targets run and their lines are appended to the summary
 # (to go on after a crash was fixed).
 # Builds the harnesses (scripts/fuzz.sh build), then runs every ci target one after the other,
-# one process each (no -jobs/-workers), at nice 10, for its share of the executions: about 10
-# million in all, the fast parsers taking most, every target at least a few minutes (SCALE
-# multiplies every budget, default 1). A target stops at its budget, at its wall-clock cap
-# (seconds: the HDF5-backed dataset target is capped rather than counted) or at its first crash
-# (the input is kept). Each target replays its corpus first. Logs, grown corpora and artifacts
-# go to benchmarks/out/fuzz/NAME/; the summary (one line per target: executions, seconds, cov, ft,
-# new corpus files, verdict) to benchmarks/out/fuzz/summary.txt.
+# one process each (no -jobs/-workers), at nice 10, for its share of the executions (the fast
+# parsers taking most, every target at least a few minutes; SCALE multiplies every budget,
+# default 1). A target stops at its budget, at its wall-clock cap (seconds: the HDF5-backed
+# dataset target and the in-memory text and npy parsers are capped rather than counted) or at
+# its first crash (the input is kept). Each target replays its corpus first. Logs, grown corpora
+# and artifacts go to benchmarks/out/fuzz/NAME/; the summary (one line per target: executions,
+# seconds, cov, ft, new corpus files, verdict) to benchmarks/out/fuzz/summary.txt.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scale=${1:-1}
@@ -18,11 +18,11 @@ out=$root/benchmarks/out/fuzz
 mkdir -p "$out"
 export ERASE_FUZZ_OUT=$out
 # executions per target and a wall-clock cap per target (seconds, times SCALE), sized for a
-# shared 2-core machine: about 30 minutes in all
+# shared 2-core machine: about 50 minutes in all (text and npy: 10 minutes each, by the cap)
 declare -A budget=([parse]=8000000 [options]=1200000 [log_resume]=500000 [ckpt_whole]=300000
-                   [dataset]=1000000 [ckpt_read]=30000)
+                   [dataset]=1000000 [ckpt_read]=30000 [text]=50000000 [npy]=200000000)
 declare -A cap=([parse]=600 [options]=600 [log_resume]=300 [ckpt_whole]=300 [dataset]=300
-                [ckpt_read]=300)
+                [ckpt_read]=300 [text]=600 [npy]=600)
 nice -n 10 "$root/scripts/fuzz.sh" build || exit 1
 bdir=${ERASE_FUZZ_BUILD:-$root/build-fuzz}
 names=("$@")

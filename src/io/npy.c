@@ -47,14 +47,16 @@ static int lit_char(lit *l, char c) {
   return 0;
 }
 
-/* A quoted string ('...' or "...") into buf; 0 if there is none or it does not fit. */
+/* A quoted string ('...' or "...") into buf; 0 if there is none, it does not fit, or it holds a
+ * line break or a NUL (Python source cannot: 'shape\0' is not 'shape'). */
 static int lit_string(lit *l, char *buf, size_t len) {
   lit_ws(l);
   if (l->p >= l->end || (*l->p != '\'' && *l->p != '"')) return 0;
   char q = *l->p++;
   const char *b = l->p;
-  while (l->p < l->end && *l->p != q) l->p++;
-  if (l->p >= l->end || (size_t)(l->p - b) >= len) return 0;
+  while (l->p < l->end && *l->p != q && *l->p != '\n' && *l->p != '\r' && *l->p != '\0')
+    l->p++;
+  if (l->p >= l->end || *l->p != q || (size_t)(l->p - b) >= len) return 0;
   memcpy(buf, b, (size_t)(l->p - b));
   buf[l->p - b] = '\0';
   l->p++;
@@ -71,7 +73,8 @@ static int lit_word(lit *l, const char *w) {
   return 0;
 }
 
-/* A shape tuple "(a, b, )" of non-negative integers (an 'L' suffix allowed). */
+/* A shape tuple "(a, b, )" of non-negative integers (an 'L' suffix allowed); one element needs
+ * its comma, "(a,)". */
 static int lit_shape(lit *l, er_npy_header *h) {
   if (!lit_char(l, '(')) return 0;
   h->ndim = 0;
@@ -79,6 +82,8 @@ static int lit_shape(lit *l, er_npy_header *h) {
     if (lit_char(l, ')')) return 1;
     lit_ws(l);
     if (l->p >= l->end || *l->p < '0' || *l->p > '9' || h->ndim == ER_NPY_MAXDIM) return 0;
+    if (*l->p == '0' && l->end - l->p > 1 && l->p[1] >= '0' && l->p[1] <= '9')
+      return 0; /* "03": not a Python 3 integer */
     int64_t v = 0;
     while (l->p < l->end && *l->p >= '0' && *l->p <= '9') {
       if (v > (INT64_MAX - 9) / 10) return 0;
@@ -86,7 +91,7 @@ static int lit_shape(lit *l, er_npy_header *h) {
     }
     if (l->p < l->end && *l->p == 'L') l->p++;
     h->shape[h->ndim++] = v;
-    if (!lit_char(l, ',')) return lit_char(l, ')');
+    if (!lit_char(l, ',')) return h->ndim > 1 && lit_char(l, ')'); /* (3) is no tuple */
   }
 }
 
@@ -158,6 +163,9 @@ er_err er_npy_parse_header(const char *path, const void *buf, size_t len, int64_
       break;
     }
   }
+  lit_ws(&l); /* the header is one Python literal: only the padding may follow it */
+  if (l.p != l.end)
+    return ER_ERROR(ER_ERR_INPUT, "%s: malformed .npy header: text after the dictionary", path);
   if (!have_descr || !have_order || !have_shape)
     return ER_ERROR(ER_ERR_INPUT, "%s: malformed .npy header: '%s' is missing", path,
                     !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");

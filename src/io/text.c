@@ -4,7 +4,6 @@
  * and item numbers come from the caller. */
 #include "text.h"
 
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -30,15 +29,18 @@ int er_tok_i64(const char *b, const char *e, int64_t *v) {
       if (d > 9) return ER_TOK_NAN;
       x = x * 10 + d;
     }
-  } else {
+  } else { /* INT64_MIN is in range; a non-digit after too many digits is still no number */
+    const uint64_t limit = (uint64_t)INT64_MAX + (uint64_t)neg;
+    int range = 0;
     for (; b < e; ++b) {
       unsigned d = (unsigned)(*b - '0');
       if (d > 9) return ER_TOK_NAN;
-      if (x > ((uint64_t)INT64_MAX - d) / 10) return ER_TOK_RANGE;
-      x = x * 10 + d;
+      if (range || x > (limit - d) / 10) range = 1;
+      else x = x * 10 + d;
     }
+    if (range) return ER_TOK_RANGE;
   }
-  *v = neg ? -(int64_t)x : (int64_t)x;
+  *v = !neg ? (int64_t)x : x > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)x;
   return ER_TOK_OK;
 }
 
@@ -68,15 +70,16 @@ int er_tok_f64(const char *b, const char *e, double *v) {
     *v = neg ? -x : x;
     return ER_TOK_OK;
   }
-  char tmp[128];
+  char buf[128], *tmp = buf; /* a longer token on the heap (NaN when that fails) */
   size_t n = (size_t)(e - b);
-  if (n == 0 || n >= sizeof tmp) return ER_TOK_NAN;
+  if (n == 0 || (n >= sizeof buf && !(tmp = malloc(n + 1)))) return ER_TOK_NAN;
   memcpy(tmp, b, n);
   tmp[n] = '\0';
   char *end;
-  errno = 0;
   double x = strtod(tmp, &end);
-  if (end != tmp + n) return ER_TOK_NAN;
+  int ok = end == tmp + n;
+  if (tmp != buf) free(tmp);
+  if (!ok) return ER_TOK_NAN;
   *v = x;
   return ER_TOK_OK;
 }
