@@ -19,32 +19,6 @@ static const char *const method_names[] = {"metis", "block", "ptscotch"};
 static const char *const objective_names[] = {"cut", "vol"};
 static const char *const weights_names[] = {"none", "degree"};
 
-void er_part_report_free(er_part_report *rep) {
-  ER_FREE(rep->size);
-  ER_FREE(rep->nnz);
-  ER_FREE(rep->ghosts);
-}
-
-void er_part_report_stats(er_part_report *rep, int parts, int64_t cut, er_part_stats *st) {
-  int64_t total_ghosts = 0, max_work = 0;
-  rep->min_size = INT64_MAX;
-  st->max_part_size = 0;
-  st->max_ghosts = 0;
-  for (int p = 0; p < parts; ++p) {
-    int64_t work = rep->size[p] + rep->nnz[p] + rep->ghosts[p];
-    if (rep->size[p] < rep->min_size) rep->min_size = rep->size[p];
-    if (rep->size[p] > st->max_part_size) st->max_part_size = rep->size[p];
-    if (rep->ghosts[p] > st->max_ghosts) st->max_ghosts = rep->ghosts[p];
-    if (work > max_work) max_work = work;
-    total_ghosts += rep->ghosts[p];
-  }
-  double mean_work = (double)(rep->n + rep->nnz_total + total_ghosts) / parts;
-  st->edge_cut = cut;
-  st->mean_part_size = (double)rep->n / parts;
-  st->total_ghosts = total_ghosts;
-  st->work_imbalance = mean_work > 0 ? max_work / mean_work : 1.0;
-}
-
 //---- partitioners ---------------------------------------------------------------------------
 
 static void part_block(int64_t n, int parts, int32_t *owner) {

@@ -1,10 +1,11 @@
 /* profile.c: per-part nodes, CSR entries, ghost rows and sent rows of a partition: the counts
- * that per-rank memory and halo volume are proportional to (erase-mpi estimate, benchmarks).
- * O(N + E + P); does not partition. */
+ * that per-rank memory and halo volume are proportional to (erase-mpi estimate, benchmarks),
+ * and the statistics both partitioners report from them. O(N + E + P); does not partition. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "erase/partition.h"
+#include "part_internal.h"
 
 er_err er_partition_profile(int64_t n, const int64_t *indptr, const int64_t *indices,
                             const int32_t *owner, int P, int64_t *nodes, int64_t *nnz,
@@ -45,4 +46,30 @@ er_err er_partition_profile(int64_t n, const int64_t *indptr, const int64_t *ind
 cleanup:
   free(stamp), free(rstamp), free(start), free(order);
   return err;
+}
+
+void er_part_report_free(er_part_report *rep) {
+  ER_FREE(rep->size);
+  ER_FREE(rep->nnz);
+  ER_FREE(rep->ghosts);
+}
+
+void er_part_report_stats(er_part_report *rep, int parts, int64_t cut, er_part_stats *st) {
+  int64_t total_ghosts = 0, max_work = 0;
+  rep->min_size = INT64_MAX;
+  st->max_part_size = 0;
+  st->max_ghosts = 0;
+  for (int p = 0; p < parts; ++p) {
+    int64_t work = rep->size[p] + rep->nnz[p] + rep->ghosts[p];
+    if (rep->size[p] < rep->min_size) rep->min_size = rep->size[p];
+    if (rep->size[p] > st->max_part_size) st->max_part_size = rep->size[p];
+    if (rep->ghosts[p] > st->max_ghosts) st->max_ghosts = rep->ghosts[p];
+    if (work > max_work) max_work = work;
+    total_ghosts += rep->ghosts[p];
+  }
+  double mean_work = (double)(rep->n + rep->nnz_total + total_ghosts) / parts;
+  st->edge_cut = cut;
+  st->mean_part_size = (double)rep->n / parts;
+  st->total_ghosts = total_ghosts;
+  st->work_imbalance = mean_work > 0 ? max_work / mean_work : 1.0;
 }
