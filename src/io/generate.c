@@ -275,6 +275,36 @@ cleanup:
   return err;
 }
 
+/* Both models' edge counts: node lo + i draws floor(d/2) or one more endpoints (the fraction
+ * of d/2 is the chance of one more); *ptr (nloc + 1) gets their offsets and *dst room for them. */
+static er_err gen_draw_counts(const er_generate_opts *o, int64_t lo, int64_t nloc,
+                              int64_t **ptr_out, int64_t **dst_out) {
+  er_err err = ER_OK;
+  int64_t *ptr = NULL;
+  double half = 0.5 * o->avg_degree, base = floor(half), frac = half - base;
+  ER_MALLOC(ptr, nloc + 1);
+  ptr[0] = 0;
+  for (int64_t i = 0; i < nloc; ++i) {
+    int64_t m = (int64_t)base + (er_rng_uniform(o->seed, ER_STREAM_GEN_EDGE, lo + i, 0) < frac);
+    ptr[i + 1] = ptr[i] + m;
+  }
+  ER_MALLOC(*dst_out, ptr[nloc]);
+  *ptr_out = ptr;
+  ptr = NULL;
+cleanup:
+  free(ptr);
+  return err;
+}
+
+/* Both models' class of an endpoint of node u (class cu): cu with probability homophily, else
+ * one of the others uniformly; draws idx and idx + 1 of u's edge stream. */
+static int64_t gen_draw_class(const er_generate_opts *o, int64_t cu, uint64_t u, uint64_t idx) {
+  if (er_rng_uniform(o->seed, ER_STREAM_GEN_EDGE, u, idx) < o->homophily) return cu;
+  int64_t c = (int64_t)er_rng_below(o->seed, ER_STREAM_GEN_EDGE, u, idx + 1,
+                                    (uint64_t)o->classes - 1);
+  return c >= cu ? c + 1 : c;
+}
+
 /* Endpoint draws of every block node u: dst[ptr[u-lo] .. ptr[u-lo+1]). */
 static er_err gen_draw_edges(const er_generate_opts *o, const gen_perm *perm,
                              const int64_t *perm_val, int64_t lo, int64_t hi, int64_t **ptr_out,
@@ -283,25 +313,14 @@ static er_err gen_draw_edges(const er_generate_opts *o, const gen_perm *perm,
   int64_t nloc = hi - lo, n = o->nodes;
   int nclass = o->classes;
   int64_t *ptr = NULL, *dst = NULL;
-  double half = 0.5 * o->avg_degree, base = floor(half), frac = half - base;
   uint64_t seed = o->seed;
-  ER_MALLOC(ptr, nloc + 1);
-  ptr[0] = 0;
-  for (int64_t i = 0; i < nloc; ++i) {
-    int64_t m = (int64_t)base + (er_rng_uniform(seed, ER_STREAM_GEN_EDGE, lo + i, 0) < frac);
-    ptr[i + 1] = ptr[i] + m;
-  }
-  ER_MALLOC(dst, ptr[nloc]);
+  ER_CALL(gen_draw_counts(o, lo, nloc, &ptr, &dst));
   for (int64_t i = 0; i < nloc; ++i) {
     uint64_t u = (uint64_t)(lo + i);
     int64_t cu = perm_val[i] % nclass;
     for (int64_t k = 0; k < ptr[i + 1] - ptr[i]; ++k) {
       uint64_t idx = 1 + 3 * (uint64_t)k;
-      int64_t c = cu;
-      if (er_rng_uniform(seed, ER_STREAM_GEN_EDGE, u, idx) >= o->homophily) {
-        c = (int64_t)er_rng_below(seed, ER_STREAM_GEN_EDGE, u, idx + 1, (uint64_t)nclass - 1);
-        if (c >= cu) ++c;
-      }
+      int64_t c = gen_draw_class(o, cu, u, idx);
       int64_t j = (int64_t)er_rng_below(seed, ER_STREAM_GEN_EDGE, u, idx + 2,
                                         (uint64_t)gen_class_size(n, nclass, c));
       dst[ptr[i] + k] = gen_perm_inv(perm, c + (int64_t)nclass * j);
@@ -324,15 +343,8 @@ static er_err gen_draw_edges_hsbm(const er_generate_opts *o, const gen_perm *per
   int64_t nloc = hi - lo;
   int nclass = o->classes;
   int64_t *ptr = NULL, *dst = NULL;
-  double half = 0.5 * o->avg_degree, base = floor(half), frac = half - base;
   uint64_t seed = o->seed;
-  ER_MALLOC(ptr, nloc + 1);
-  ptr[0] = 0;
-  for (int64_t i = 0; i < nloc; ++i) {
-    int64_t m = (int64_t)base + (er_rng_uniform(seed, ER_STREAM_GEN_EDGE, lo + i, 0) < frac);
-    ptr[i + 1] = ptr[i] + m;
-  }
-  ER_MALLOC(dst, ptr[nloc]);
+  ER_CALL(gen_draw_counts(o, lo, nloc, &ptr, &dst));
   for (int64_t i = 0; i < nloc; ++i) {
     uint64_t u = (uint64_t)(lo + i);
     int64_t cu = perm_val[i] % nclass, leaf = gen_leaf_of(t, perm_val[i]);
@@ -341,11 +353,7 @@ static er_err gen_draw_edges_hsbm(const er_generate_opts *o, const gen_perm *per
       double up = er_rng_uniform(seed, ER_STREAM_GEN_EDGE, u, idx);
       int l = 0;
       while (l < t->levels && up < t->up[l + 1]) ++l;
-      int64_t c = cu;
-      if (er_rng_uniform(seed, ER_STREAM_GEN_EDGE, u, idx + 1) >= o->homophily) {
-        c = (int64_t)er_rng_below(seed, ER_STREAM_GEN_EDGE, u, idx + 2, (uint64_t)nclass - 1);
-        if (c >= cu) ++c;
-      }
+      int64_t c = gen_draw_class(o, cu, u, idx + 1);
       /* class-c members before position x: gen_class_size(x, K, c); the block [s, e) minus
        * the inner block [si, ei) (empty at level 0) holds na + nb of them */
       int64_t blk = leaf / t->span[l] * t->span[l];
