@@ -3,7 +3,8 @@
 # lost nodes, 2 -> 4 and 2 -> 3 when more are granted) on Cora with label noise: the resumed
 # run's first epoch equals the same checkpoint resumed at P within 1e-6 relative and every later
 # epoch within 5e-4 (the rank-consistency tolerance of test_train_ranks.sh). Partitions: stored
-# ones where the dataset has them (2, 3), else the one train makes with PT-Scotch and stores (4).
+# ones where the dataset has them (2, 3), else the one train makes with PT-Scotch and stores (4);
+# a PT-Scotch failure in that on-the-fly partition is one error line and stores nothing.
 set -uo pipefail
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 CORA=${ER_CORA_DIR:-}
@@ -57,5 +58,18 @@ case_from() {
 }
 case_from 3 2 1
 case_from 2 4 3
+
+# the partition train makes on the fly can fail like any step: a PT-Scotch call failing on rank 1
+# ends the run with one error line, every rank non-zero, and no partition stored
+cp data.h5 fresh.h5
+ERASE_FAULT=lib:1:1 "$MPIEXEC" -n 3 "$ERASE_BIN" "${RUN[@]}" --data fresh.h5 --epochs 1 \
+  >fault.txt 2>&1 && { echo "FAIL on-the-fly partition fault: the run succeeded"; fail=1; }
+n=$(grep -c '^erase-mpi: error:' fault.txt)
+if [ "$n" = 1 ] && [ ! -e fresh.partitions.h5 ]; then
+  echo "ok   on-the-fly partition fault: $(grep '^erase-mpi: error:' fault.txt)"
+else
+  echo "FAIL on-the-fly partition fault: $n error lines, sidecar: $(ls fresh.partitions.h5* 2>&1)"
+  fail=1
+fi
 [ $fail = 0 ] && echo "test_elastic: PASS" || echo "test_elastic: FAIL"
 exit $fail
