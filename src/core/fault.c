@@ -90,10 +90,12 @@ void er_fault_report(void) {
 }
 
 void er_fault_stall(const char *where) {
-  const char *want = getenv("ERASE_STALL");
+  static const char *want = NULL;
+  static int read = 0;
+  if (!read) want = getenv("ERASE_STALL"), read = 1; /* read once: this is called every epoch */
+  if (!want) return;
   size_t len = strlen(where);
-  if (!want || strncmp(want, where, len) != 0 || (want[len] && want[len] != ':') ||
-      world_rank() != 1)
+  if (strncmp(want, where, len) != 0 || (want[len] && want[len] != ':') || world_rank() != 1)
     return;
   static int reached = 0;
   int nth = want[len] == ':' ? atoi(want + len + 1) : 1;
