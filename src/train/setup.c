@@ -55,16 +55,12 @@ uint64_t er_run_seed(const er_train_config *cfg, int64_t run) {
  * PT-Scotch makes one on these ranks, each holding its block of the graph, and stores it in the
  * sidecar, where the load below and later runs find it. A failure (e.g. a read-only directory)
  * is an error like any other; --partition block skips this. */
-static er_err partition_if_missing(er_trainer *t) {
+static er_err partition_if_missing(er_trainer *t, hid_t fid) {
   er_err err = ER_OK;
-  hid_t fid = -1, pfid = -1;
+  hid_t pfid = -1;
   char name[64];
-  ER_CALL(er_h5_open(t->comm, t->cfg->data, 0, &fid));
   ER_CALL(er_partition_locate(fid, t->size, &pfid, name, sizeof name));
-  const int missing = pfid < 0;
-  er_partition_release(fid, &pfid);
-  er_h5_close(&fid);
-  if (missing) {
+  if (pfid < 0) {
     er_log(t->comm, "train: no partition for %d ranks stored: making one with PT-Scotch "
            "(--partition block skips this)\n", t->size);
     er_part_opts o = {.parts = t->size, .method = ER_PART_PTSCOTCH,
@@ -73,8 +69,7 @@ static er_err partition_if_missing(er_trainer *t) {
     ER_CALL(er_partition_run(t->comm, t->cfg->data, &o, &stats));
   }
 cleanup:
-  if (pfid >= 0) er_partition_release(fid, &pfid);
-  er_h5_close(&fid);
+  er_partition_release(fid, &pfid);
   return ER_FINISH(t->comm);
 }
 
@@ -87,8 +82,8 @@ static er_err load_graph(er_trainer *t) {
   uint64_t feature_sum;
   er_part_choice part;
   ER_CALL(er_part_choice_parse(cfg->partition, &part));
-  if (part.kind == ER_PART_CHOICE_AUTO && t->size > 1) ER_CALL(partition_if_missing(t));
   ER_CALL(er_h5_open(t->comm, cfg->data, 0, &fid));
+  if (part.kind == ER_PART_CHOICE_AUTO && t->size > 1) ER_CALL(partition_if_missing(t, fid));
   ER_CALL(er_dataset_meta(t->comm, fid, &meta));
   ER_CHECK(meta.n_train > 0, ER_ERR_INPUT, "dataset '%s' has no training split", cfg->data);
   ER_CALL(er_dgraph_create(t->comm, fid, part, 1, &t->g));
