@@ -24,7 +24,7 @@ static er_mem_counts counts(int64_t P, int64_t N, int64_t E, int64_t F, double G
   c.split[0] = 200, c.split[1] = 500, c.split[2] = 1000;
   c.density = density, c.solver = ER_MCR2_AUTO, c.gamma1 = 1, c.runs = 1, c.epochs = 100;
   c.n = N / P, c.e = 2 * E / P, c.g = (int64_t)(G * (double)c.n), c.s = c.g, c.cut = c.g * 3 / 2;
-  c.b = c.n, c.be = c.e;
+  c.b = c.n, c.be = c.e, c.t = (c.split[0] + P - 1) / P;
   c.sub[0] = 1700 / P, c.sub[1] = c.n / 3, c.sub[2] = c.n / 2;
   return c;
 }
@@ -36,8 +36,10 @@ static void structure(void) {
       er_mem_counts c = counts(P, 1000000, 5000000, 128, P > 1 ? 1.5 : 0, density[s]);
       er_mem_train a, b;
       er_mem_train_model(&c, &a);
-      /* the same rank in a graph 1000 times larger (its share of rows, ghosts, edges kept) */
+      /* the same rank in a graph 1000 times larger (its share of rows, ghosts, edges and
+       * training rows kept) */
       c.N *= 1000, c.E *= 1000;
+      for (int s2 = 0; s2 < 3; ++s2) c.split[s2] *= 1000;
       er_mem_train_model(&c, &b);
       for (int k = 0; k < ER_MEM_NSTEP; ++k)
         TEST_CHECK(a.step[k] == b.step[k], "step %s of a rank of %lld (density %g) changes with "
@@ -50,9 +52,9 @@ static void monotone(void) {
   er_mem_counts c0 = counts(4, 400000, 2000000, 128, 1.5, 1.0);
   er_mem_train a, b;
   er_mem_train_model(&c0, &a);
-  int64_t *field[] = {&c0.n, &c0.g, &c0.e, &c0.s, &c0.cut, &c0.b, &c0.be};
-  const char *name[] = {"n", "g", "e", "s", "cut", "b", "be"};
-  for (int f = 0; f < 7; ++f) {
+  int64_t *field[] = {&c0.n, &c0.g, &c0.e, &c0.s, &c0.cut, &c0.b, &c0.be, &c0.t};
+  const char *name[] = {"n", "g", "e", "s", "cut", "b", "be", "t"};
+  for (int f = 0; f < 8; ++f) {
     er_mem_counts c = c0;
     int64_t *p = (int64_t *)((char *)&c + ((char *)field[f] - (char *)&c0));
     *p += 1000;

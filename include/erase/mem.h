@@ -28,6 +28,7 @@ typedef struct {
   int64_t e;      /* CSR entries of the owned rows (directed edges) */
   int64_t s;      /* rows sent per halo exchange, over all neighbours */
   int64_t cut;    /* entries of the owned rows whose column is a ghost */
+  int64_t t;      /* owned training rows (the probe's share) */
   int64_t b, be;  /* rows and CSR entries of the rank's contiguous block of the dataset */
   int64_t sub[3]; /* rows of the encoder's evaluation subsets (er_encoder_eval_rows): wanted,
                      layer 1, layer-1 input; 0 when no subset is planned */

@@ -232,7 +232,7 @@ static er_err estimate_root(const estimate_args *a, int P) {
   for (int s = 0; s < 3; ++s) {
     ER_MALLOC(ids, split[s]);
     ER_CALL(er_h5_read_all(fid, split_ds[s], H5T_NATIVE_INT64, ids));
-    for (int64_t k = 0; k < split[s]; ++k) labelled[ids[k]] = 1;
+    for (int64_t k = 0; k < split[s]; ++k) labelled[ids[k]] |= (uint8_t)(1 << s);
     ER_FREE(ids);
   }
   for (int p = 0; p < P; ++p) {
@@ -243,6 +243,7 @@ static er_err estimate_root(const estimate_args *a, int P) {
     c[p].n = nodes[p], c[p].g = ghosts[p], c[p].e = nnz[p], c[p].s = sends[p];
     c[p].b = hi - lo, c[p].be = A.indptr[hi] - A.indptr[lo];
   }
+  for (int64_t v = 0; v < A.n; ++v) c[owner[v]].t += labelled[v] & 1;
   for (int64_t v = 0; v < A.n; ++v) /* entries whose column another rank owns */
     for (int64_t k = A.indptr[v]; k < A.indptr[v + 1]; ++k)
       c[owner[v]].cut += owner[A.indices[k]] != owner[v];
@@ -285,6 +286,7 @@ static er_err estimate_sizes(const estimate_args *a, int P) {
     /* entries per ghost: 1.6 on METIS partitions of the CSBM at 2 parts (RESULTS.md) */
     c[p].cut = (int64_t)llround(1.6 * g < (double)e ? 1.6 * g : (double)e);
     c[p].b = n, c[p].be = e;
+    c[p].t = (int64_t)ceil((double)split[0] * (double)n / (double)N);
   }
   printf("estimate: sizes N=%lld E=%lld F=%lld K=%lld on %d ranks (no dataset)\n", (long long)N,
          (long long)E, (long long)a->features, (long long)K, P);

@@ -1,6 +1,7 @@
 /* evaluate.c: the linear probe of ERASE.md section 7 inside training: fit on the L2-normalized
- * training rows of Z (gathered on every rank) with the semantic labels, predict by chunks,
- * accuracy against the clean labels. Buffers are made once. The probe itself is src/eval. */
+ * training rows of Z with the semantic labels (each rank holds its own rows; the fit sums their
+ * loss and gradient over the ranks), predict by chunks, accuracy against the clean labels.
+ * Buffers are made once. The probe itself is src/eval. */
 #include <stdlib.h>
 
 #include "erase/nn.h"
@@ -8,22 +9,20 @@
 #include "train_private.h"
 
 /* The probe's buffer tables (erase/mem.h): (lvalue, elements, type, flags) over n_own rows,
- * n_train training rows on all ranks, d embedding columns, K classes, size ranks; the flags of
- * the rows the encoder's evaluation forward needs, while it plans them. */
+ * n_train training rows of this rank, d embedding columns, K classes; the flags of the rows the
+ * encoder's evaluation forward needs, while it plans them. */
 #define EVAL_BUFFERS(X)                                                                      \
   X(ev->chunk, ER_EVAL_CHUNK * d, float, 0)                                                  \
-  X(ev->X_train, n_train * d, float, 0)                                                      \
-  X(ev->y_train, n_train > n_own ? n_train : n_own, int32_t, 0)                              \
+  X(ev->X_train, n_train * d, float, ER_BUF_OPT)                                             \
+  X(ev->y_train, n_own, int32_t, 0)                                                          \
   X(ev->W, K * (d + 1), double, 0)                                                           \
-  X(ev->counts, size, int, 0)                                                                \
-  X(ev->displs, size, int, 0)                                                                \
   X(ev->pred, n_own, int32_t, 0)                                                             \
   X(ev->rows, n_own, er_lidx, 0)
 #define EVAL_PLAN(X) X(want, n_own, uint8_t, 0)
 
 double er_eval_bytes(const er_mem_counts *c, int planning) {
-  const double n_own = (double)c->n, n_train = (double)c->split[0], d = (double)c->embed;
-  const double K = (double)c->K, size = (double)c->P;
+  const double n_own = (double)c->n, n_train = (double)c->t, d = (double)c->embed;
+  const double K = (double)c->K;
   return (0 EVAL_BUFFERS(ER_BUF_BYTES)) + (planning ? 0 EVAL_PLAN(ER_BUF_BYTES) : 0);
 }
 
@@ -31,7 +30,7 @@ double er_eval_bytes(const er_mem_counts *c, int planning) {
  * of the rows it predicts at a time (every owned row, or the labelled ones, c->sub[0], when the
  * encoder computes Z only around them). */
 double er_eval_run_bytes(const er_mem_counts *c, int all_rows) {
-  double fit = er_probe_fit_bytes(c->split[0], (int)c->embed, (int)c->K);
+  double fit = er_probe_fit_bytes(c->t, (int)c->embed, (int)c->K);
   int64_t rows = all_rows || c->sub[0] == 0 ? c->n : c->sub[0];
   if (rows > ER_EVAL_CHUNK) rows = ER_EVAL_CHUNK;
   double predict = er_probe_predict_bytes(rows, (int)c->embed, (int)c->K);
@@ -40,16 +39,12 @@ double er_eval_run_bytes(const er_mem_counts *c, int all_rows) {
 
 er_err er_eval_create(const er_dgraph *g, er_encoder_f *enc, int K, int d, er_eval *ev) {
   er_err err = ER_OK;
-  int size;
   uint8_t *want = NULL;
-  MPI_Comm_size(g->comm, &size);
   const int64_t n_own = g->n_own;
   ev->d = d, ev->K = K;
   int64_t n_train = 0;
   for (int64_t i = 0; i < n_own; ++i) n_train += (g->split[i] & ER_SPLIT_TRAIN) != 0;
-  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, &n_train, 1, MPI_INT64_T, MPI_SUM, g->comm));
-  ev->n_train_all = n_train;
-  ER_AGREE(g->comm);
+  ev->n_train = n_train;
   /* per-epoch evaluation needs Z only at labelled rows (train/val/test): the encoder computes
    * just their two-hop neighbourhood when that is at most half of the graph */
   EVAL_BUFFERS(ER_BUF_ALLOC)
@@ -66,44 +61,22 @@ cleanup:
 
 void er_eval_free(er_eval *ev) { EVAL_BUFFERS(ER_BUF_FREE) }
 
-/* Every rank's normalized training rows and labels, in rank order, on every rank: the probe's
- * training set is small (labelled nodes), so every rank fits the same rows in the same order
- * and gets the same W without one collective per L-BFGS evaluation. Returns their number. */
-static er_err gather_training_rows(er_eval *ev, const er_dgraph *g, const float *Z,
-                                   const int32_t *L, int64_t *n_out) {
+/* This rank's normalized training rows and their labels, in local order; returns their
+ * number. Local. */
+static er_err own_training_rows(er_eval *ev, const er_dgraph *g, const float *Z,
+                                const int32_t *L, int64_t *n_out) {
   er_err err = ER_OK;
-  int rank, size, d = ev->d;
-  MPI_Comm_rank(g->comm, &rank);
-  MPI_Comm_size(g->comm, &size);
-  int64_t n_train = 0, off = 0;
-  for (er_lidx i = 0; i < g->n_own; ++i) n_train += (g->split[i] & ER_SPLIT_TRAIN) != 0;
-  ER_AGREE(g->comm); /* the evaluation forward's last kernels are local */
-  ER_CALL_MPI(MPI_Exscan(&n_train, &off, 1, MPI_INT64_T, MPI_SUM, g->comm));
-  if (rank == 0) off = 0;
-  n_train = 0;
+  const int d = ev->d;
+  int64_t n = 0;
   for (er_lidx i = 0; i < g->n_own; ++i)
     if (g->split[i] & ER_SPLIT_TRAIN) {
-      ER_CALL(er_rows_l2_normalize(ev->X_train + (off + n_train) * d, Z + (size_t)i * d, 1, d));
-      ev->y_train[off + n_train++] = L[i];
+      ER_CHECK(n < ev->n_train, ER_ERR_INTERNAL, "probe buffer too small");
+      ER_CALL(er_rows_l2_normalize(ev->X_train + n * d, Z + (size_t)i * d, 1, d));
+      ev->y_train[n++] = L[i];
     }
-  if (size > 1) {
-    int mine = (int)n_train, total = 0;
-    ER_AGREE(g->comm);
-    ER_CALL_MPI(MPI_Allgather(&mine, 1, MPI_INT, ev->counts, 1, MPI_INT, g->comm));
-    for (int r = 0; r < size; ++r) ev->displs[r] = total, total += ev->counts[r];
-    ER_CHECK(total <= ev->n_train_all, ER_ERR_INTERNAL, "probe buffer too small");
-    ER_AGREE(g->comm);
-    ER_CALL_MPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, ev->y_train, ev->counts,
-                               ev->displs, MPI_INT32_T, g->comm));
-    for (int r = 0; r < size; ++r) ev->counts[r] *= d, ev->displs[r] *= d;
-    ER_AGREE(g->comm);
-    ER_CALL_MPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, ev->X_train, ev->counts,
-                               ev->displs, MPI_FLOAT, g->comm));
-    n_train = total;
-  }
-  *n_out = n_train;
+  *n_out = n;
 cleanup:
-  return ER_FINISH(g->comm);
+  return err;
 }
 
 er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_t *L,
@@ -112,11 +85,12 @@ er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_
   int d = ev->d, K = ev->K;
   int64_t n_train = 0;
   er_probe_info info;
-  ER_CALL(gather_training_rows(ev, g, Z, L, &n_train));
-  ER_CALL(er_probe_fit(MPI_COMM_SELF, ev->X_train, ev->y_train, n_train, d, K, cfg->probe_C,
+  err = own_training_rows(ev, g, Z, L, &n_train);
+  ER_AGREE(g->comm); /* the evaluation forward's last kernels are local */
+  ER_CALL(er_probe_fit(g->comm, ev->X_train, ev->y_train, n_train, d, K, cfg->probe_C,
                        (int)cfg->probe_iters, ev->W, &info));
   /* predictions of every owned row, or of the listed ones, by chunks; a listed chunk's
-   * predictions pass through y_train (free once the probe is fitted, >= n_own entries) */
+   * predictions pass through y_train (free once the probe is fitted, n_own entries) */
   const er_lidx *rows = ev->rows_only && !all_rows ? ev->rows : NULL;
   int64_t n = rows ? ev->n_rows : g->n_own;
   for (int64_t r0 = 0; r0 < n; r0 += ER_EVAL_CHUNK) {

@@ -46,13 +46,11 @@ er_err er_train_state_push(er_train_state *st, const double row[ER_HIST_COLS]);
 #define ER_EVAL_CHUNK 4096 /* rows normalized and predicted at a time */
 typedef struct {
   int d, K;
-  int64_t n_train_all; /* training rows on all ranks: the probe fits all of them on every rank */
+  int64_t n_train;     /* training rows this rank owns: the probe is fitted on every rank's own */
   float *chunk;        /* (ER_EVAL_CHUNK, d) rows of Z, L2-normalized */
-  float *X_train;      /* (n_train_all, d) every rank's normalized training rows, rank order */
-  int32_t *y_train;    /* (max(n_train_all, n_own)) their labels; after the fit a chunk's
-                          predictions */
+  float *X_train;      /* (n_train, d) this rank's normalized training rows */
+  int32_t *y_train;    /* (n_own) their labels; after the fit a chunk's predictions */
   double *W;           /* (K, d + 1) probe weights and intercepts */
-  int *counts, *displs; /* (size) Allgatherv counts and displacements */
   er_lidx *rows;       /* (n_rows) owned labelled rows: the per-epoch evaluation predicts only
                           these when the encoder computes Z only around them */
   int64_t n_rows;
