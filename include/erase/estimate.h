@@ -1,6 +1,6 @@
 /* estimate.h: the per-rank peak memory of `erase-mpi train`, step by step, from the buffer tables
  * of the modules (erase/mem.h) evaluated on one rank's counts, plus the runtime; and models of
- * the peak of `import` (the parallel design) and `partition` (METIS on rank 0, or PT-Scotch's
+ * the peak of `import` and `partition` (METIS on rank 0, or PT-Scotch's
  * distributed graph). benchmarks/bench_memory.sh and benchmarks/RESULTS.md check the training
  * model against measured peak RSS. Not collective. */
 #ifndef ERASE_ESTIMATE_H
@@ -45,13 +45,13 @@ void er_mem_train_model(const er_mem_counts *c, er_mem_train *m);
  * doubles). */
 double er_mem_halo_row_bytes(const er_mem_counts *c, int T);
 
-/* `erase-mpi import`, a model of the parallel design (each rank reads 1/P of every file, routes
- * both orientations of its edges to the row-block owners with one Alltoallv, builds its block's
- * CSR): the peak of one rank. */
+/* `erase-mpi import` as it runs (each rank reads 1/P of every file, routes its edges to the
+ * row-block owners in rounds, builds its block's CSR): the peak of one rank. */
 double er_mem_import(const er_mem_counts *c);
 /* `erase-mpi partition`: METIS on rank 0 (the whole CSR as 64-bit arrays read, then as 32-bit
- * idx_t for METIS, owners, METIS's own work space), and a model of PT-Scotch on every rank (its
- * block of the distributed graph in 32-bit SCOTCH_Num, work space assumed as METIS's). */
+ * idx_t for METIS, owners, METIS's own work space), and PT-Scotch on every rank (its block of
+ * the distributed graph, work space taken as METIS's: a lower bound, since PT-Scotch also
+ * gathers its coarsest graphs on every rank, see benchmarks/RESULTS.md). */
 double er_mem_partition_metis(const er_mem_counts *c);
 double er_mem_partition_ptscotch(const er_mem_counts *c);
 

@@ -109,12 +109,12 @@ static void print_model(const estimate_args *a, int P, const er_mem_counts *c, i
          mib(setup_sum / P));
   printf("  %-28s %8.1f %8.1f   (the model's buffers untouched until epoch 1)\n",
          "train: setup, resident", mib(res_max), mib(res_sum / P));
-  printf("  %-28s %8.1f\n", "import (parallel design)*", mib(imp_max));
+  printf("  %-28s %8.1f\n", "import", mib(imp_max));
   printf("  %-28s %8.1f   (other ranks: runtime)\n", "partition: METIS on rank 0",
          mib(er_mem_partition_metis(&c[0])));
   printf("  %-28s %8.1f\n", "partition: PT-Scotch*", mib(scotch_max));
-  printf("  * models of designs, not of this build's code (import is being made parallel; "
-         "PT-Scotch's work space taken as METIS's)\n");
+  printf("  * PT-Scotch's work space taken as METIS's: a lower bound (it also gathers its "
+         "coarsest graphs on every rank)\n");
   for (int p = 0; P <= 16 && p < P; ++p) {
     er_mem_train_model(&c[p], &m);
     printf("  rank %d: %lld nodes, %lld ghosts, %lld edges, %lld sent rows -> %.1f MiB "

@@ -104,22 +104,26 @@ double er_mem_halo_row_bytes(const er_mem_counts *c, int T) {
          (double)T * 8 * (double)c->K;
 }
 
-//---- import and partition: models of their designs ---------------------------------------------
+//---- import and partition ----------------------------------------------------------------------
 
-/* Bytes of one edge line of a text edge list: two ids of up to the digits of N, a separator and
- * a newline. */
-static double edge_line_bytes(int64_t N) { return 2.0 * (floor(log10((double)N)) + 1) + 2; }
-
+/* `import` as src/io/import_*.c run it, on this rank's block of rows (c->b) and its share of the
+ * edge lines (E / P, each undirected edge once in the input). Features: the block's rows (F
+ * floats) and a bit per cell (coordinate input), beside the exchange rounds. Edges: the rank's
+ * (u, v) pairs and its row pointers, then either the row lengths (an int per node on every rank
+ * when N <= 4 E / P, Reduce_scatter) or the columns of both orientations (before duplicates
+ * are dropped), their fill pointers and one routing round (4 ROUND_PAIRS int64 sent, as many
+ * pairs received). */
+#define ER_IMPORT_ROUND_PAIRS ((double)(1 << 17)) /* import_graph.c ROUND_PAIRS */
+#define ER_IMPORT_ROUND_ITEMS ((double)(1 << 16)) /* ingest.h IMP_ROUND */
 double er_mem_import(const er_mem_counts *c) {
-  const double P = (double)c->P, rows = (double)c->b, edges = (double)c->E / P;
-  const double entries = 2 * edges; /* both orientations of the rank's edges */
-  const double text = edges * edge_line_bytes(c->N), parsed = 16 * edges;
-  const double send = 16 * entries, recv = 16 * entries; /* (row, column) int64 pairs */
-  const double csr = 8 * (rows + 1) + 8 * entries, block = rows * (4.0 * (double)c->F + 4 + 1);
-  double most = max2(text + parsed, parsed + send);
-  most = max2(most, send + recv);
-  most = max2(most, recv + csr);
-  return ER_MEM_RUNTIME + block + most;
+  const double P = (double)c->P, N = (double)c->N, rows = (double)c->b;
+  const double pairs = (double)c->E / P, entries = 2 * pairs;
+  const double feat = rows * (4.0 * (double)c->F) + rows * (double)c->F / 8 +
+                      2 * ER_IMPORT_ROUND_ITEMS * 16 + (double)(1 << 20);
+  const double dense = c->P > 1 && N <= 4 * (pairs + 1) ? 4 * N + 4 * rows : 0;
+  const double route = 4 * ER_IMPORT_ROUND_PAIRS * 8 + 2 * ER_IMPORT_ROUND_PAIRS * 16;
+  const double edges = 16 * pairs + 8 * (rows + 1) + max2(dense, 8 * entries + 8 * rows + route);
+  return ER_MEM_RUNTIME + max2(feat, edges);
 }
 
 /* METIS's own work space (graph copies, coarsening levels, refinement) in units of the graph it
