@@ -12,6 +12,11 @@
 
 enum { ER_SPLIT_TRAIN = 1, ER_SPLIT_VAL = 2, ER_SPLIT_TEST = 4 };
 
+/* The order of a rank's local rows: as built (owned by ascending global id, ghosts by (owner,
+ * gid)) or reverse Cuthill-McKee (er_dgraph_reorder). Names: er_order_kinds. */
+typedef enum { ER_ORDER_NONE = 0, ER_ORDER_RCM = 1 } er_order_kind;
+extern const er_enum_names er_order_kinds;
+
 typedef struct {
   MPI_Comm comm;      /* not owned (not freed) */
   int64_t n_global;   /* N */
@@ -20,7 +25,9 @@ typedef struct {
   int64_t F;          /* features */
   er_lidx n_own;      /* owned rows */
   er_lidx n_ghost;    /* ghost columns */
-  int64_t *gid;       /* (n_own + n_ghost) global ids; owned ascending, ghosts by (owner, gid) */
+  int64_t *gid;       /* (n_own + n_ghost) global ids; as built owned ascending, ghosts by
+                         (owner, gid); after er_dgraph_reorder in its order (ghosts still
+                         grouped by owner) */
   int *ghost_owner;   /* (n_ghost) */
   int64_t *indptr;    /* (n_own + 1) */
   er_lidx *indices;   /* (indptr[n_own]) local column ids, ascending per row */
@@ -31,9 +38,11 @@ typedef struct {
   er_lidx *row_order; /* (n_own) interior rows first, then boundary rows */
   er_halo *halo;
   char partition[64]; /* "block" or the partition name used */
+  er_order_kind order; /* how the local rows are ordered (er_dgraph_reorder) */
   /* this rank's seconds: the whole er_dgraph_create, and in it the dataset checks (structure,
    * labels, splits, owners, finite features) and the checksums of the arrays read */
   double load_s, check_s, digest_s;
+  double order_s; /* this rank's seconds in er_dgraph_reorder */
 } er_dgraph;
 
 /* The row distribution a distributed graph is built with, resolved by the caller (for example
@@ -58,6 +67,28 @@ er_err er_part_choice_parse(const char *text, er_part_choice *choice);
 er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_features,
                         er_dgraph **g);
 void er_dgraph_destroy(er_dgraph **g);
+
+/* Collective. Renumbers g's local rows in the order kind (ER_ORDER_NONE: unchanged): owned rows
+ * by er_order_rcm on the owned-owned edges, keyed by global id; ghosts grouped by owner as
+ * before and, within an owner, by the first owned row (new order) that references them, then
+ * gid. Every per-row array of g (gid, indptr/indices, labels, split, x, row_order) follows and
+ * the halo plan is rebuilt. Call it before anything else holds local row numbers. Holds
+ * O(n_own + n_ghost + nnz) scratch while it runs. */
+er_err er_dgraph_reorder(er_dgraph *g, er_order_kind kind);
+
+/* Not collective. A reverse Cuthill-McKee order of rows [0, n) of a CSR (indptr (n + 1),
+ * indices: columns; columns outside [0, n) and self loops are ignored): order[k] (n, the
+ * caller's) is the row placed k-th. Each connected component starts at a pseudo-peripheral row
+ * (George-Liu, from its first row by (degree, key)) and queues neighbours by (degree, key);
+ * components come in the order of their smallest key. key (n) breaks every tie, so with
+ * distinct keys (global ids) the order depends only on the graph and the keys, not on how the
+ * rows are numbered; key NULL: the row number. */
+er_err er_order_rcm(er_lidx n, const int64_t *indptr, const er_lidx *indices,
+                    const int64_t *key, er_lidx *order);
+/* Not collective. The bandwidth max |where[i] - where[j]| over the entries (i, j) with both in
+ * [0, n), where[i] = the position of row i (NULL: the identity). */
+int64_t er_order_bandwidth(er_lidx n, const int64_t *indptr, const er_lidx *indices,
+                           const er_lidx *where);
 
 /* Collective. Rows of src (n_own, ncols) of element type t move to the contiguous block
  * distribution of global ids (er_block_range): dst receives rows [lo, hi) in global order, so

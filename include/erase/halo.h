@@ -10,8 +10,10 @@
 
 typedef struct er_halo er_halo;
 
-/* Collective. own_gid (n_own, ascending) are this rank's rows; ghost_gid/ghost_owner (n_ghost)
- * are the ghost columns, ordered by (owner, gid) and numbered n_own .. n_own+n_ghost-1. */
+/* Collective. own_gid (n_own, distinct, any order; ascending saves a sorted copy) are this
+ * rank's rows; ghost_gid/ghost_owner (n_ghost) are the ghost columns, grouped by ascending owner
+ * (any order within an owner: its rows arrive in that order) and numbered n_own ..
+ * n_own+n_ghost-1. */
 er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
                       const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo);
 void er_halo_destroy(er_halo **halo);

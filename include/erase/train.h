@@ -4,6 +4,7 @@
 #define ERASE_TRAIN_H
 
 #include "erase/core.h"
+#include "erase/graph.h"
 #include "erase/noise.h"
 #include "erase/prop.h"
 
@@ -14,6 +15,7 @@ typedef struct {
   /* data */
   char data[4096];
   char partition[64];     /* auto | block | P */
+  int reorder;            /* er_order_kind (erase/graph.h): each rank's local row order */
   /* label noise and denoising */
   er_noise_type noise;
   double noise_ratio;

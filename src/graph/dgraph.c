@@ -292,18 +292,10 @@ static int cmp_lidx(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* g->indices: the local id of every column, ascending per row; g->row_order: rows that touch
- * no ghost first (g->n_interior of them), then the boundary rows, both ascending. */
-static er_err dg_local_columns(const int64_t *cols, const int64_t *ghost_by_gid,
-                               const er_lidx *ghost_local, er_dgraph *g) {
-  er_err err = ER_OK;
-  const int64_t n_own = g->n_own, nnz = g->indptr[n_own];
-  LOCAL_COLUMNS(ER_BUF_ALLOC)
-  for (int64_t k = 0; k < nnz; ++k) {
-    int64_t c = cols[k], own = er_search_i64(g->gid, n_own, c);
-    g->indices[k] = own >= 0 ? (er_lidx)own
-                             : ghost_local[er_search_i64(ghost_by_gid, g->n_ghost, c)];
-  }
+/* Sort every row's columns ascending and fill g->row_order: rows that touch no ghost first
+ * (g->n_interior of them), then the boundary rows, both ascending. */
+static void dg_row_order(er_dgraph *g) {
+  const int64_t n_own = g->n_own;
   er_lidx front = 0, back = (er_lidx)n_own; /* next interior slot; last boundary slot + 1 */
   for (int64_t r = 0; r < n_own; ++r) {
     qsort(g->indices + g->indptr[r], (size_t)(g->indptr[r + 1] - g->indptr[r]), sizeof(er_lidx),
@@ -318,6 +310,20 @@ static er_err dg_local_columns(const int64_t *cols, const int64_t *ghost_by_gid,
     g->row_order[i] = g->row_order[j];
     g->row_order[j] = t;
   }
+}
+
+/* g->indices: the local id of every column, ascending per row; g->row_order (dg_row_order). */
+static er_err dg_local_columns(const int64_t *cols, const int64_t *ghost_by_gid,
+                               const er_lidx *ghost_local, er_dgraph *g) {
+  er_err err = ER_OK;
+  const int64_t n_own = g->n_own, nnz = g->indptr[n_own];
+  LOCAL_COLUMNS(ER_BUF_ALLOC)
+  for (int64_t k = 0; k < nnz; ++k) {
+    int64_t c = cols[k], own = er_search_i64(g->gid, n_own, c);
+    g->indices[k] = own >= 0 ? (er_lidx)own
+                             : ghost_local[er_search_i64(ghost_by_gid, g->n_ghost, c)];
+  }
+  dg_row_order(g);
 cleanup:
   return err;
 }
@@ -393,6 +399,123 @@ void er_dgraph_destroy(er_dgraph **pg) {
   er_halo_destroy(&g->halo);
   free(g);
   *pg = NULL;
+}
+
+//---- local order (er_dgraph_reorder) -----------------------------------------------------------
+
+typedef struct {
+  int owner;
+  er_lidx first; /* the first owned row, in the new order, that references the ghost */
+  int64_t gid;
+  er_lidx old;   /* its local id before */
+} ghost_ref;
+
+/* er_dgraph_reorder's scratch, all freed before it returns: the owned rows' new order and every
+ * local row's new id, the ghosts' sort keys and new order, a done flag per row and one row
+ * (rb bytes, the widest per-row array) while rows move, the renumbered CSR before it replaces
+ * g's */
+#define REORDER_SCRATCH(X)                                                                   \
+  X(order, n_own, er_lidx, 0)                                                                \
+  X(where, n_own + n_ghost, er_lidx, 0)                                                      \
+  X(refs, n_ghost, ghost_ref, ER_BUF_OPT)                                                    \
+  X(gorder, n_ghost, er_lidx, ER_BUF_OPT)                                                    \
+  X(done, n_own + n_ghost, uint8_t, ER_BUF_ZERO)                                             \
+  X(tmp, rb, char, 0)
+#define REORDER_CSR(X)                                                                       \
+  X(nptr, n_own + 1, int64_t, 0)                                                             \
+  X(ncol, nnz, er_lidx, 0)
+
+static int cmp_ghost_ref(const void *a, const void *b) {
+  const ghost_ref *x = a, *y = b;
+  if (x->owner != y->owner) return x->owner - y->owner;
+  if (x->first != y->first) return (x->first > y->first) - (x->first < y->first);
+  return (x->gid > y->gid) - (x->gid < y->gid);
+}
+
+/* Rows of a (n rows of rb bytes) in place: new row k = old row order[k], one cycle of the
+ * permutation at a time through tmp; done (n) is zero on entry and on return. */
+static void permute_rows(void *a, size_t rb, const er_lidx *order, er_lidx n, uint8_t *done,
+                         char *tmp) {
+  char *rows = a;
+  for (er_lidx s = 0; s < n; ++s) {
+    if (done[s]) continue;
+    memcpy(tmp, rows + rb * (size_t)s, rb);
+    for (er_lidx k = s;;) {
+      done[k] = 1;
+      const er_lidx src = order[k];
+      if (src == s) {
+        memcpy(rows + rb * (size_t)k, tmp, rb);
+        break;
+      }
+      memcpy(rows + rb * (size_t)k, rows + rb * (size_t)src, rb);
+      k = src;
+    }
+  }
+  memset(done, 0, (size_t)n);
+}
+
+er_err er_dgraph_reorder(er_dgraph *g, er_order_kind kind) {
+  er_err err = ER_OK;
+  er_lidx *order = NULL, *where = NULL, *gorder = NULL, *ncol = NULL;
+  ghost_ref *refs = NULL;
+  uint8_t *done = NULL;
+  char *tmp = NULL;
+  int64_t *nptr = NULL;
+  if (kind == ER_ORDER_NONE) return ER_OK;
+  ER_CHECK(kind == ER_ORDER_RCM, ER_ERR_INTERNAL, "unknown row order %d", (int)kind);
+  const double t0 = er_wtime();
+  const int64_t n_own = g->n_own, n_ghost = g->n_ghost, nnz = g->indptr[n_own];
+  const size_t rb = (size_t)(g->F > 2 ? g->F : 2) * sizeof(float); /* >= any per-row element */
+  REORDER_SCRATCH(ER_BUF_ALLOC)
+  REORDER_CSR(ER_BUF_ALLOC)
+  //---- the new numbering: owned rows by RCM, ghosts by (owner, first reference, gid) ----
+  ER_CALL(er_order_rcm(g->n_own, g->indptr, g->indices, g->gid, order));
+  for (er_lidx k = 0; k < n_own; ++k) where[order[k]] = k;
+  for (int64_t j = 0; j < n_ghost; ++j)
+    refs[j] = (ghost_ref){g->ghost_owner[j], -1, g->gid[n_own + j], (er_lidx)(n_own + j)};
+  for (er_lidx k = 0; k < n_own; ++k)
+    for (int64_t e = g->indptr[order[k]]; e < g->indptr[order[k] + 1]; ++e)
+      if (g->indices[e] >= n_own && refs[g->indices[e] - n_own].first < 0)
+        refs[g->indices[e] - n_own].first = k;
+  if (n_ghost > 0) qsort(refs, (size_t)n_ghost, sizeof *refs, cmp_ghost_ref);
+  for (int64_t j = 0; j < n_ghost; ++j) {
+    where[refs[j].old] = (er_lidx)(n_own + j);
+    gorder[j] = (er_lidx)(refs[j].old - n_own);
+  }
+  //---- the CSR renumbered (columns ascending again in dg_row_order) ----
+  nptr[0] = 0;
+  for (er_lidx k = 0; k < n_own; ++k) {
+    const int64_t b = g->indptr[order[k]], e = g->indptr[order[k] + 1];
+    for (int64_t q = b; q < e; ++q) ncol[nptr[k] + q - b] = where[g->indices[q]];
+    nptr[k + 1] = nptr[k] + (e - b);
+  }
+  ER_BUF_RELEASE(g->indptr);
+  ER_BUF_RELEASE(g->indices);
+  g->indptr = nptr;
+  g->indices = ncol;
+  nptr = NULL;
+  ncol = NULL;
+  dg_row_order(g);
+  //---- every per-row array follows ----
+  permute_rows(g->gid, sizeof *g->gid, order, g->n_own, done, tmp);
+  permute_rows(g->gid + n_own, sizeof *g->gid, gorder, g->n_ghost, done, tmp);
+  permute_rows(g->ghost_owner, sizeof *g->ghost_owner, gorder, g->n_ghost, done, tmp);
+  permute_rows(g->labels, sizeof *g->labels, order, g->n_own, done, tmp);
+  permute_rows(g->split, sizeof *g->split, order, g->n_own, done, tmp);
+  if (g->x) permute_rows(g->x, (size_t)g->F * sizeof(float), order, g->n_own, done, tmp);
+  g->order = kind;
+  REORDER_SCRATCH(ER_BUF_FREE)
+  //---- the halo plan on the new numbering ----
+  er_halo_destroy(&g->halo);
+  ER_AGREE(g->comm);
+  ER_CALL(er_halo_create(g->comm, g->n_own, g->gid, g->n_ghost, g->gid + g->n_own,
+                         g->ghost_owner, &g->halo));
+  g->order_s = er_wtime() - t0;
+cleanup:
+  err = ER_FINISH(g->comm);
+  REORDER_SCRATCH(ER_BUF_FREE)
+  REORDER_CSR(ER_BUF_FREE)
+  return err;
 }
 
 //---- owned rows <-> contiguous blocks of global ids (for parallel HDF5 writes and reads) --------

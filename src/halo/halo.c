@@ -64,6 +64,33 @@ enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
 #define HALO_REQUESTS(X)                                                                     \
   X(req_gid, n_req, int64_t, 0)                                                              \
   X(reqs, n_recv + n_send, MPI_Request, 0)
+/* owned rows not in ascending gid order (graph.h er_dgraph_reorder): (gid, row) sorted to look
+ * requests up; none otherwise. Not in the model: a reordered graph's setup scratch. */
+#define HALO_LOOKUP(X) X(by_gid, n_lookup, halo_own, ER_BUF_OPT)
+
+typedef struct {
+  int64_t gid;
+  er_lidx row;
+} halo_own;
+
+static int cmp_halo_own(const void *a, const void *b) {
+  const halo_own *x = a, *y = b;
+  return (x->gid > y->gid) - (x->gid < y->gid);
+}
+
+/* The owned row whose global id is gid, or -1: a binary search in own_gid when it is ascending
+ * (by_gid NULL), else in by_gid. */
+static int64_t halo_find(const int64_t *own_gid, const halo_own *by_gid, er_lidx n_own,
+                         int64_t gid) {
+  if (!by_gid) return er_search_i64(own_gid, n_own, gid);
+  int64_t lo = 0, hi = n_own;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (by_gid[mid].gid < gid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n_own && by_gid[lo].gid == gid ? by_gid[lo].row : -1;
+}
 
 er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
                       const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo) {
@@ -73,6 +100,7 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
   int *cnt_recv = NULL, *cnt_send = NULL;
   int64_t *req_gid = NULL;
   MPI_Request *reqs = NULL;
+  halo_own *by_gid = NULL;
   MPI_Comm_size(comm, &size);
   MPI_Comm_rank(comm, &rank);
   *halo = NULL;
@@ -85,9 +113,8 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
     int o = ghost_owner[i];
     if (o < 0 || o >= size || o == rank)
       err = ER_ERROR(ER_ERR_INTERNAL, "ghost %lld has owner %d", (long long)ghost_gid[i], o);
-    else if (i > 0 && !(ghost_owner[i - 1] < o ||
-                        (ghost_owner[i - 1] == o && ghost_gid[i - 1] < ghost_gid[i])))
-      err = ER_ERROR(ER_ERR_INTERNAL, "ghosts not ordered by (owner, gid)");
+    else if (i > 0 && ghost_owner[i - 1] > o)
+      err = ER_ERROR(ER_ERR_INTERNAL, "ghosts not grouped by ascending owner");
     else
       cnt_recv[o]++;
   }
@@ -130,9 +157,15 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
   HALO_MPI(h, MPI_Waitall(h->n_recv + h->n_send, reqs, MPI_STATUSES_IGNORE));
   err = h->err;
   h->err = ER_OK;
+  int64_t n_lookup = 0;
+  for (er_lidx i = 1; i < n_own && n_lookup == 0; ++i)
+    if (own_gid[i - 1] >= own_gid[i]) n_lookup = n_own;
+  HALO_LOOKUP(ER_BUF_ALLOC)
+  for (int64_t i = 0; i < n_lookup; ++i) by_gid[i] = (halo_own){own_gid[i], (er_lidx)i};
+  if (n_lookup > 0) qsort(by_gid, (size_t)n_lookup, sizeof *by_gid, cmp_halo_own);
   ER_AGREE(comm);
   for (er_lidx k = 0; k < n_req; ++k) {
-    int64_t r = er_search_i64(own_gid, n_own, req_gid[k]);
+    int64_t r = halo_find(own_gid, by_gid, n_own, req_gid[k]);
     if (r < 0) {
       err = ER_ERROR(ER_ERR_INTERNAL, "halo request for node %lld not owned by rank %d",
                      (long long)req_gid[k], rank);
@@ -147,6 +180,7 @@ cleanup:
   err = ER_FINISH(comm);
   HALO_COUNTS(ER_BUF_FREE)
   HALO_REQUESTS(ER_BUF_FREE)
+  HALO_LOOKUP(ER_BUF_FREE)
   er_halo_destroy(&h);
   return err;
 }

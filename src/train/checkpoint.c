@@ -185,9 +185,10 @@ cleanup:
  * decides what a step computes (hyperparameters, noise, seeds, solver, probe) and must be the
  * checkpoint's. */
 static int free_on_resume(const char *key) {
-  static const char *const keys[] = {"data",       "partition", "epochs",    "runs",
-                                     "patience",   "log-json",  "out",       "checkpoint",
-                                     "checkpoint-every", "resume", "quiet",  "dump-step"};
+  static const char *const keys[] = {"data",       "partition", "reorder",   "epochs",
+                                     "runs",       "patience",  "log-json",  "out",
+                                     "checkpoint", "checkpoint-every", "resume", "quiet",
+                                     "dump-step"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; ++i)
     if (!strcmp(key, keys[i])) return 1;
   return 0;
@@ -218,7 +219,7 @@ static er_err check_trajectory(const char *path, const char *stored, const char 
              "record --%s (written by another version of erase-mpi)", path, key);
     ER_CHECK(!strcmp(was, now), ER_ERR_INPUT, "checkpoint '%s' was written with --%s %s, this "
              "run has %s: a resume keeps every option that decides a step (only epochs, runs, "
-             "patience, partition and outputs may change)", path, key, was, now);
+             "patience, partition, reorder and outputs may change)", path, key, was, now);
   }
 cleanup:
   return err;

@@ -21,6 +21,7 @@ _Static_assert(sizeof(er_noise_type) == sizeof(int) && sizeof(er_denoise_variant
 static const er_opt defs[] = {
     ER_OPT_S(C, "data", data, "FILE", "dataset HDF5 file (required)"),
     ER_OPT_S(C, "partition", partition, "P", "auto (stored, else PT-Scotch now), block, or P = ranks"),
+    ER_OPT_E(C, "reorder", reorder, er_order_kinds, "local row order; rcm: reverse Cuthill-McKee"),
     ER_OPT_E(C, "noise", noise, er_noise_types, "label noise on training labels"),
     ER_OPT_F(C, "noise-ratio", noise_ratio, 0, 0.999999, "R", "noise ratio r in [0,1)"),
     ER_OPT_I(C, "noise-seed", noise_seed, 0, 9.2e18, "S", "seed of the label noise"),

@@ -97,6 +97,10 @@ static void log_setup(const er_trainer *t) {
   cJSON_AddNumberToObject(load, "total_s", t->g->load_s);
   cJSON_AddNumberToObject(load, "check_s", t->g->check_s);
   cJSON_AddNumberToObject(load, "digest_s", t->g->digest_s);
+  if (t->g->order != ER_ORDER_NONE) { /* --reorder: the order and rank 0's seconds making it */
+    cJSON_AddStringToObject(load, "order", er_order_kinds.names[t->g->order]);
+    cJSON_AddNumberToObject(load, "order_s", t->g->order_s);
+  }
   cJSON *hosts = cJSON_AddArrayToObject(o, "hosts"); /* rank r ran on hosts[r] */
   for (int r = 0; t->hosts && r < t->size; ++r)
     cJSON_AddItemToArray(hosts, cJSON_CreateString(t->hosts + (size_t)r * ER_HOST_LEN));

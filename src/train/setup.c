@@ -87,6 +87,7 @@ static er_err load_graph(er_trainer *t) {
   ER_CALL(er_dataset_meta(t->comm, fid, &meta));
   ER_CHECK(meta.n_train > 0, ER_ERR_INPUT, "dataset '%s' has no training split", cfg->data);
   ER_CALL(er_dgraph_create(t->comm, fid, part, 1, &t->g));
+  ER_CALL(er_dgraph_reorder(t->g, (er_order_kind)cfg->reorder));
   er_mem_mark("graph");
   ER_CALL(er_dataset_checksum(t->comm, fid, &t->graph_sum, &feature_sum));
   er_h5_close(&fid);
