@@ -94,7 +94,8 @@ static void check_graph(const char *path, const char *partition, const char *lab
   TEST_CHECK(rel < 1e-12, "%s adjoint mismatch rel %g", label, rel);
   TEST_CHECK(relf < 1e-5, "%s float adjoint mismatch rel %g", label, relf);
   double relb = fabs(t[4] - t[5]) / fmax(fabs(t[4]), 1e-30);
-  if (rank == 0) printf("%s bf16 <fwd x,y>=%.9g <x,rev y>=%.9g rel=%.2e\n", label, t[4], t[5], relb);
+  if (rank == 0)
+    printf("%s bf16 <fwd x,y>=%.9g <x,rev y>=%.9g rel=%.2e\n", label, t[4], t[5], relb);
   TEST_CHECK(relb < 1e-5, "%s bf16 adjoint mismatch rel %g", label, relb);
   TEST_CHECK(size == 1 || tg > 0, "%s: no ghosts at P=%d", label, size);
   free(x), free(y), free(xf), free(yf), free(xb), free(yb), free(yo);
