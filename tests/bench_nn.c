@@ -1,7 +1,9 @@
 /* bench_nn.c: timing of the GAT kernels (float, fast vs _ref) on a random local graph.
  * Not a test (asserts nothing, not registered with ctest): build target bench_nn, run by hand:
  *   OPENBLAS_NUM_THREADS=1 ./bench_nn [n_own=100000] [deg=10] [H=8] [C=32] [reps=3] [local=1]
- * local=0 draws neighbours uniformly from all rows (like a CSBM graph, cache-hostile). */
+ *                                     [bf16=0]
+ * local=0 draws neighbours uniformly from all rows (like a CSBM graph, cache-hostile); bf16=1
+ * times the _bf16 kernels (h and the gather's dout in bf16). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -20,7 +22,7 @@ int main(int argc, char **argv) {
   int64_t n_own = argc > 1 ? atoll(argv[1]) : 100000;
   int deg = argc > 2 ? atoi(argv[2]) : 10, H = argc > 3 ? atoi(argv[3]) : 8;
   int C = argc > 4 ? atoi(argv[4]) : 32, reps = argc > 5 ? atoi(argv[5]) : 3;
-  int local = argc > 6 ? atoi(argv[6]) : 1;
+  int local = argc > 6 ? atoi(argv[6]) : 1, bf16 = argc > 7 ? atoi(argv[7]) : 0;
   int64_t n_tot = n_own + n_own / 10, HC = (int64_t)H * C, nnz = n_own * deg;
   int64_t *indptr = malloc((n_own + 1) * sizeof *indptr);
   er_lidx *indices = malloc(nnz * sizeof *indices);
@@ -52,6 +54,9 @@ int main(int argc, char **argv) {
   for (int64_t e = 0; e < n_tot * HC; e++) h[e] = (float)er_rng_uniform(2, 99, 0, (uint64_t)e) - 0.5f;
   for (int64_t e = 0; e < n_own * HC; e++) dout[e] = (float)er_rng_uniform(3, 99, 0, (uint64_t)e) - 0.5f;
   for (int64_t e = 0; e < HC; e++) as[e] = 0.1f, ad[e] = -0.05f;
+  er_bf16 *hb = malloc(n_tot * HC * sizeof *hb), *doutb = malloc(n_own * HC * sizeof *doutb);
+  er_bf16_from_f_array(hb, h, n_tot * HC);
+  er_bf16_from_f_array(doutb, dout, n_own * HC);
   er_lgraph g = {n_own, n_tot, indptr, indices};
   er_gat_cache_f *c = NULL;
   if (er_gat_cache_create_f(&g, H, C, &c) != ER_OK) {
@@ -65,16 +70,29 @@ int main(int argc, char **argv) {
   for (int r = 0; r < reps; r++) {
     double t[NP + 1];
     t[0] = cpu_s();
-    er_gat_scores_f(c, h, as, ad, 0, n_tot, &g, H, C);
-    t[1] = cpu_s();
-    er_gat_aggregate_f(out, c, h, b, NULL, n_own, &g, H, C);
-    t[2] = cpu_s();
-    er_gat_backward_gather_f(dh, dout, h, c, 0, n_tot, &g, H, C);
-    t[3] = cpu_s();
-    er_gat_backward_rows_f(dh, dad, db, dout, h, ad, c, NULL, n_own, &g, H, C);
-    t[4] = cpu_s();
-    er_gat_backward_sources_f(dh, das, h, as, c, 0, n_tot, &g, H, C);
-    t[5] = cpu_s();
+    if (bf16) {
+      er_gat_scores_bf16(c, hb, as, ad, 0, n_tot, &g, H, C);
+      t[1] = cpu_s();
+      er_gat_aggregate_bf16(out, c, hb, b, NULL, n_own, &g, H, C);
+      t[2] = cpu_s();
+      er_gat_backward_gather_bf16(dh, doutb, hb, c, 0, n_tot, &g, H, C);
+      t[3] = cpu_s();
+      er_gat_backward_rows_bf16(dh, dad, db, dout, hb, ad, c, NULL, n_own, &g, H, C);
+      t[4] = cpu_s();
+      er_gat_backward_sources_bf16(dh, das, hb, as, c, 0, n_tot, &g, H, C);
+      t[5] = cpu_s();
+    } else {
+      er_gat_scores_f(c, h, as, ad, 0, n_tot, &g, H, C);
+      t[1] = cpu_s();
+      er_gat_aggregate_f(out, c, h, b, NULL, n_own, &g, H, C);
+      t[2] = cpu_s();
+      er_gat_backward_gather_f(dh, dout, h, c, 0, n_tot, &g, H, C);
+      t[3] = cpu_s();
+      er_gat_backward_rows_f(dh, dad, db, dout, h, ad, c, NULL, n_own, &g, H, C);
+      t[4] = cpu_s();
+      er_gat_backward_sources_f(dh, das, h, as, c, 0, n_tot, &g, H, C);
+      t[5] = cpu_s();
+    }
     for (int q = 0; q < NP; q++)
       if (t[q + 1] - t[q] < best[q]) best[q] = t[q + 1] - t[q];
   }

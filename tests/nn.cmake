@@ -9,3 +9,5 @@ add_executable(bench_stream ${CMAKE_SOURCE_DIR}/benchmarks/bench_stream.c)
 # sgemm rate on an epoch's shapes for benchmarks/bench_gemm.sh and the floor (not a test).
 add_executable(bench_gemm ${CMAKE_SOURCE_DIR}/benchmarks/bench_gemm.c)
 target_link_libraries(bench_gemm PRIVATE erase)
+# bf16 storage and the _bf16 GAT kernels (train --gather-precision bf16).
+er_add_mpi_test(test_nn_bf16 test_nn_bf16.c RANKS 1 LABELS nn)

@@ -52,7 +52,12 @@ int main(int argc, char **argv) {
   model m = {0};
   m.L = g->labels;
   m.n_own = n;
-  TEST_OK(er_encoder_create_d(g, x, 6, 2, 5, 0.3, &m.enc));
+  /* bf16 gathers are a float-encoder option: the double encoder refuses them */
+  er_encoder_d *no_bf16 = NULL;
+  TEST_CHECK(er_encoder_create_d(g, x, 6, 2, 5, 0.3, 1, &no_bf16) == ER_ERR_INPUT && !no_bf16,
+             "the double encoder accepted bf16 gathers");
+  er_error_clear();
+  TEST_OK(er_encoder_create_d(g, x, 6, 2, 5, 0.3, 0, &m.enc));
   TEST_OK(er_mcr2_create(comm, 5, g->K, 1.0, 2.0, 0.5, ER_MCR2_LAPACK, &m.mcr));
   er_encoder_init_d(m.enc, 11);
   const er_encoder_layout *L = er_encoder_layout_d(m.enc);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "erase/bf16.h"
 #include "erase/graph.h"
 #include "erase/h5.h"
 #include "erase/partition.h"
@@ -51,8 +52,35 @@ static void check_graph(const char *path, const char *partition, const char *lab
   TEST_OK(er_halo_reverse_begin(g->halo, yf, nc, MPI_FLOAT));
   TEST_OK(er_halo_reverse_end(g->halo));
   for (size_t i = 0; i < (size_t)g->n_own * nc; ++i) rhs += x[i] * y[i], rhsf += (double)xf[i] * yf[i];
-  double s[4] = {lhs, rhs, lhsf, rhsf}, t[4];
-  MPI_Allreduce(s, t, 4, MPI_DOUBLE, MPI_SUM, comm);
+  /* bf16 (train --gather-precision bf16): the forward moves 2-byte rows exactly; the reverse
+   * sends bf16 ghost contributions and sums them into float owner rows. The values are bf16
+   * already (rounded from x, y), so both sides are exact products of the same numbers. */
+  er_bf16 *xb = malloc(n_tot * nc * sizeof(er_bf16)), *yb = malloc(n_tot * nc * sizeof(er_bf16));
+  float *yo = malloc(n_tot * nc * sizeof(float));
+  for (size_t i = 0; i < n_tot * nc; ++i) {
+    xb[i] = i < (size_t)g->n_own * nc ? er_bf16_from_f((float)x[i]) : 0xffff;
+    yb[i] = er_bf16_from_f((float)val(g->gid[i / nc], (int)(i % nc), 3));
+    yo[i] = er_bf16_to_f(yb[i]);
+  }
+  TEST_OK(er_halo_forward_begin(g->halo, xb, nc, MPI_UINT16_T));
+  TEST_OK(er_halo_forward_end(g->halo));
+  for (size_t i = g->n_own; i < n_tot; ++i)
+    for (int c = 0; c < nc; ++c)
+      bad += xb[i * nc + c] != er_bf16_from_f((float)val(g->gid[i], c, 1));
+  TEST_CHECK(bad == 0, "%s: %d bf16 ghost values differ from their owners'", label, bad);
+  double lhsb = 0, rhsb = 0;
+  for (size_t i = 0; i < n_tot * nc; ++i) lhsb += (double)er_bf16_to_f(xb[i]) * yo[i];
+  er_halo_stats hs0, hs1;
+  er_halo_get_stats(g->halo, &hs0);
+  TEST_OK(er_halo_reverse_begin_bf16(g->halo, yb + (size_t)g->n_own * nc, yo, nc));
+  TEST_OK(er_halo_reverse_end(g->halo));
+  er_halo_get_stats(g->halo, &hs1);
+  TEST_CHECK(hs1.bytes_sent - hs0.bytes_sent == 2.0 * nc * (double)g->n_ghost,
+             "%s: bf16 reverse sent %.0f bytes for %lld ghost rows", label,
+             hs1.bytes_sent - hs0.bytes_sent, (long long)g->n_ghost);
+  for (size_t i = 0; i < (size_t)g->n_own * nc; ++i) rhsb += (double)er_bf16_to_f(xb[i]) * yo[i];
+  double s[6] = {lhs, rhs, lhsf, rhsf, lhsb, rhsb}, t[6];
+  MPI_Allreduce(s, t, 6, MPI_DOUBLE, MPI_SUM, comm);
   long long ng = g->n_ghost, tg;
   MPI_Allreduce(&ng, &tg, 1, MPI_LONG_LONG, MPI_SUM, comm);
   double rel = fabs(t[0] - t[1]) / fmax(fabs(t[0]), 1e-30);
@@ -65,8 +93,12 @@ static void check_graph(const char *path, const char *partition, const char *lab
            label, size, g->partition, tg, t[0], t[1], rel, relf);
   TEST_CHECK(rel < 1e-12, "%s adjoint mismatch rel %g", label, rel);
   TEST_CHECK(relf < 1e-5, "%s float adjoint mismatch rel %g", label, relf);
+  double relb = fabs(t[4] - t[5]) / fmax(fabs(t[4]), 1e-30);
+  if (rank == 0)
+    printf("%s bf16 <fwd x,y>=%.9g <x,rev y>=%.9g rel=%.2e\n", label, t[4], t[5], relb);
+  TEST_CHECK(relb < 1e-5, "%s bf16 adjoint mismatch rel %g", label, relb);
   TEST_CHECK(size == 1 || tg > 0, "%s: no ghosts at P=%d", label, size);
-  free(x), free(y), free(xf), free(yf);
+  free(x), free(y), free(xf), free(yf), free(xb), free(yb), free(yo);
   er_dgraph_destroy(&g);
 }
 

@@ -21,9 +21,12 @@ typedef struct er_encoder_d er_encoder_d;
 /* Collective (builds the GAT caches). x_norm (n_own, F) are the normalized input features,
  * kept as a pointer (the caller keeps them alive). The float encoder runs the first layer
  * sparse x dense when the features are sparse (density < 25%); the double one (gradient
- * checks) is always dense. */
+ * checks) is always dense. gather_bf16 = 1 (float only; the double encoder refuses it with
+ * ER_ERR_INPUT) keeps the rows the GAT passes gather and the halos carry in bf16 (nn.h, the
+ * _bf16 kernels): h1, a1, the backward's dout of the gather pass and the ghost rows of dh; the
+ * sums, parameters and gradients stay float. */
 er_err er_encoder_create_f(er_dgraph *g, const float *x_norm, int64_t hidden, int64_t heads,
-                           int64_t embed, double dropout, er_encoder_f **enc);
+                           int64_t embed, double dropout, int gather_bf16, er_encoder_f **enc);
 void er_encoder_destroy_f(er_encoder_f **enc);
 const er_encoder_layout *er_encoder_layout_f(const er_encoder_f *enc);
 float *er_encoder_params_f(er_encoder_f *enc); /* (n_params) */
@@ -64,7 +67,8 @@ void er_encoder_input_f(const er_encoder_f *enc, float *x);
 /* Memory model (erase/mem.h) of the encoder's buffer tables on a rank with counts c: what it
  * keeps for its life (parameters, activations, GAT caches, the sparse input when the density
  * c->density selects it), its backward scratch (released before the outputs), its evaluation
- * row lists (c->sub) and what planning them holds, and the widest row its halo exchanges move. */
+ * row lists (c->sub) and what planning them holds, and the widest row its halo exchanges move
+ * (bf16 gathers when c->gather_bf16, float only). */
 typedef struct {
   double kept, scratch, eval_rows, eval_plan, halo_row;
   double n_params;
@@ -74,7 +78,7 @@ void er_encoder_mem_f(const er_mem_counts *c, er_encoder_mem *m);
 void er_encoder_mem_d(const er_mem_counts *c, er_encoder_mem *m);
 
 er_err er_encoder_create_d(er_dgraph *g, const double *x_norm, int64_t hidden, int64_t heads,
-                           int64_t embed, double dropout, er_encoder_d **enc);
+                           int64_t embed, double dropout, int gather_bf16, er_encoder_d **enc);
 void er_encoder_destroy_d(er_encoder_d **enc);
 const er_encoder_layout *er_encoder_layout_d(const er_encoder_d *enc);
 double *er_encoder_params_d(er_encoder_d *enc);

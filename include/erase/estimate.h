@@ -41,8 +41,8 @@ typedef struct {
 void er_mem_train_model(const er_mem_counts *c, er_mem_train *m);
 
 /* Halo bytes a rank receives per epoch per ghost row (forward of h1 and a1 in the training and
- * the evaluation forward, reverse of both layers' gradients, T semantic-propagation steps of K
- * doubles). */
+ * the evaluation forward, reverse of both layers' gradients, in bf16 when c->gather_bf16; T
+ * semantic-propagation steps of K doubles). */
 double er_mem_halo_row_bytes(const er_mem_counts *c, int T);
 
 /* `erase-mpi import` as it runs (each rank reads 1/P of every file, routes its edges to the

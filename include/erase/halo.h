@@ -5,6 +5,7 @@
 #ifndef ERASE_HALO_H
 #define ERASE_HALO_H
 
+#include "erase/bf16.h"
 #include "erase/core.h"
 #include "erase/mem.h"
 
@@ -18,12 +19,16 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
                       const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo);
 void er_halo_destroy(er_halo **halo);
 
-/* x is (n_own + n_ghost, ncols) row-major of type (MPI_FLOAT or MPI_DOUBLE). */
+/* x is (n_own + n_ghost, ncols) row-major of type (any fixed-size type: MPI_FLOAT, MPI_DOUBLE,
+ * or MPI_UINT16_T for bf16 rows, erase/bf16.h: the messages carry the type's bytes). */
 er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type);
 er_err er_halo_forward_end(er_halo *h);
-/* Reverse: send ghost rows of x; at end, owner rows of x += received contributions. The ghost
- * rows of x are left unchanged. */
+/* Reverse: send ghost rows of x (MPI_FLOAT or MPI_DOUBLE); at end, owner rows of x += received
+ * contributions. The ghost rows of x are left unchanged. The bf16 form sends ghost (n_ghost,
+ * ncols), the ghost rows' contributions in bf16 (half the bytes), and at end adds them, widened
+ * to float, into the owner rows of the float x (n_own + n_ghost, ncols). */
 er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type);
+er_err er_halo_reverse_begin_bf16(er_halo *h, const er_bf16 *ghost, float *x, int ncols);
 er_err er_halo_reverse_end(er_halo *h);
 
 /* Plan facts: neighbours, rows sent and received per exchange, cumulative bytes moved and

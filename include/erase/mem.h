@@ -22,6 +22,7 @@ typedef struct {
   int64_t runs, epochs;
   int checkpoint;               /* 1: checkpoints are written */
   int floor;                    /* 1: train --floor measures its rates around the epochs */
+  int gather_bf16;              /* 1: train --gather-precision bf16 (the encoder's bf16 rows) */
   /* this rank */
   int64_t n;      /* owned rows */
   int64_t g;      /* ghost rows */

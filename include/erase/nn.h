@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "erase/bf16.h"
 #include "erase/core.h"
 
 /* ---------------------------------------------------------------------------------------------
@@ -172,6 +173,47 @@ er_err er_gat_forward_ref_d(double *out, const double *h, const double *a_src,
 er_err er_gat_backward_ref_d(double *dh, double *da_src, double *da_dst, double *dbias,
                              const double *dout, const double *h, const double *a_src,
                              const double *a_dst, const er_lgraph *g, int H, int C);
+
+/* ---------------------------------------------------------------------------------------------
+ * The GAT with bf16 rows (train --gather-precision bf16; float only): the same kernels, passes
+ * and cache (er_gat_cache_f) as the _f forms above, but h (n_tot, H*C) is read as bf16
+ * (erase/bf16.h) and widened in registers, so each gathered row costs half the bytes; every sum
+ * stays in float (parameter gradients in double). The forward computes exactly what the float
+ * forward computes on the widened rows, up to the order of the float sums. In the backward the
+ * gather pass also reads dout as bf16 (doutb = bf16 of dout (n_own, H*C), made by the caller):
+ * dh's value path sum alpha dout_i and dal = dout_i . h_j use the rounded dout; backward_rows
+ * takes dout in float. dh, the gradients and their contracts are those of the _f forms; dh is
+ * the gradient with respect to the widened rows (the rounding passes gradients straight
+ * through). The _ref twins widen h and run the float _ref kernels (dout as given: equal to the
+ * fast kernels when dout is representable in bf16). */
+er_err er_gat_scores_bf16(er_gat_cache_f *cache, const er_bf16 *h, const float *a_src,
+                          const float *a_dst, int64_t lo, int64_t hi, const er_lgraph *g, int H,
+                          int C);
+er_err er_gat_aggregate_bf16(float *out, er_gat_cache_f *cache, const er_bf16 *h,
+                             const float *bias, const er_lidx *rows, int64_t n_rows,
+                             const er_lgraph *g, int H, int C);
+er_err er_gat_forward_bf16(float *out, er_gat_cache_f *cache, const er_bf16 *h, const float *a_src,
+                           const float *a_dst, const float *bias, const er_lgraph *g, int H, int C);
+er_err er_gat_backward_gather_bf16(float *dh, const er_bf16 *doutb, const er_bf16 *h,
+                                   er_gat_cache_f *cache, int64_t lo, int64_t hi,
+                                   const er_lgraph *g, int H, int C);
+er_err er_gat_backward_rows_bf16(float *dh, float *da_dst, float *dbias, const float *dout,
+                                 const er_bf16 *h, const float *a_dst, er_gat_cache_f *cache,
+                                 const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
+                                 int C);
+er_err er_gat_backward_sources_bf16(float *dh, float *da_src, const er_bf16 *h,
+                                    const float *a_src, er_gat_cache_f *cache, int64_t lo,
+                                    int64_t hi, const er_lgraph *g, int H, int C);
+er_err er_gat_backward_bf16(float *dh, float *da_src, float *da_dst, float *dbias,
+                            const float *dout, const er_bf16 *doutb, const er_bf16 *h,
+                            const float *a_src, const float *a_dst, er_gat_cache_f *cache,
+                            const er_lgraph *g, int H, int C);
+er_err er_gat_forward_ref_bf16(float *out, const er_bf16 *h, const float *a_src,
+                               const float *a_dst, const float *bias, const er_lgraph *g, int H,
+                               int C);
+er_err er_gat_backward_ref_bf16(float *dh, float *da_src, float *da_dst, float *dbias,
+                                const float *dout, const er_bf16 *h, const float *a_src,
+                                const float *a_dst, const er_lgraph *g, int H, int C);
 
 /* ---------------------------------------------------------------------------------------------
  * Elementwise activations over n elements. y may alias x. The backward takes the forward

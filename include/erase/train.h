@@ -11,6 +11,11 @@
 /* Input feature normalization: PyG's NormalizeFeatures (the reference) or none. */
 typedef enum { ER_FEATURE_NORM_PYG = 0, ER_FEATURE_NORM_NONE = 1 } er_feature_norm;
 
+/* Precision of the rows the GAT layers gather and the halos carry (h1, a1 and their
+ * gradients): float, or bfloat16 with float sums (half the bytes per row; erase/bf16.h). */
+typedef enum { ER_GATHER_FLOAT = 0, ER_GATHER_BF16 = 1 } er_gather_precision;
+extern const er_enum_names er_gather_precisions; /* "float", "bf16" */
+
 typedef struct {
   /* data */
   char data[4096];
@@ -25,6 +30,7 @@ typedef struct {
   /* model */
   int64_t hidden, heads, embed;
   double dropout;
+  er_gather_precision gather_precision;
   /* loss */
   double gamma1, gamma2, eps;
   int solver;             /* ER_MCR2_AUTO | ER_MCR2_LAPACK | ER_MCR2_SCALAPACK (erase/loss.h) */

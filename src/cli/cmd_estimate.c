@@ -14,12 +14,14 @@
 #include "erase/h5.h"
 #include "erase/loss.h"
 #include "erase/partition.h"
+#include "erase/train.h"
 
 typedef struct {
   char data[4096], partition[64];
   int64_t ranks, hidden, heads, embed, epochs, runs;
   int64_t nodes, edges, features, classes, train_rows;
   double ghost_fraction, density;
+  int gather_precision; /* er_gather_precision */
 } estimate_args;
 
 #define A estimate_args
@@ -33,6 +35,9 @@ static const er_opt estimate_opts[] = {
     ER_OPT_I(A, "embed", embed, 1, 1 << 16, "D", "embedding width d"),
     ER_OPT_I(A, "epochs", epochs, 1, 1 << 30, "N", "epochs per run (the metric history)"),
     ER_OPT_I(A, "runs", runs, 1, 1 << 20, "N", "runs"),
+    ER_OPT_E(A, "gather-precision", gather_precision, er_gather_precisions,
+             "train's --gather-precision (bf16: the encoder's bf16 rows, 2-byte\n"
+             "halo values)"),
     ER_OPT_I(A, "nodes", nodes, 0, INT64_MAX / 4, "N", "without --data: nodes"),
     ER_OPT_I(A, "edges", edges, 0, INT64_MAX / 4, "E", "without --data: undirected edges"),
     ER_OPT_I(A, "features", features, 0, 1 << 24, "F", "without --data: input features"),
@@ -143,6 +148,7 @@ static void run_counts(const estimate_args *a, int P, int64_t N, int64_t E, int6
   c->solver = ER_MCR2_AUTO;
   c->gamma1 = 1.0;
   c->runs = a->runs, c->epochs = a->epochs;
+  c->gather_bf16 = a->gather_precision == ER_GATHER_BF16;
 }
 
 /* Rows of each part in the encoder's evaluation subsets (er_encoder_eval_rows): the labelled

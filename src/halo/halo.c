@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase/bf16.h"
 #include "erase/sort.h"
 
 enum { HALO_IDLE = 0, HALO_FORWARD = 1, HALO_REVERSE = 2 }; /* the exchange in flight */
@@ -255,23 +256,22 @@ cleanup:
   return err;
 }
 
-er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
+/* Posts a reverse exchange: the ghost rows at gb (n_ghost rows of row bytes, ncols elements of
+ * type each) go to their owners, whose rows of x the end sums them into. */
+static er_err reverse_post(er_halo *h, const char *gb, void *x, int ncols, MPI_Datatype type) {
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
-  ER_CHECK(type == MPI_FLOAT || type == MPI_DOUBLE, ER_ERR_INTERNAL,
-           "reverse halo sums only float or double");
   size_t es = type_size(type), row = es * (size_t)ncols;
   h->err = halo_reserve(h, row * (size_t)h->send_off[h->n_send]);
   int have_buf = h->err == ER_OK;
   for (int k = 0; k < h->n_recv + h->n_send; ++k) h->reqs[k] = MPI_REQUEST_NULL;
-  char *xb = x;
   for (int b = 0; b < h->n_send; ++b) /* without a buffer: receive nothing, agreed at end */
     HALO_MPI(h, MPI_Irecv(have_buf ? h->buf + row * (size_t)h->send_off[b] : NULL,
                           have_buf ? (h->send_off[b + 1] - h->send_off[b]) * ncols : 0, type,
                           h->send_rank[b], TAG_REV, h->comm, &h->reqs[b]));
   for (int a = 0; a < h->n_recv; ++a)
-    HALO_MPI(h, MPI_Isend(xb + row * (size_t)(h->n_own + h->recv_off[a]),
+    HALO_MPI(h, MPI_Isend(gb + row * (size_t)h->recv_off[a],
                           (h->recv_off[a + 1] - h->recv_off[a]) * ncols, type, h->recv_rank[a],
                           TAG_REV, h->comm, &h->reqs[h->n_send + a]));
   h->bytes_sent += (double)row * h->n_ghost;
@@ -282,6 +282,20 @@ er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) 
 cleanup:
   h->wait_s += er_wtime() - t0;
   return err;
+}
+
+er_err er_halo_reverse_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
+  er_err err = ER_OK;
+  ER_CHECK(type == MPI_FLOAT || type == MPI_DOUBLE, ER_ERR_INTERNAL,
+           "reverse halo sums only float or double");
+  ER_CALL(reverse_post(h, (const char *)x + type_size(type) * (size_t)ncols * (size_t)h->n_own, x,
+                       ncols, type));
+cleanup:
+  return err;
+}
+
+er_err er_halo_reverse_begin_bf16(er_halo *h, const er_bf16 *ghost, float *x, int ncols) {
+  return reverse_post(h, (const char *)ghost, x, ncols, MPI_UINT16_T);
 }
 
 er_err er_halo_reverse_end(er_halo *h) {
@@ -296,7 +310,14 @@ er_err er_halo_reverse_end(er_halo *h) {
   /* sum contributions in a fixed order (neighbour rank order): deterministic */
   size_t nc = (size_t)h->ncols;
   er_lidx total = h->send_off[h->n_send];
-  if (h->type == MPI_FLOAT) {
+  if (h->type == MPI_UINT16_T) {
+    float *x = h->x;
+    const er_bf16 *r = (const er_bf16 *)h->buf;
+    for (er_lidx k = 0; k < total; ++k) {
+      float *dst = x + nc * (size_t)h->send_idx[k];
+      for (size_t c = 0; c < nc; ++c) dst[c] += er_bf16_to_f(r[nc * (size_t)k + c]);
+    }
+  } else if (h->type == MPI_FLOAT) {
     float *x = h->x;
     const float *r = (const float *)h->buf;
     for (er_lidx k = 0; k < total; ++k) {

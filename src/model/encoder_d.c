@@ -9,6 +9,7 @@
 
 #define REAL double
 #define ER_MPI_REAL MPI_DOUBLE
+#define ER_ENC_BF16 0 /* bf16 gathers (er_gat_*_bf16) */
 #define ER_ENC_SPARSE 0
 
 /* The template defines NAME_T; each NAME_T is the double name declared in encoder.h. */

@@ -12,6 +12,7 @@
 #define ER_SPARSE_INPUT_DENSITY 0.25
 #define REAL float
 #define ER_MPI_REAL MPI_FLOAT
+#define ER_ENC_BF16 1 /* bf16 gathers (er_gat_*_bf16) */
 #define ER_ENC_SPARSE 1
 
 /* The template defines NAME_T; each NAME_T is the float name declared in encoder.h. */

@@ -11,7 +11,13 @@
  * so the attention, the halo and the backward gather run on the `hidden`-wide a1 (256) instead
  * of the `embed`-wide a1 W2 (512): half the bytes per edge and per ghost row. The backward
  * carries dvs2, dvd2 back to W2, a_src2 and a_dst2 (dW2 += dvs2 a_src2^T + dvd2 a_dst2^T,
- * da_src2 += W2^T dvs2). The whole-model gradient check covers it. */
+ * da_src2 += W2^T dvs2). The whole-model gradient check covers it.
+ *
+ * With bf16 gathers (float only, ER_ENC_BF16): the rows the GAT passes gather and the halos
+ * carry are bf16 copies made right after the rows are computed: h1b of h1 = x W1 and a1b of a1
+ * (their ghost rows come by the forward halo in bf16); the backward's gather pass reads dout in
+ * bf16 (gb), and the ghost rows of dh go back to their owners in bf16 (gb again), summed in
+ * float there. h1 and a1 keep only their owned rows in float. */
 #ifndef REAL
 #error "encoder_template.h is included by encoder_f.c / encoder_d.c only"
 #endif
@@ -31,11 +37,14 @@ struct er_encoder_T {
 #endif
   REAL *params, *grads;
   int64_t n_own, n_tot;
+  int bf16;            /* 1: GAT rows gathered and exchanged in bf16 (float only) */
   /* activations */
   REAL *xd;            /* (n_own, F) dropout output */
   const REAL *xin;     /* xd or x0: input of layer 1 in the last forward */
-  REAL *h1, *o1;       /* (n_tot, hidden), (n_own, hidden) */
-  REAL *a1;            /* (n_tot, hidden): layer-2 input, ghost rows by halo */
+  REAL *h1, *o1;       /* (n_tot, hidden) (bf16: (n_own, hidden)), (n_own, hidden) */
+  REAL *a1;            /* (n_tot, hidden) (bf16: (n_own, hidden)): layer-2 input, ghost rows by
+                          halo */
+  er_bf16 *h1b, *a1b;  /* bf16 only: (n_tot, hidden) bf16 h1 and a1, ghost rows by halo */
   REAL *n1;            /* (n_own) L1 norms */
   REAL *u2;            /* (n_own, hidden): attention-weighted sums of a1 */
   REAL *o2, *zl;       /* (n_own, embed) x2: o2 = u2 W2 + b2; zl holds Z = ReLU(L1(o2)) */
@@ -45,6 +54,8 @@ struct er_encoder_T {
   /* backward scratch */
   REAL *d1;            /* (n_own, hidden) */
   REAL *dh;            /* (n_tot, hidden): d a1 of layer 2, then dh1 of layer 1 */
+  er_bf16 *gb;         /* bf16 only: (max(n_own, n_ghost), hidden): a GAT backward's dout for
+                          its gather pass, then the ghost rows of dh for the reverse halo */
   er_gat_cache_T *c1, *c2;
   /* evaluation on a row subset (er_encoder_eval_rows): owned rows in row_order order, interior
    * ones first; sub2 = rows whose Z is wanted, sub1 = rows whose layer-1 output a1 the
@@ -56,14 +67,17 @@ struct er_encoder_T {
 
 /* Buffer tables (erase/mem.h): (lvalue, elements, type, flags) over no owned rows, nt rows with
  * ghosts, F input features (dense = 1 when layer 1 reads them dense), hid = hidden, d = embed,
- * np parameters. The backward scratch dh also serves the subset transforms as chunk scratch:
- * at least one row of input + output (chunk_row). */
+ * np parameters; with bf16 gathers (b16 = 1) h1 and a1 are owned rows only (nf = no, else nt)
+ * and their bf16 copies hold the ghosts. The backward scratch dh also serves the subset
+ * transforms as chunk scratch: at least one row of input + output (chunk_row). */
 #define ENCODER_BUFFERS(X)                                                                   \
   X(e->params, np, REAL, ER_BUF_ZERO)                                                        \
   X(e->grads, np, REAL, ER_BUF_ZERO)                                                         \
   X(e->xd, dense * no * F, REAL, ER_BUF_OPT)                                                 \
-  X(e->h1, nt * hid, REAL, ER_BUF_ZERO)                                                      \
-  X(e->a1, nt * hid, REAL, ER_BUF_ZERO)                                                      \
+  X(e->h1, nf * hid, REAL, ER_BUF_ZERO)                                                      \
+  X(e->a1, nf * hid, REAL, ER_BUF_ZERO)                                                      \
+  X(e->h1b, b16 * nt * hid, er_bf16, ER_BUF_ZERO | ER_BUF_OPT)                               \
+  X(e->a1b, b16 * nt * hid, er_bf16, ER_BUF_ZERO | ER_BUF_OPT)                               \
   X(e->n1, no, REAL, 0)                                                                      \
   X(e->u2, no * hid, REAL, 0)                                                                \
   X(e->o2, no * d, REAL, 0)                                                                  \
@@ -72,7 +86,9 @@ struct er_encoder_T {
   X(e->v2, 4 * hid, REAL, ER_BUF_ZERO)                                                       \
   X(e->bacc, d, double, 0)                                                                   \
   X(e->d1, no * hid, REAL, 0)
-#define ENCODER_SCRATCH(X) X(e->dh, nt * hid > chunk_row ? nt * hid : chunk_row, REAL, 0)
+#define ENCODER_SCRATCH(X)                                                                   \
+  X(e->dh, nt * hid > chunk_row ? nt * hid : chunk_row, REAL, 0)                             \
+  X(e->gb, b16 * (no > nt - no ? no : nt - no) * hid, er_bf16, ER_BUF_OPT)
 /* the evaluation plan (er_encoder_eval_rows): flags while planning, then the row lists of the
  * n2 wanted rows, the n1 rows of layer 1 and the n0 rows of its linear part */
 #define ENCODER_EVAL_FLAGS(X)                                                                \
@@ -128,11 +144,12 @@ void er_encoder_mem_T(const er_mem_counts *c, er_encoder_mem *m) {
   const int64_t dense = 1;
 #endif
   const int64_t n2 = c->sub[0], n1 = c->sub[1], n0 = c->sub[2];
+  const int64_t b16 = ER_ENC_BF16 && c->gather_bf16, nf = b16 ? no : nt;
   m->kept = 0 ENCODER_BUFFERS(ER_BUF_BYTES) ENCODER_PARTS(ER_PART_BYTES);
   m->scratch = 0 ENCODER_SCRATCH(ER_BUF_BYTES);
   m->eval_rows = n2 > 0 ? 0 ENCODER_EVAL_ROWS(ER_BUF_BYTES) : 0;
   m->eval_plan = (0 ENCODER_EVAL_FLAGS(ER_BUF_BYTES)) + m->eval_rows;
-  m->halo_row = (double)sizeof(REAL) * (double)hid;
+  m->halo_row = (b16 ? (double)sizeof(er_bf16) : (double)sizeof(REAL)) * (double)hid;
   m->n_params = (double)np;
   m->sparse = !dense;
 }
@@ -146,16 +163,20 @@ void er_encoder_zero_grads_T(er_encoder_T *e) {
 }
 
 er_err er_encoder_create_T(er_dgraph *g, const REAL *x_norm, int64_t hidden, int64_t heads,
-                           int64_t embed, double dropout, er_encoder_T **out) {
+                           int64_t embed, double dropout, int gather_bf16, er_encoder_T **out) {
   er_err err = ER_OK;
   er_encoder_T *e = NULL;
   *out = NULL;
+  ER_CHECK(!gather_bf16 || ER_ENC_BF16, ER_ERR_INPUT,
+           "bf16 gathers are a float encoder option: this encoder (%s) has none",
+           sizeof(REAL) == sizeof(double) ? "double" : "float");
   ER_CHECK(hidden % heads == 0, ER_ERR_INPUT, "heads %lld do not divide hidden %lld",
            (long long)heads, (long long)hidden);
   ER_CALLOC(e, 1);
   e->g = g;
   e->x0 = x_norm;
   e->dropout = dropout;
+  e->bf16 = gather_bf16 != 0;
   e->n_own = g->n_own;
   e->n_tot = (int64_t)g->n_own + g->n_ghost;
   e->lg = (er_lgraph){e->n_own, e->n_tot, g->indptr, g->indices};
@@ -167,6 +188,7 @@ er_err er_encoder_create_T(er_dgraph *g, const REAL *x_norm, int64_t hidden, int
   const int64_t no = e->n_own, nt = e->n_tot, F = lay->F, hid = hidden, d = embed;
   const int64_t np = lay->n_params, H = heads, C1 = hidden / heads, dense = !e->sparse;
   const int64_t chunk_row = hid + (d > F ? d : F);
+  const int64_t b16 = e->bf16, nf = b16 ? no : nt;
   ENCODER_BUFFERS(ER_BUF_ALLOC)
   ENCODER_SCRATCH(ER_BUF_ALLOC)
   e->o1 = e->d1;  /* GAT-1 output lives only until the LeakyReLU; d1 is backward scratch */
@@ -320,10 +342,57 @@ cleanup:
   return err;
 }
 
-static er_err gat_forward(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h, const REAL *as,
-                          const REAL *ad, const REAL *b, int H, int C) {
-  return gat_forward_rows(e, out, c, h, as, ad, b, H, C, e->g->row_order, e->n_own,
-                          e->g->n_interior);
+#if ER_ENC_BF16
+/* hb rows = bf16(h rows) (hidden wide) for the owned rows rows[0..n) (rows 0..n-1 when rows is
+ * NULL). */
+static void to_bf16_rows(const er_encoder_T *e, er_bf16 *hb, const REAL *h, const er_lidx *rows,
+                         int64_t n) {
+  const int64_t w = e->lay.hidden;
+  if (!rows) {
+    er_bf16_from_f_array(hb, h, n * w);
+    return;
+  }
+  for (int64_t r = 0; r < n; ++r) er_bf16_from_f_array(hb + rows[r] * w, h + rows[r] * w, w);
+}
+
+/* gat_forward_rows on the bf16 rows hb: the halo carries 2-byte values. */
+static er_err gat_forward_rows_b(er_encoder_T *e, REAL *out, er_gat_cache_T *c, er_bf16 *hb,
+                                 const REAL *as, const REAL *ad, const REAL *b, int H, int C,
+                                 const er_lidx *rows, int64_t n, int64_t n_int) {
+  er_err err = ER_OK;
+  er_dgraph *g = e->g;
+  ER_CALL(er_halo_forward_begin(g->halo, hb, H * C, MPI_UINT16_T));
+  ER_CALL(er_gat_scores_bf16(c, hb, as, ad, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_bf16(out, c, hb, b, rows, n_int, &e->lg, H, C));
+  ER_CALL(er_halo_forward_end(g->halo));
+  ER_CALL(er_gat_scores_bf16(c, hb, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_bf16(out, c, hb, b, rows + n_int, n - n_int, &e->lg, H, C));
+cleanup:
+  return err;
+}
+#endif
+
+/* The GAT forward of a layer at the owned rows rows[0..n) (n_int interior) from its input rows:
+ * h in REAL, or (bf16 gathers) its owned rows rows0[0..n0) (all when rows0 is NULL) first
+ * rounded into hb. */
+static er_err gat_layer_rows(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h, er_bf16 *hb,
+                             const er_lidx *rows0, int64_t n0, const REAL *as, const REAL *ad,
+                             const REAL *b, int H, int C, const er_lidx *rows, int64_t n,
+                             int64_t n_int) {
+#if ER_ENC_BF16
+  if (e->bf16) {
+    to_bf16_rows(e, hb, h, rows0, n0);
+    return gat_forward_rows_b(e, out, c, hb, as, ad, b, H, C, rows, n, n_int);
+  }
+#endif
+  (void)hb, (void)rows0, (void)n0;
+  return gat_forward_rows(e, out, c, h, as, ad, b, H, C, rows, n, n_int);
+}
+
+static er_err gat_forward(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h, er_bf16 *hb,
+                          const REAL *as, const REAL *ad, const REAL *b, int H, int C) {
+  return gat_layer_rows(e, out, c, h, hb, NULL, e->n_own, as, ad, b, H, C, e->g->row_order,
+                        e->n_own, e->g->n_interior);
 }
 
 /* Marks of the owned rows that a flagged owned row is or links to, on any rank: flag rows and
@@ -410,16 +479,17 @@ static er_err forward_rows(er_encoder_T *e) {
   er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
   int64_t H = lay->heads, hid = lay->hidden, d = lay->embed, C1 = hid / H;
-  ER_CALL(gat_forward_rows(e, e->o1, e->c1, e->h1, p + lay->as1, p + lay->ad1, p + lay->b1, (int)H,
-                           (int)C1, e->sub1, e->n_sub1, e->n_sub1_int));
+  ER_CALL(gat_layer_rows(e, e->o1, e->c1, e->h1, e->h1b, e->sub0, e->n_sub0, p + lay->as1,
+                         p + lay->ad1, p + lay->b1, (int)H, (int)C1, e->sub1, e->n_sub1,
+                         e->n_sub1_int));
   for (int64_t r = 0; r < e->n_sub1; ++r) {
     int64_t i = e->sub1[r];
     er_leakyrelu_forward_T(e->a1 + i * hid, e->o1 + i * hid, (REAL)0.01, hid);
     er_l1norm_forward_T(e->a1 + i * hid, e->n1 + i, e->a1 + i * hid, 1, hid);
   }
   fold_scores(e);
-  ER_CALL(gat_forward_rows(e, e->u2, e->c2, e->a1, e->v2, e->v2 + hid, NULL, 1, (int)hid, e->sub2,
-                           e->n_sub2, e->n_sub2_int));
+  ER_CALL(gat_layer_rows(e, e->u2, e->c2, e->a1, e->a1b, e->sub1, e->n_sub1, e->v2, e->v2 + hid,
+                         NULL, 1, (int)hid, e->sub2, e->n_sub2, e->n_sub2_int));
   ER_CALL(transform2(e, e->sub2, e->n_sub2));
   for (int64_t r = 0; r < e->n_sub2; ++r) {
     int64_t i = e->sub2[r];
@@ -449,6 +519,42 @@ static er_err gat_backward(er_encoder_T *e, REAL *dh, REAL *das, REAL *dad, REAL
   ER_CALL(er_halo_reverse_end(g->halo));
 cleanup:
   return err;
+}
+
+#if ER_ENC_BF16
+/* gat_backward on the bf16 rows hb: the gather pass reads dout rounded into gb; the ghost rows
+ * of dh, once complete, are rounded into gb and go back in bf16. */
+static er_err gat_backward_b(er_encoder_T *e, REAL *dh, REAL *das, REAL *dad, REAL *db,
+                             const REAL *dout, const er_bf16 *hb, const REAL *as, const REAL *ad,
+                             er_gat_cache_T *c, int H, int C) {
+  er_err err = ER_OK;
+  er_dgraph *g = e->g;
+  const int64_t HC = (int64_t)H * C;
+  er_bf16_from_f_array(e->gb, dout, e->n_own * HC);
+  ER_CALL(er_gat_backward_gather_bf16(dh, e->gb, hb, c, 0, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_gat_backward_rows_bf16(dh, dad, db, dout, hb, ad, c, g->row_order + g->n_interior,
+                                    g->n_own - g->n_interior, &e->lg, H, C));
+  ER_CALL(er_gat_backward_sources_bf16(dh, das, hb, as, c, e->n_own, e->n_tot, &e->lg, H, C));
+  er_bf16_from_f_array(e->gb, dh + e->n_own * HC, (e->n_tot - e->n_own) * HC);
+  ER_CALL(er_halo_reverse_begin_bf16(g->halo, e->gb, dh, H * C));
+  ER_CALL(er_gat_backward_rows_bf16(dh, dad, db, dout, hb, ad, c, g->row_order, g->n_interior,
+                                    &e->lg, H, C));
+  ER_CALL(er_gat_backward_sources_bf16(dh, das, hb, as, c, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_halo_reverse_end(g->halo));
+cleanup:
+  return err;
+}
+#endif
+
+/* A layer's GAT backward, on h or (bf16 gathers) on hb. */
+static er_err gat_layer_backward(er_encoder_T *e, REAL *dh, REAL *das, REAL *dad, REAL *db,
+                                 const REAL *dout, const REAL *h, const er_bf16 *hb,
+                                 const REAL *as, const REAL *ad, er_gat_cache_T *c, int H, int C) {
+#if ER_ENC_BF16
+  if (e->bf16) return gat_backward_b(e, dh, das, dad, db, dout, hb, as, ad, c, H, C);
+#endif
+  (void)hb;
+  return gat_backward(e, dh, das, dad, db, dout, h, as, ad, c, H, C);
 }
 
 er_err er_encoder_forward_T(er_encoder_T *e, int train, uint64_t seed, int64_t step,
@@ -485,13 +591,13 @@ er_err er_encoder_forward_T(er_encoder_T *e, int train, uint64_t seed, int64_t s
     *Z = e->zl;
     goto cleanup;
   }
-  ER_CALL(gat_forward(e, e->o1, e->c1, e->h1, p + lay->as1, p + lay->ad1, p + lay->b1, (int)H,
-                      (int)C1));
+  ER_CALL(gat_forward(e, e->o1, e->c1, e->h1, e->h1b, p + lay->as1, p + lay->ad1, p + lay->b1,
+                      (int)H, (int)C1));
   er_leakyrelu_forward_T(e->a1, e->o1, (REAL)0.01, n * lay->hidden);
   er_l1norm_forward_T(e->a1, e->n1, e->a1, n, lay->hidden);
   //---- layer 2: aggregate a1 with the folded attention vectors, then transform ----
   fold_scores(e);
-  ER_CALL(gat_forward(e, e->u2, e->c2, e->a1, e->v2, e->v2 + lay->hidden, NULL, 1,
+  ER_CALL(gat_forward(e, e->u2, e->c2, e->a1, e->a1b, e->v2, e->v2 + lay->hidden, NULL, 1,
                       (int)lay->hidden));
   ER_CALL(transform2(e, NULL, n));
   er_l1norm_forward_T(e->zl, e->n2, e->o2, n, lay->embed);
@@ -527,8 +633,8 @@ er_err er_encoder_backward_T(er_encoder_T *e, const REAL *dZ) {
   ER_CALL(er_linear_backward_T(e->d1, gr + lay->W2, e->o2, e->u2, p + lay->W2, n, hid, d));
   REAL *dvs = e->v2 + 2 * hid, *dvd = e->v2 + 3 * hid;
   memset(dvs, 0, (size_t)(2 * hid) * sizeof(REAL));
-  ER_CALL(gat_backward(e, e->dh, dvs, dvd, NULL, e->d1, e->a1, e->v2, e->v2 + hid, e->c2, 1,
-                       (int)hid));
+  ER_CALL(gat_layer_backward(e, e->dh, dvs, dvd, NULL, e->d1, e->a1, e->a1b, e->v2, e->v2 + hid,
+                             e->c2, 1, (int)hid));
   /* vs2 = W2 a_src2: dW2 += dvs2 a_src2^T, da_src2 += W2^T dvs2 (likewise for a_dst2) */
   for (int64_t r = 0; r < hid; ++r) {
     const REAL *w = p + lay->W2 + r * d;
@@ -542,8 +648,8 @@ er_err er_encoder_backward_T(er_encoder_T *e, const REAL *dZ) {
   //---- layer 1 ----
   /* dh's owned rows = dL/da1 -> through L1 and LeakyReLU (a1 shares o1's sign) into d1 */
   lrelu_l1_backward(e->d1, e->dh, e->a1, e->n1, (REAL)0.01, n, hid);
-  ER_CALL(gat_backward(e, e->dh, gr + lay->as1, gr + lay->ad1, gr + lay->b1, e->d1, e->h1,
-                       p + lay->as1, p + lay->ad1, e->c1, (int)H, (int)C1));
+  ER_CALL(gat_layer_backward(e, e->dh, gr + lay->as1, gr + lay->ad1, gr + lay->b1, e->d1, e->h1,
+                             e->h1b, p + lay->as1, p + lay->ad1, e->c1, (int)H, (int)C1));
 #if ER_ENC_SPARSE
   if (e->sparse) er_spmm_backward_w(gr + lay->W1, e->xsin, e->dh, lay->hidden);
 #endif

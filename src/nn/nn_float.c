@@ -1,6 +1,7 @@
 /* nn_float.c: defines the float (_f) kernels of nn.h (training runs them) by
- * instantiating dense_template.h and gat_template.h for float. The kernels are written once,
- * in the templates; this file only names what they define. */
+ * instantiating dense_template.h and gat_template.h for float, and the _bf16 GAT kernels
+ * (gat_bf16.h). The kernels are written once, in the templates; this file only names what they
+ * define. */
 #include <cblas.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "erase/bf16.h"
 #include "erase/rng.h"
 #include "nn_private.h"
 
@@ -48,3 +50,6 @@
 #define er_gat_forward_ref_T      er_gat_forward_ref_f
 #define er_gat_backward_ref_T     er_gat_backward_ref_f
 #include "gat_template.h"
+
+/* The _bf16 GAT kernels (bf16 rows, float sums) reuse the float cache and helpers above. */
+#include "gat_bf16.h"

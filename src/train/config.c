@@ -12,8 +12,11 @@ static const char *const solver_names[] = {"auto", "lapack", "scalapack"}; /* ER
 static const er_enum_names solvers = ER_ENUM_NAMES(solver_names);
 static const char *const feature_norm_names[] = {"pyg", "none"};
 static const er_enum_names feature_norms = ER_ENUM_NAMES(feature_norm_names);
+static const char *const precision_names[] = {"float", "bf16"}; /* ER_GATHER_* */
+const er_enum_names er_gather_precisions = ER_ENUM_NAMES(precision_names);
 _Static_assert(sizeof(er_noise_type) == sizeof(int) && sizeof(er_denoise_variant) == sizeof(int) &&
-                   sizeof(er_feature_norm) == sizeof(int),
+                   sizeof(er_feature_norm) == sizeof(int) &&
+                   sizeof(er_gather_precision) == sizeof(int),
                "enum options are stored as int");
 
 #define C er_train_config
@@ -32,6 +35,12 @@ static const er_opt defs[] = {
     ER_OPT_I(C, "heads", heads, 1, 1024, "N", "attention heads of layer 1 (must divide hidden)"),
     ER_OPT_I(C, "embed", embed, 1, 1 << 16, "D", "embedding width d"),
     ER_OPT_F(C, "dropout", dropout, 0, 0.999999, "P", "dropout on the input features"),
+    ER_OPT_E(C, "gather-precision", gather_precision, er_gather_precisions,
+             "rows the GAT layers gather and the halos carry (h1, the layer-2\n"
+             "input and their gradients): bf16 stores them as bfloat16 with float\n"
+             "sums (half the bytes per gathered row); parameters, Grams, factorizations\n"
+             "and the loss stay float. Only the float encoder (training) has a bf16\n"
+             "path; the double one of the gradient checks refuses it"),
     ER_OPT_F(C, "gamma1", gamma1, POS, 1e12, "X", "MCR2 gamma1"),
     ER_OPT_F(C, "gamma2", gamma2, 0, 1e12, "X", "MCR2 gamma2"),
     ER_OPT_F(C, "eps", eps, POS, 1e12, "X", "MCR2 eps (> 0)"),

@@ -100,7 +100,8 @@ void er_mem_train_model(const er_mem_counts *c, er_mem_train *m) {
 }
 
 double er_mem_halo_row_bytes(const er_mem_counts *c, int T) {
-  return 2.0 * 4 * (2.0 * (double)c->hidden) + 4.0 * (2.0 * (double)c->hidden) +
+  const double v = c->gather_bf16 ? 2.0 : 4.0; /* bytes of a value of the encoder's rows */
+  return 2.0 * v * (2.0 * (double)c->hidden) + v * (2.0 * (double)c->hidden) +
          (double)T * 8 * (double)c->K;
 }
 

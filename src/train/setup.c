@@ -218,7 +218,7 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
 
   ER_AGREE(comm);
   ER_CALL(er_encoder_create_f(g, t->x, cfg->hidden, cfg->heads, cfg->embed, cfg->dropout,
-                              &t->enc));
+                              cfg->gather_precision == ER_GATHER_BF16, &t->enc));
   ER_CALL(er_semantic_create(g, t->K, t->d, t->Y_den, cfg->alpha, cfg->beta, (int)cfg->T,
                              &t->sem));
   ER_CALL(er_mcr2_create(comm, t->d, t->K, cfg->gamma1, cfg->gamma2, cfg->eps, cfg->solver,
