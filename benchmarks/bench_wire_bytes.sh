@@ -9,7 +9,8 @@
 #         = the collectives' messages);
 #   model: the halo volume of that partition (`estimate`: bytes per ghost row x ghosts) plus the
 #         epoch's collectives from their payloads (MCR2 Grams, semantic prototypes, gradients,
-#         the allgather of the coding-rate inverses, the probe's gather of training rows), each
+#         the allgather of the coding-rate inverses, the probe's sums: one reduce + broadcast of
+#         its K (d + 1) + 1 doubles per L-BFGS evaluation, counted in the JSON log), each
 #         times the bytes Open MPI moves per payload byte on these 3 nodes, measured here for
 #         the same payload sizes with benchmarks/mpi_volume.c (the stated MPI overhead: the
 #         bandwidth-optimal volumes are 4 S for an allreduce and 2 S for an allgather at P = 3).
@@ -62,7 +63,7 @@ d = 128; plen = d * (d + 1) // 2
 n = h5py.File("g.h5", "r")["/split/train"].shape[0]
 print("allreduce", (K * plen + K + 2) * 8); print("allreduce", (K * d + K) * 8)
 print("allreduce", p * 4); print("allgatherv", (K + 1) * (plen + 2) * 8)
-print("allgatherv", n * d * 4); print("allgatherv", n * 4)'; }
+print("reduce_bcast", (K * (d + 1) + 1) * 8)'; }
 sizes >payloads
 while read -r op S; do
   for r in 1 11; do
@@ -108,9 +109,13 @@ model = {
     "gradient allreduce (%d floats)" % nparams: f("allreduce", nparams * 4),
     "coding-rate inverses allgather ((K+1)(plen+2) doubles)":
         f("allgatherv", (K + 1) * (plen + 2) * 8),
-    "probe: allgather of %d training rows" % ntrain:
-        f("allgatherv", ntrain * d * 4) + f("allgatherv", ntrain * 4),
 }
+# the probe's sums: one reduce + broadcast per L-BFGS evaluation of its (present classes) x
+# (d + 1) + 1 doubles; K classes are all present in the generated graph's training rows
+epochs = [o for o in map(json.loads, open("log6.jsonl")) if "phases" in o]
+per_epoch = sum(o["probe_evaluations"] for o in epochs[2:6]) / 4  # the epochs 6 has and 2 lacks
+model["probe: %.1f reduce + broadcast of %d doubles" % (per_epoch, K * (d + 1) + 1)] = \
+    per_epoch * f("reduce_bcast", (K * (d + 1) + 1) * 8)
 print("Open MPI volume per payload byte (all ranks, measured):",
       ", ".join(f"{op} {S} B: {v / S:.2f}" for (op, S), v in sorted(vol.items())))
 tot = sum(model.values())

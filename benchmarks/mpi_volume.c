@@ -1,6 +1,7 @@
 /* mpi_volume.c: how many bytes Open MPI's collectives move for a payload, as a factor of the
  * payload S (bytes sent by all ranks together, counted by Open MPI's pml monitoring in the
- * caller). Usage: mpi_volume allreduce|allgatherv S REPS. Each rank of an allgatherv adds S/P.
+ * caller). Usage: mpi_volume allreduce|allgatherv|reduce_bcast S REPS. Each rank of an allgatherv
+ * adds S/P; reduce_bcast is a reduce to rank 0 then a broadcast from it (the probe's sum).
  * Used by bench_wire_bytes.sh; build: mpicc -O2 mpi_volume.c -o mpi_volume. */
 #include <mpi.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   if (argc != 4) {
-    fprintf(stderr, "usage: mpi_volume allreduce|allgatherv BYTES REPS\n");
+    fprintf(stderr, "usage: mpi_volume allreduce|allgatherv|reduce_bcast BYTES REPS\n");
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
   int p, reps = atoi(argv[3]);
@@ -25,9 +26,14 @@ int main(int argc, char **argv) {
     at += cnt[r];
   }
   for (int i = 0; i < reps; ++i) {
-    if (strcmp(argv[1], "allreduce") == 0)
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (strcmp(argv[1], "allreduce") == 0) {
       MPI_Allreduce(MPI_IN_PLACE, b, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    else
+    } else if (strcmp(argv[1], "reduce_bcast") == 0) {
+      MPI_Reduce(rank == 0 ? MPI_IN_PLACE : b, b, n, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+      MPI_Bcast(b, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    } else
       MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, b, cnt, dsp, MPI_DOUBLE, MPI_COMM_WORLD);
   }
   free(b);

@@ -89,6 +89,7 @@ er_err er_eval_run(er_eval *ev, const er_dgraph *g, const float *Z, const int32_
   ER_AGREE(g->comm); /* the evaluation forward's last kernels are local */
   ER_CALL(er_probe_fit(g->comm, ev->X_train, ev->y_train, n_train, d, K, cfg->probe_C,
                        (int)cfg->probe_iters, ev->W, &info));
+  ev->evaluations = info.evaluations;
   /* predictions of every owned row, or of the listed ones, by chunks; a listed chunk's
    * predictions pass through y_train (free once the probe is fitted, n_own entries) */
   const er_lidx *rows = ev->rows_only && !all_rows ? ev->rows : NULL;

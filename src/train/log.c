@@ -170,6 +170,7 @@ void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoc
   cJSON *waits = cJSON_AddObjectToObject(o, "halo_wait");
   for (int k = 0; k < ER_NPHASE; ++k)
     if (ep->halo_wait_s[k] > 0) cJSON_AddNumberToObject(waits, er_phase_names[k], ep->halo_wait_s[k]);
+  cJSON_AddNumberToObject(o, "probe_evaluations", t->ev.evaluations);
   json_line(t->log, o);
 }
 

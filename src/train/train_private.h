@@ -55,6 +55,8 @@ typedef struct {
                           these when the encoder computes Z only around them */
   int64_t n_rows;
   int rows_only;       /* 1: the encoder's evaluation forward computes just those rows */
+  int evaluations;     /* the last fit's objective + gradient evaluations (each one reduce
+                          and one broadcast of the probe's gradient over the ranks) */
   int32_t *pred;       /* (n_own) probe predictions */
 } er_eval;
 
