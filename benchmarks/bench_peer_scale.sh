@@ -43,8 +43,10 @@ for n in $SIZES; do
   for c in $CORES; do
     load
     echo "\$ mpirun -n $c $BIN train --data $data $TRAIN --log-json $OUT/ours_${n}_$c.jsonl" >&2
-    mpirun -n "$c" /usr/bin/time -f "%M %e" -o "$OUT/ours_${n}_$c.time.%q{OMPI_COMM_WORLD_RANK}" \
-      "$BIN" train --data "$data" $TRAIN --log-json "$OUT/ours_${n}_$c.jsonl" >/dev/null
+    rm -f "$OUT/ours_${n}_$c.time."*
+    mpirun -n "$c" sh -c '/usr/bin/time -f "%M %e" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' \
+      "$OUT/ours_${n}_$c.time" "$BIN" train --data "$data" $TRAIN \
+      --log-json "$OUT/ours_${n}_$c.jsonl" >/dev/null
     case " $TWIN_SIZES " in *" $n "*) ;; *) continue ;; esac
     load
     echo "\$ $PY torch_twin.py time --data $data --threads $c --epochs $TWIN_EPOCHS --warmup 1" >&2
