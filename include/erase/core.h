@@ -76,6 +76,16 @@ void er_fault_report(void);
     }                                                                                        \
   } while (0)
 er_err er_mpi_error(int rc, const char *call, const char *file, int line);
+/* An MPI call whose failure is recorded in the er_err lvalue `keep` (the first failure kept)
+ * without a jump: for a sequence of calls that every rank must make whatever one of them
+ * returned (the messages of an exchange, a reduce and its broadcast), agreed afterwards. */
+#define ER_MPI_KEEP(keep, call)                                                              \
+  do {                                                                                       \
+    int rc_ = (call);                                                                        \
+    if (rc_ == MPI_SUCCESS && er_fault(ER_FAULT_MPI)) rc_ = MPI_ERR_OTHER;                   \
+    if (rc_ != MPI_SUCCESS && (keep) == ER_OK)                                               \
+      (keep) = er_mpi_error(rc_, #call, __FILE__, __LINE__);                                 \
+  } while (0)
 /* Ask for transparent huge pages on a fresh large buffer (>= 4 MiB; src/core/mem.c). */
 void er_mem_advise(void *p, size_t bytes);
 /* er_mem_advise, and the memory report's record of allocations made outside the buffer tables

@@ -87,13 +87,14 @@ static void local_loss_grad(const double *Xd, const int32_t *y, int64_t n, int d
 
 /* Sum count doubles over comm with a bit-identical result on every rank: reduce to rank 0, then
  * broadcast (an allreduce does not promise identical bits everywhere, and L-BFGS must take the
- * same steps on every rank or the ranks' collective calls stop matching). */
+ * same steps on every rank or the ranks' collective calls stop matching). Every rank makes both
+ * calls whatever the first returned and then agrees, so a call that failed on one rank is every
+ * rank's error before the next evaluation (a reduction cannot carry its own failure). */
 static er_err sum_replicated(MPI_Comm comm, const double *send, double *recv, int count) {
   er_err err = ER_OK;
-  ER_CALL_MPI(MPI_Reduce(send, recv, count, MPI_DOUBLE, MPI_SUM, 0, comm));
-  ER_CALL_MPI(MPI_Bcast(recv, count, MPI_DOUBLE, 0, comm));
-cleanup:
-  return err;
+  ER_MPI_KEEP(err, MPI_Reduce(send, recv, count, MPI_DOUBLE, MPI_SUM, 0, comm));
+  ER_MPI_KEEP(err, MPI_Bcast(recv, count, MPI_DOUBLE, 0, comm));
+  return er_agree(comm, err);
 }
 
 static double max_abs(const double *v, int64_t n) {
@@ -139,8 +140,9 @@ static er_err check_uniform(MPI_Comm comm, int d, int K, double C, int max_iter)
   er_err err = ER_OK;
   int mine[6] = {d, -d, K, -K, max_iter, -max_iter}, mx[6];
   double cm[2] = {C, -C}, cx[2];
-  ER_CALL_MPI(MPI_Allreduce(mine, mx, 6, MPI_INT, MPI_MAX, comm));
-  ER_CALL_MPI(MPI_Allreduce(cm, cx, 2, MPI_DOUBLE, MPI_MAX, comm));
+  ER_MPI_KEEP(err, MPI_Allreduce(mine, mx, 6, MPI_INT, MPI_MAX, comm));
+  ER_MPI_KEEP(err, MPI_Allreduce(cm, cx, 2, MPI_DOUBLE, MPI_MAX, comm));
+  ER_AGREE(comm); /* both calls made on every rank, whatever the first returned */
   ER_CHECK(mx[0] == -mx[1] && mx[2] == -mx[3] && mx[4] == -mx[5] && cx[0] == -cx[1],
            ER_ERR_INPUT, "probe: d, K, C or max_iter differ between ranks");
 cleanup:
@@ -170,6 +172,10 @@ typedef struct {
 
 static double fit_eval(fit_ctx *ctx, const double *x, double *g) {
   const int ld = ctx->d + 1, np = ctx->nparam;
+  if (ctx->err != ER_OK) { /* agreed: every rank is here, and L-BFGS ends at its next check */
+    for (int k = 0; k < np; k++) g[k] = 0.0;
+    return INFINITY;
+  }
   local_loss_grad(ctx->X, ctx->y, ctx->n, ctx->d, ctx->Kc, x, ctx->Z, ctx->sbuf,
                   &ctx->sbuf[np]);
   er_err e = sum_replicated(ctx->comm, ctx->sbuf, ctx->rbuf, np + 1);

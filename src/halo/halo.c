@@ -37,13 +37,7 @@ struct er_halo {
 
 /* An MPI call of an exchange: a failure is recorded and the exchange goes on, so that every
  * message is posted and no peer waits for one that never comes (docs/ERRORS.md). */
-#define HALO_MPI(h, call)                                                                    \
-  do {                                                                                       \
-    int rc_ = (call);                                                                        \
-    if (rc_ == MPI_SUCCESS && er_fault(ER_FAULT_MPI)) rc_ = MPI_ERR_OTHER;                   \
-    if (rc_ != MPI_SUCCESS && (h)->err == ER_OK)                                             \
-      (h)->err = er_mpi_error(rc_, #call, __FILE__, __LINE__);                               \
-  } while (0)
+#define HALO_MPI(h, call) ER_MPI_KEEP((h)->err, call)
 
 enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
 
