@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench_shaped_scaling.sh [NODES_IN_GRAPH]: a strong-scaling study across 1, 2 and 3 cluster nodes
-# (one rank per node; scripts/cluster-up.sh) with the links unshaped and shaped to each rate of
-# RATES (tbf, both directions of every node's link), measured, beside a prediction.
-# For every rate and node count it trains the same generated graph (METIS partition for the node
-# count) twice, for E1 and E2 epochs, and takes per epoch the difference / (E2 - E1) (setup, load
+# bench_shaped_scaling.sh [NODES_IN_GRAPH]: a strong- or weak-scaling study across 1, 2 and 3
+# cluster nodes (one rank per node; scripts/cluster-up.sh) with the links unshaped and shaped to
+# each rate of RATES (tbf, both directions of every node's link), measured, beside a prediction.
+# Strong: one generated graph of NODES_IN_GRAPH nodes; weak (MODE=weak): a graph of
+# N_PER_NODE x n nodes at n nodes. For every rate and node count it trains the graph (METIS
+# partition for the node count) twice, for E1 and E2 epochs, and takes per epoch the difference / (E2 - E1) (setup, load
 # and output cancel) of the bytes each node's link sent and received (/sys/class/net/eth0
 # statistics); the epoch time is the median of the E2 run's epochs after the first (slowest rank
 # per phase, JSON log), with its halo waits.
@@ -12,19 +13,29 @@
 # link rate, either all exposed (no overlap) or less the interior work the split-phase halos can
 # hide it behind. No delay: this kernel has no netem qdisc (LINK_DELAY fails), so links differ in
 # rate only; the veth links' own latency is what it is.
+# With JOBS=1 the same study also goes through jobs/submit_scaling.sh on the cluster at every
+# rate (train.sbatch jobs, one per node count, and the collector's scaling.csv and scaling.png in
+# WORK/jobs-RATE), waited for, and its epochs are listed beside the direct runs'.
 # Prints markdown tables. As root; needs Slurm, munge, `ip netns`, tc (tests/test_cluster_smoke.sh).
 #   benchmarks/bench_shaped_scaling.sh 50000
-#   env: RATES ("10gbit 1gbit"), NODECOUNTS ("1 2 3"), E1 (2), E2 (7), GEN_ARGS (""),
-#        WORK (/var/tmp/er-shaped: the graph is kept there), ERASE_BIN (build/erase-mpi)
+#   MODE=weak N_PER_NODE=25000 JOBS=1 benchmarks/bench_shaped_scaling.sh
+#   env: MODE (strong), N_PER_NODE (25000), RATES ("10gbit 1gbit"), NODECOUNTS ("1 2 3"), E1 (2),
+#        E2 (7), REPS (1: runs per cell, the medians taken), JOBS (0), GEN_ARGS (""),
+#        WORK (/var/tmp/er-shaped[-weak]: the graphs are kept there), ERASE_BIN (build/erase-mpi)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
 scripts=$root/scripts
 N=${1:-50000}
+MODE=${MODE:-strong}
+N_PER_NODE=${N_PER_NODE:-25000}
+REPS=${REPS:-1}
+JOBS=${JOBS:-0}
+case $MODE in strong | weak) ;; *) echo "MODE must be strong or weak" >&2; exit 2 ;; esac
 RATES=${RATES:-10gbit 1gbit}
 NODECOUNTS=${NODECOUNTS:-1 2 3}
 E1=${E1:-2}; E2=${E2:-7}
-WORK=${WORK:-/var/tmp/er-shaped}
+WORK=${WORK:-/var/tmp/er-shaped$([ "$MODE" = strong ] || echo -weak)}
 BIN=$(realpath "${ERASE_BIN:-$root/build/erase-mpi}")
 export OPENBLAS_NUM_THREADS=1 OMPI_MCA_mpi_yield_when_idle=1
 mkdir -p "$WORK"
@@ -35,14 +46,19 @@ cd "$WORK"
 WIDTHS=(--hidden 64 --heads 4 --embed 128)
 MODEL=("${WIDTHS[@]}" --solver lapack --feature-norm none --quiet 1)
 maxn=0; for n in $NODECOUNTS; do [ "$n" -gt "$maxn" ] && maxn=$n; done
-if [ ! -s g.h5 ]; then
+graph() { [ "$MODE" = strong ] && echo g.h5 || echo "g$1.h5"; } # the graph at n nodes
+for n in $NODECOUNTS; do
+  g=$(graph "$n")
+  [ ! -s "$g" ] || continue
   source "$scripts/env.sh"
-  mpirun -n 2 "$BIN" generate --nodes "$N" --classes 8 --features 128 ${GEN_ARGS:-} \
-    --out g.h5 --quiet >/dev/null
-  for n in $NODECOUNTS; do
-    [ "$n" -eq 1 ] || mpirun -n 2 "$BIN" partition --data g.h5 --parts "$n" --quiet >/dev/null
+  nn=$([ "$MODE" = strong ] && echo "$N" || echo $((N_PER_NODE * n)))
+  mpirun -n 2 "$BIN" generate --nodes "$nn" --classes 8 --features 128 ${GEN_ARGS:-} \
+    --out "$g" --quiet >/dev/null
+  for m in $NODECOUNTS; do
+    [ "$m" -eq 1 ] || { [ "$MODE" = weak ] && [ "$m" -ne "$n" ]; } ||
+      mpirun -n 2 "$BIN" partition --data "$g" --parts "$m" --quiet >/dev/null
   done
-fi
+done
 bytes() { # bytes NODES: "tx rx" of each node's eth0, one line per node
   local i
   for ((i = 1; i <= $1; i++)); do
@@ -59,16 +75,39 @@ for rate in none $RATES; do
   prefix=$(sed -n 's/^prefix=//p' "$dir/cluster.conf")
   for n in $NODECOUNTS; do
     [ "$rate" = none ] || [ "$n" -gt 1 ] || continue # one node: no link in use
-    for E in $E1 $E2; do
-      bytes "$n" >"b0"
-      echo "$(date +%T) rate $rate, $n node(s), $E epochs (load $(cut -d' ' -f1 /proc/loadavg))" >&2
-      "$scripts/cluster-exec.sh" "$dir" n1 srun -N "$n" -n "$n" --mpi=pmix "$BIN" train \
-        --data g.h5 --epochs "$E" --patience "$E" "${MODEL[@]}" \
-        --log-json "r_${rate}_${n}_$E.jsonl" >/dev/null
-      bytes "$n" >"b1"
-      paste b0 b1 | awk '{ print $3 - $1, $4 - $2 }' >"bytes_${rate}_${n}_$E"
+    for ((rep = 1; rep <= REPS; rep++)); do
+      for E in $E1 $E2; do
+        bytes "$n" >"b0"
+        echo "$(date +%T) rate $rate, $n node(s), $E epochs, run $rep (load" \
+          "$(cut -d' ' -f1 /proc/loadavg))" >&2
+        "$scripts/cluster-exec.sh" "$dir" n1 srun -N "$n" -n "$n" --mpi=pmix "$BIN" train \
+          --data "$(graph "$n")" --epochs "$E" --patience "$E" "${MODEL[@]}" \
+          --log-json "r_${rate}_${n}_${E}_$rep.jsonl" >/dev/null
+        bytes "$n" >"b1"
+        paste b0 b1 | awk '{ print $3 - $1, $4 - $2 }' >"bytes_${rate}_${n}_${E}_$rep"
+      done
     done
   done
+  if [ "$JOBS" = 1 ]; then # the same study through the jobs (train.sbatch per node count)
+    res=$WORK/jobs-$rate
+    rm -rf "$res"
+    mkdir -p "$res"
+    for n in $NODECOUNTS; do ln -sf "$WORK/$(graph "$n")" "$res/data-$n.h5"; done
+    [ "$MODE" = weak ] || ln -sf "$WORK/g.partitions.h5" "$res/data-1.partitions.h5"
+    for n in $NODECOUNTS; do
+      [ "$MODE" = strong ] || ln -sf "$WORK/g$n.partitions.h5" "$res/data-$n.partitions.h5"
+    done
+    # shellcheck disable=SC2016
+    "$scripts/cluster-exec.sh" "$dir" n1 env MODE="$MODE" RANKS="$NODECOUNTS" TASKS_PER_NODE=1 \
+      DATA="$([ "$MODE" = strong ] && echo "$WORK/g.h5")" NODES_PER_RANK="$N_PER_NODE" \
+      EPOCHS="$E2" TRAIN_ARGS="${MODEL[*]}" RESULTS="$res" "$root/jobs/submit_scaling.sh" \
+      >"$res/submit.out"
+    for ((t = 0; t < 600; t++)); do # wait for the study's jobs (at most 10 minutes)
+      [ -z "$("$scripts/cluster-exec.sh" "$dir" n1 squeue -h -o %i)" ] && break
+      sleep 1
+    done
+    echo "$(date +%T) rate $rate: jobs study in $res ($(tail -1 "$res/collect.out" 2>/dev/null))" >&2
+  fi
   "$scripts/cluster-down.sh" "$dir" >/dev/null
 done
 
@@ -79,16 +118,20 @@ def bps(r):
     m = re.fullmatch(r"([\d.]+)([kmgt]?)(bit|bps)", r)
     v = float(m.group(1)) * 1000 ** ("kmgt".index(m.group(2)) + 1 if m.group(2) else 0)
     return v / 8 if m.group(3) == "bit" else v
+import glob
 def run(rate, n):
-    ep = [o for o in map(json.loads, open(f"{work}/r_{rate}_{n}_{e2}.jsonl")) if "phases" in o][1:]
-    epoch = st.median(sum(o["phases"].values()) for o in ep)
-    wait = st.median(sum(o.get("halo_wait", {}).values()) for o in ep)
-    fwd = st.median(o["phases"]["encoder_fwd"] + o["phases"]["eval_fwd"] for o in ep)
-    bwd = st.median(o["phases"]["encoder_bwd"] for o in ep)
-    b = lambda E: [tuple(map(int, l.split())) for l in open(f"{work}/bytes_{rate}_{n}_{E}")]
-    per = [((t2 - t1) / (e2 - e1), (r2 - r1) / (e2 - e1)) for (t1, r1), (t2, r2) in zip(b(e1), b(e2))]
-    busiest = max(max(t, r) for t, r in per)
-    return epoch, wait, busiest, fwd + bwd
+    reps = sorted(glob.glob(f"{work}/r_{rate}_{n}_{e2}_*.jsonl"))
+    ep = [[o for o in map(json.loads, open(f)) if "phases" in o][1:] for f in reps]
+    med = lambda key: st.median(st.median(key(o) for o in e) for e in ep)
+    epoch = med(lambda o: sum(o["phases"].values()))
+    wait = med(lambda o: sum(o.get("halo_wait", {}).values()))
+    gat = med(lambda o: o["phases"]["encoder_fwd"] + o["phases"]["eval_fwd"] + o["phases"]["encoder_bwd"])
+    busiest = []
+    for r in range(1, len(reps) + 1):
+        b = lambda E: [tuple(map(int, l.split())) for l in open(f"{work}/bytes_{rate}_{n}_{E}_{r}")]
+        per = [((t2 - t1) / (e2 - e1), (r2 - r1) / (e2 - e1)) for (t1, r1), (t2, r2) in zip(b(e1), b(e2))]
+        busiest.append(max(max(t, r) for t, r in per))
+    return epoch, wait, st.median(busiest), gat
 base = {n: run("none", n) for n in ncs}
 print("\nMeasured: median epoch (s), the halo waits inside it (s), the busiest node's link bytes "
       "per epoch (MB, max of sent and received):\n")
@@ -119,4 +162,18 @@ for rate in rates:
         hidden = 1 - (e - e0) / xfer if xfer > 0 else 0
         print(f"| {rate} | {n} | {e:.3f} | {xfer:.3f} | {a:.3f} | {a / e:.2f} | {bb:.3f} | "
               f"{bb / e:.2f} | {100 * hidden:.0f} % |")
+import csv, os
+rows = []
+for rate in ["none"] + rates:
+    f = f"{work}/jobs-{rate}/scaling.csv"
+    if os.path.exists(f):
+        rows += [(rate, r) for r in csv.DictReader(open(f))]
+if rows:
+    print("\nThe same study through jobs/submit_scaling.sh (train.sbatch, collect_scaling.py: "
+          "WORK/jobs-RATE/scaling.csv and scaling.png); epoch = compute_s + comm_s, median:\n")
+    print("| links | ranks (= nodes) | hosts | epoch (s) | comm fraction | speedup | efficiency |")
+    print("|---|---|---|---|---|---|---|")
+    for rate, r in rows:
+        print(f"| {rate} | {r['ranks']} | {r['hosts']} | {float(r['epoch_s']):.3f} | "
+              f"{float(r['comm_frac']):.2f} | {float(r['speedup']):.2f} | {float(r['efficiency']):.2f} |")
 PY
