@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_faults.sh: the error discipline (docs/ERRORS.md) proved by fault injection. For each command
 # of a small Cora workflow (2 ranks: import, partition with METIS into 2 parts and with PT-Scotch
-# into 4, and train with --out, --checkpoint --checkpoint-every 2 and --log-json) it counts the
-# fault sites each rank passes (ERASE_FAULT_COUNT), then fails site k on one rank
+# into 4, and train with --reorder rcm, --out, --checkpoint --checkpoint-every 2 and --log-json)
+# it counts the fault sites each rank passes (ERASE_FAULT_COUNT), then fails site k on one rank
 # (ERASE_FAULT=any:k:RANK) for k = OFFSET, OFFSET + STRIDE, ... on rank 1, and every STRIDE0-th
 # on rank 0, and asserts for each run: it ends within 30 s; stderr has exactly one "erase-mpi:
 # error:" line (rank 0's); every rank exits non-zero; no output file, temporary file or completed
@@ -26,7 +26,7 @@ fail=0 runs=0 bad=0
 "$ERASE_BIN" import --dir "$CORA" --out base.h5 >/dev/null || { echo "import failed"; exit 1; }
 "$MPIEXEC" -n 2 "$ERASE_BIN" partition --data base.h5 --parts 2 >/dev/null ||
   { echo "partition failed"; exit 1; }
-TRAIN=(--epochs 4 --hidden 16 --heads 2 --embed 32 --quiet 1)
+TRAIN=(--epochs 4 --hidden 16 --heads 2 --embed 32 --reorder rcm --quiet 1)
 "$MPIEXEC" -n 2 "$ERASE_BIN" train --data base.h5 "${TRAIN[@]}" --epochs 2 --checkpoint ck0.h5 \
   --checkpoint-every 2 >/dev/null || { echo "baseline checkpoint failed"; exit 1; }
 
