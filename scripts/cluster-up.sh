@@ -22,9 +22,12 @@ most 64 characters) is the shared filesystem: it is wiped (only if empty or made
 and then holds slurm.conf, env.sh, state, logs, node-local /tmp trees (DIR/nodes/nI/tmp).
 
 Environment knobs:
-  LINK_RATE=10gbit   limit every link in both directions (tbf; tc units: kbit mbit gbit bps ...)
-  LINK_DELAY=200us   add this delay on every link in both directions (netem; the kernel must
-                     have sch_netem); a node-to-node packet crosses two links: 2x LINK_DELAY
+  LINK_RATE=10gbit   limit every link in both directions (tc units: kbit mbit gbit bps ...)
+  LINK_DELAY=200us   delay every frame this long on every link, both directions; a node-to-node
+                     frame crosses two links: 2x LINK_DELAY one way. With LINK_DELAY the links
+                     are a user-space switch (scripts/linkdelay.c, compiled into DIR: each node's
+                     eth0 is a tap device, rate and delay applied per frame) instead of the
+                     kernel bridge with tbf, which has no delay (no netem needed)
   NODE_CPUS=2        CPUs each slurmd advertises
   SLURMD_TIMEOUT=20  seconds before slurmctld declares an unresponsive node DOWN
 
@@ -61,11 +64,18 @@ if [ -n "$rate" ]; then
              printf "%d", v }')
   [ "$rate_bps" -ge 1000 ] || die "LINK_RATE '$rate' is below 8 kbit"
 fi
+delay_ns=""
 if [ -n "$delay" ]; then
-  [[ $delay =~ ^[0-9]+(\.[0-9]+)?(us|ms|s)$ ]] ||
+  [[ $delay =~ ^([0-9]+(\.[0-9]+)?)(us|ms|s)$ ]] ||
     die "LINK_DELAY must look like 20us, 2ms, 0.1s, got '$delay'"
+  delay_ns=$(awk -v n="${BASH_REMATCH[1]}" -v u="${BASH_REMATCH[3]}" \
+    'BEGIN { printf "%d", n * (u == "us" ? 1e3 : u == "ms" ? 1e6 : 1e9) }')
+  [ -e /dev/net/tun ] || die "LINK_DELAY needs /dev/net/tun (tap devices)"
+  command -v cc >/dev/null || die "LINK_DELAY needs a C compiler ('cc') for scripts/linkdelay.c"
 fi
-if [ -n "$rate$delay" ]; then command -v tc >/dev/null || die "'tc' not found (iproute2)"; fi
+if [ -n "$rate" ] && [ -z "$delay" ]; then
+  command -v tc >/dev/null || die "'tc' not found (iproute2)"
+fi
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "NODE_CPUS must be a positive integer, got '$cpus'"
 [[ $slurmd_timeout =~ ^[1-9][0-9]*$ ]] ||
   die "SLURMD_TIMEOUT must be a positive integer, got '$slurmd_timeout'"
@@ -133,46 +143,38 @@ addns() {
       echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6; }'
 }
 
-# shape NS DEV: the egress qdisc of DEV (netem for LINK_DELAY, tbf for LINK_RATE, netem's child).
+# shape NS DEV: LINK_RATE as the egress qdisc of DEV (tbf; the bridge's links, no LINK_DELAY).
 shape() {
-  local ns=$1 dev=$2 parent=root burst out
-  if [ -n "$delay" ]; then
-    out=$(tc -n "$ns" qdisc add dev "$dev" root handle 1: netem delay "$delay" 2>&1) || {
-      case $out in
-        *nknown*) fail "LINK_DELAY needs the netem qdisc, which this kernel lacks" \
-          "(CONFIG_NET_SCH_NETEM); LINK_RATE alone works with tbf" ;;
-        *) fail "tc netem on $dev in $ns failed: $out" ;;
-      esac
-    }
-    parent="parent 1:1"
-  fi
-  if [ -n "$rate" ]; then
-    # burst: 1 ms at the rate, at least 64 KiB (a GSO packet); queue: up to 10 ms at the rate
-    burst=$((rate_bps / 1000 > 65536 ? rate_bps / 1000 : 65536))
-    # shellcheck disable=SC2086 # parent is one or two words
-    run tc -n "$ns" qdisc add dev "$dev" $parent handle 10: tbf rate "$rate" burst "$burst" \
-      latency 10ms
-  fi
+  local ns=$1 dev=$2 burst
+  # burst: 1 ms at the rate, at least 64 KiB (a GSO packet); queue: up to 10 ms at the rate
+  burst=$((rate_bps / 1000 > 65536 ? rate_bps / 1000 : 65536))
+  run tc -n "$ns" qdisc add dev "$dev" root handle 10: tbf rate "$rate" burst "$burst" \
+    latency 10ms
 }
 
 addns "$CL_SW"
-run ip -n "$CL_SW" link add "$CL_BR" type bridge
-run ip -n "$CL_SW" link set "$CL_BR" up
-for ((i = 1; i <= nodes; i++)); do
-  ns=$CL_PREFIX-n$i
-  addns "$ns"
-  run ip -n "$ns" link add "$CL_IF" type veth peer name "sw-n$i" netns "$CL_SW"
-  run ip -n "$CL_SW" link set "sw-n$i" master "$CL_BR"
-  run ip -n "$ns" addr add "$CL_NET.$i/24" dev "$CL_IF"
-  run ip -n "$ns" link set lo up
-  if [ -n "$rate$delay" ]; then
-    shape "$ns" "$CL_IF"
-    shape "$CL_SW" "sw-n$i"
-  fi
-  run ip -n "$CL_SW" link set "sw-n$i" up
-  run ip -n "$ns" link set "$CL_IF" up
-  check
-done
+for ((i = 1; i <= nodes; i++)); do addns "$CL_PREFIX-n$i"; done
+if [ -z "$delay" ]; then # the kernel's bridge, veth links (tbf for LINK_RATE)
+  run ip -n "$CL_SW" link add "$CL_BR" type bridge
+  run ip -n "$CL_SW" link set "$CL_BR" up
+  for ((i = 1; i <= nodes; i++)); do
+    ns=$CL_PREFIX-n$i
+    run ip -n "$ns" link add "$CL_IF" type veth peer name "sw-n$i" netns "$CL_SW"
+    run ip -n "$CL_SW" link set "sw-n$i" master "$CL_BR"
+    if [ -n "$rate" ]; then
+      shape "$ns" "$CL_IF"
+      shape "$CL_SW" "sw-n$i"
+    fi
+    run ip -n "$CL_SW" link set "sw-n$i" up
+    check
+  done
+fi
+ld_args=() # LINK_DELAY: the user-space switch, started below with the other processes
+if [ -n "$delay" ]; then
+  run cc -std=c11 -O2 -Wall -o "$dir/run/linkdelay" "$here/linkdelay.c"
+  ld_args=("$delay_ns" "${rate_bps:-0}" "$dir/run/linkdelay.ready")
+  for ((i = 1; i <= nodes; i++)); do ld_args+=("/run/netns/$CL_PREFIX-n$i"); done
+fi
 
 # ---- processes -------------------------------------------------------------------------------
 # start COMM NODE CMD...: setsid CMD in the background, output in DIR/log/COMM[-NODE].out, PID
@@ -194,6 +196,26 @@ start() {
   cl_alive "$pid" "$comm" ||
     fail "$comm$([ "$node" = - ] || echo " on $node") did not start (see $out)"
 }
+
+# The user-space switch runs in the switch namespace (so cluster-down.sh finds it there too); it
+# makes each node's eth0 and says so in its ready file.
+if [ -n "$delay" ]; then
+  start linkdelay - nsenter --net="/run/netns/$CL_SW" "$dir/run/linkdelay" "${ld_args[@]}"
+  for ((t = 0; t < 100; t++)); do
+    [ -s "$dir/run/linkdelay.ready" ] && break
+    cl_alive "$(cl_pid linkdelay - || echo 0)" linkdelay ||
+      fail "linkdelay exited during start-up (see $dir/log/linkdelay.out)"
+    sleep 0.05
+  done
+  [ -s "$dir/run/linkdelay.ready" ] || fail "linkdelay made no devices within 5 s"
+fi
+for ((i = 1; i <= nodes; i++)); do # each node's end of its link: address, up
+  ns=$CL_PREFIX-n$i
+  run ip -n "$ns" addr add "$CL_NET.$i/24" dev "$CL_IF"
+  run ip -n "$ns" link set lo up
+  run ip -n "$ns" link set "$CL_IF" up
+  check
+done
 
 # Slurm variables of an enclosing job must not reach the daemons.
 for v in $(compgen -v SLURM_); do unset "$v"; done

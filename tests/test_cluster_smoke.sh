@@ -5,6 +5,10 @@
 # counters grow by at least a fraction of the Gram allreduce volume), a node can be crashed and
 # restored, and cluster-down.sh leaves no namespace or process behind. It does not check training
 # results (test_train_ranks.sh does). Skips (77) without root, `ip netns`, Slurm or Cora.
+# With ER_CLUSTER_LINK_DELAY (e.g. 1ms; ctest cluster_smoke_delay) the links are cluster-up.sh's
+# user-space switch (LINK_DELAY) at ER_CLUSTER_LINK_RATE, and it also measures, between n1 and n2,
+# a TCP round trip (4 link crossings: at least 4 x the delay, at most 3 ms more) and a 10 MB
+# transfer (no faster than the rate, at least 60 % of it).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=${ER_SOURCE_DIR:-$here/..}
@@ -84,8 +88,9 @@ trap 'exit 143' TERM
 
 # ---- up: 3 nodes, links limited to 10 Gbit/s (exercises the shaping; not a bottleneck here) ---
 rate=${ER_CLUSTER_LINK_RATE-10gbit}
+delay=${ER_CLUSTER_LINK_DELAY-}
 t0=$EPOCHREALTIME
-LINK_RATE=$rate "$scripts/cluster-up.sh" "$dir" 3 || fail "cluster-up.sh failed"
+LINK_RATE=$rate LINK_DELAY=$delay "$scripts/cluster-up.sh" "$dir" 3 || fail "cluster-up.sh failed"
 measure "cluster-up (namespaces, links, munged, slurmctld, 3 slurmd, to idle) $(elapsed "$t0") s"
 prefix=$(sed -n 's/^prefix=//p' "$dir/cluster.conf")
 [ -n "$prefix" ] || fail "no prefix in $dir/cluster.conf"
@@ -95,7 +100,10 @@ for i in 1 2 3; do
   [ "$h" = "n$i" ] || fail "node n$i says its hostname is '$h'"
   a=$(ip -n "$prefix-n$i" -o -4 addr show dev eth0 | awk '{ print $4 }')
   [ "$a" = "10.213.0.$i/24" ] || fail "n$i's eth0 has '$a', expected 10.213.0.$i/24"
-  if [ -n "$rate" ]; then
+  if [ -n "$delay" ]; then
+    ip -d -n "$prefix-n$i" link show dev eth0 | grep -q 'tun type tap' ||
+      fail "n$i's eth0 is not linkdelay's tap: $(ip -d -n "$prefix-n$i" link show dev eth0)"
+  elif [ -n "$rate" ]; then
     tc -n "$prefix-n$i" qdisc show dev eth0 | grep -q '^qdisc tbf ' ||
       fail "n$i's eth0 has no tbf: $(tc -n "$prefix-n$i" qdisc show dev eth0)"
     tc -n "$prefix-sw" qdisc show dev "sw-n$i" | grep -q '^qdisc tbf ' ||
@@ -103,12 +111,58 @@ for i in 1 2 3; do
   fi
 done
 if ip -o addr show | grep -q ' 10\.213\.'; then fail "a 10.213 address is in the root namespace"; fi
-ok "3 nodes n1..n3: own hostnames, 10.213.0.1-3 on their links only${rate:+, links shaped to $rate}"
+ok "3 nodes n1..n3: own hostnames, 10.213.0.1-3 on their links only${rate:+, links shaped to $rate}${delay:+, delay $delay}"
 
 out=$(on n1 srun -N 3 --mpi=pmix hostname 2>&1) || fail "srun -N 3 hostname: $out"
 hosts=$(sort -u <<<"$out" | tr '\n' ' ')
 [ "$hosts" = "n1 n2 n3 " ] || fail "srun -N 3 hostname reported '$hosts', expected n1 n2 n3"
 ok "srun -N 3 --mpi=pmix hostname: $hosts"
+
+# ---- with a delay: round trip and rate between n1 and n2, measured over TCP -------------------
+if [ -n "$delay" ]; then
+  to_s() { # to_s 1ms|200us|10mbit...: seconds, or bytes per second for a rate
+    awk -v v="$1" 'BEGIN { n = v + 0; u = substr(v, length(n "") + 1)
+      f["us"] = 1e-6; f["ms"] = 1e-3; f["s"] = 1; f["kbit"] = 125; f["mbit"] = 125e3
+      f["gbit"] = 125e6; f["bps"] = 1; f["kbps"] = 1e3; f["mbps"] = 1e6; f["gbps"] = 1e9
+      if (!(u in f)) exit 1; printf "%.9g", n * f[u] }'
+  }
+  d_s=$(to_s "$delay") || fail "cannot read ER_CLUSTER_LINK_DELAY '$delay'"
+  r_Bps=$(to_s "${rate:-0bps}") || fail "cannot read ER_CLUSTER_LINK_RATE '$rate'"
+  # shellcheck disable=SC2016
+  on n2 timeout 60 /usr/bin/python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.213.0.2", 5201)); s.listen(1); c, _ = s.accept()
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+while True:
+    d = c.recv(1 << 20)
+    if not d: break
+    if d == b"p" or d.endswith(b"E"): c.sendall(b"k")' &
+  sleep 0.5
+  # shellcheck disable=SC2016
+  out=$(on n1 timeout 60 /usr/bin/python3 -c '
+import socket, statistics, time
+c = socket.create_connection(("10.213.0.2", 5201)); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+r = []
+for i in range(20):
+    t = time.perf_counter(); c.sendall(b"p"); c.recv(1); r.append(time.perf_counter() - t)
+b = b"x" * (10_000_000 - 1) + b"E"
+t = time.perf_counter(); c.sendall(b); c.recv(1); x = time.perf_counter() - t
+print(statistics.median(r), x)') || fail "the TCP probe between n1 and n2 failed: $out"
+  wait || true
+  read -r rtt xfer <<<"$out"
+  measure "n1 <-> n2 over linkdelay ($delay per link, rate ${rate:-none}): round trip" \
+    "$(awk -v r="$rtt" 'BEGIN { printf "%.3f ms", r * 1e3 }'), 10 MB in $xfer s"
+  awk -v r="$rtt" -v d="$d_s" 'BEGIN { exit !(r >= 4 * d && r <= 4 * d + 0.003) }' ||
+    fail "round trip $rtt s, expected 4 x $d_s s (+ at most 3 ms)"
+  if [ -n "$rate" ]; then
+    awk -v x="$xfer" -v b="$r_Bps" 'BEGIN { i = 1e7 / b; exit !(x >= 0.97 * i && x <= i / 0.6) }' ||
+      fail "10 MB took $xfer s at $rate, expected between the rate's $(awk -v b="$r_Bps" \
+        'BEGIN { print 1e7 / b }') s and that / 0.6"
+  fi
+  ok "linkdelay: round trip $(awk -v r="$rtt" 'BEGIN { printf "%.2f", r * 1e3 }') ms" \
+    "(4 x $delay), 10 MB in $xfer s${rate:+ at $rate}"
+fi
 
 # ---- a 3-rank training across the nodes, measured on the links -------------------------------
 mkdir -p "$dir/work"
