@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
 # bench_shaped_scaling.sh [NODES_IN_GRAPH]: a strong- or weak-scaling study across 1, 2 and 3
-# cluster nodes (one rank per node; scripts/cluster-up.sh) with the links unshaped and shaped to
-# each rate of RATES (tbf, both directions of every node's link), measured, beside a prediction.
+# cluster nodes (one rank per node; scripts/cluster-up.sh) with the links unshaped and shaped as
+# each entry of LINKS, RATE or RATE/DELAY (e.g. "10gbit/20us 1gbit/200us": LINK_RATE and
+# LINK_DELAY of cluster-up.sh; with a delay the links are its user-space switch), measured,
+# beside the prediction of benchmarks/project_scaling.py --measured.
 # Strong: one generated graph of NODES_IN_GRAPH nodes; weak (MODE=weak): a graph of
-# N_PER_NODE x n nodes at n nodes. For every rate and node count it trains the graph (METIS
-# partition for the node count) twice, for E1 and E2 epochs, and takes per epoch the difference / (E2 - E1) (setup, load
-# and output cancel) of the bytes each node's link sent and received (/sys/class/net/eth0
-# statistics); the epoch time is the median of the E2 run's epochs after the first (slowest rank
-# per phase, JSON log), with its halo waits.
-# The prediction for a shaped run: the unshaped epoch at the same node count (the compute rate
-# measured here) plus the busiest node's bytes per epoch (max of sent and received) over the
-# link rate, either all exposed (no overlap) or less the interior work the split-phase halos can
-# hide it behind. No delay: this kernel has no netem qdisc (LINK_DELAY fails), so links differ in
-# rate only; the veth links' own latency is what it is.
+# N_PER_NODE x n nodes at n nodes. For every link setting and node count it trains the graph
+# (METIS partition for the node count) twice, for E1 and E2 epochs, and takes per epoch the
+# difference / (E2 - E1) (setup, load and output cancel) of the bytes each node's link sent and
+# received (/sys/class/net/eth0 statistics); the epoch time is the median of the E2 run's epochs
+# after the first (slowest rank per phase, JSON log), with its halo waits. On the unshaped links
+# it also counts the MPI calls per epoch (benchmarks/mpi_calls.c, LD_PRELOAD; E1 and E2 epochs
+# again) for the prediction's latency terms, and on every link setting it times an MPI
+# ping-pong between n1 and n2 (benchmarks/mpi_volume.c pingpong: 8 B and 1 MiB, 3 times each)
+# for the prediction from the link as measured.
 # With JOBS=1 the same study also goes through jobs/submit_scaling.sh on the cluster at every
-# rate (train.sbatch jobs, one per node count, and the collector's scaling.csv and scaling.png in
-# WORK/jobs-RATE), waited for, and its epochs are listed beside the direct runs'.
-# Prints markdown tables. As root; needs Slurm, munge, `ip netns`, tc (tests/test_cluster_smoke.sh).
-#   benchmarks/bench_shaped_scaling.sh 50000
+# link setting (train.sbatch jobs, one per node count, and the collector's scaling.csv and
+# scaling.png in WORK/jobs-LABEL, LABEL = the entry with / as -), waited for, and its epochs are
+# listed beside the direct runs'.
+# Prints markdown tables. As root; needs Slurm, munge, `ip netns`, tc, mpicc
+# (tests/test_cluster_smoke.sh).
+#   LINKS="10gbit/20us 1gbit/200us" REPS=2 benchmarks/bench_shaped_scaling.sh 50000
 #   MODE=weak N_PER_NODE=25000 JOBS=1 benchmarks/bench_shaped_scaling.sh
-#   env: MODE (strong), N_PER_NODE (25000), RATES ("10gbit 1gbit"), NODECOUNTS ("1 2 3"), E1 (2),
-#        E2 (7), REPS (1: runs per cell, the medians taken), JOBS (0), GEN_ARGS (""),
-#        WORK (/var/tmp/er-shaped[-weak]: the graphs are kept there), ERASE_BIN (build/erase-mpi)
+#   env: MODE (strong), N_PER_NODE (25000), LINKS ("10gbit 1gbit"; RATES is read too),
+#        NODECOUNTS ("1 2 3"), E1 (2), E2 (7), REPS (1: runs per cell, the medians taken),
+#        JOBS (0), GEN_ARGS (""), WORK (/var/tmp/er-shaped[-weak]: the graphs are kept there),
+#        ERASE_BIN (build/erase-mpi)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
@@ -32,11 +36,12 @@ N_PER_NODE=${N_PER_NODE:-25000}
 REPS=${REPS:-1}
 JOBS=${JOBS:-0}
 case $MODE in strong | weak) ;; *) echo "MODE must be strong or weak" >&2; exit 2 ;; esac
-RATES=${RATES:-10gbit 1gbit}
+LINKS=${LINKS:-${RATES:-10gbit 1gbit}}
 NODECOUNTS=${NODECOUNTS:-1 2 3}
 E1=${E1:-2}; E2=${E2:-7}
 WORK=${WORK:-/var/tmp/er-shaped$([ "$MODE" = strong ] || echo -weak)}
 BIN=$(realpath "${ERASE_BIN:-$root/build/erase-mpi}")
+export ERASE_BIN=$BIN # the jobs (JOBS=1) take it from the environment
 export OPENBLAS_NUM_THREADS=1 OMPI_MCA_mpi_yield_when_idle=1
 mkdir -p "$WORK"
 WORK=$(realpath "$WORK")
@@ -66,13 +71,28 @@ bytes() { # bytes NODES: "tx rx" of each node's eth0, one line per node
       'echo $(cat /sys/class/net/eth0/statistics/tx_bytes) $(cat /sys/class/net/eth0/statistics/rx_bytes)'
   done
 }
-for rate in none $RATES; do
-  if [ "$rate" = none ]; then
+mpicc -O2 -shared -fPIC -o "$WORK/libmpicalls.so" "$here/mpi_calls.c"
+mpicc -O2 -o "$WORK/mpi_volume" "$here/mpi_volume.c"
+labels=""
+for spec in $LINKS; do labels+=" ${spec//\//-}"; done
+for spec in none $LINKS; do
+  rate=${spec//\//-} # the label of this link setting, in file names
+  if [ "$spec" = none ]; then
     "$scripts/cluster-up.sh" "$dir" "$maxn" >/dev/null
   else
-    LINK_RATE=$rate "$scripts/cluster-up.sh" "$dir" "$maxn" >/dev/null
+    LINK_RATE=${spec%%/*} LINK_DELAY=$([[ $spec != */* ]] || echo "${spec#*/}") \
+      "$scripts/cluster-up.sh" "$dir" "$maxn" >/dev/null
   fi
   prefix=$(sed -n 's/^prefix=//p' "$dir/cluster.conf")
+  if [ "$maxn" -ge 2 ]; then # the link as MPI sees it: n1 <-> n2, 8 B and 1 MiB, 3 times each
+    for k in 1 2 3; do
+      for m in "8 200" "1048576 20"; do
+        # shellcheck disable=SC2086 # two words: bytes, repetitions
+        "$scripts/cluster-exec.sh" "$dir" n1 srun -N 2 -n 2 --mpi=pmix "$WORK/mpi_volume" \
+          pingpong $m
+      done
+    done >"link_$rate"
+  fi
   for n in $NODECOUNTS; do
     [ "$rate" = none ] || [ "$n" -gt 1 ] || continue # one node: no link in use
     for ((rep = 1; rep <= REPS; rep++)); do
@@ -87,6 +107,13 @@ for rate in none $RATES; do
         paste b0 b1 | awk '{ print $3 - $1, $4 - $2 }' >"bytes_${rate}_${n}_${E}_$rep"
       done
     done
+    if [ "$rate" = none ] && [ "$n" -gt 1 ]; then # MPI calls per epoch, for the latency terms
+      for E in $E1 $E2; do
+        "$scripts/cluster-exec.sh" "$dir" n1 srun -N "$n" -n "$n" --mpi=pmix env \
+          LD_PRELOAD="$WORK/libmpicalls.so" MPI_CALLS_OUT="$WORK/calls_${n}_$E" "$BIN" train \
+          --data "$(graph "$n")" --epochs "$E" --patience "$E" "${MODEL[@]}" >/dev/null
+      done
+    fi
   done
   if [ "$JOBS" = 1 ]; then # the same study through the jobs (train.sbatch per node count)
     res=$WORK/jobs-$rate
@@ -111,13 +138,9 @@ for rate in none $RATES; do
   "$scripts/cluster-down.sh" "$dir" >/dev/null
 done
 
-/usr/bin/python3 - "$WORK" "$RATES" "$NODECOUNTS" "$E1" "$E2" <<'PY'
+/usr/bin/python3 - "$WORK" "$labels" "$NODECOUNTS" "$E1" "$E2" <<'PY'
 import json, re, statistics as st, sys
 work, rates, ncs, e1, e2 = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4]), int(sys.argv[5])
-def bps(r):
-    m = re.fullmatch(r"([\d.]+)([kmgt]?)(bit|bps)", r)
-    v = float(m.group(1)) * 1000 ** ("kmgt".index(m.group(2)) + 1 if m.group(2) else 0)
-    return v / 8 if m.group(3) == "bit" else v
 import glob
 def run(rate, n):
     reps = sorted(glob.glob(f"{work}/r_{rate}_{n}_{e2}_*.jsonl"))
@@ -143,25 +166,6 @@ for rate in ["none"] + rates:
         e, w, b, _ = run(rate, n) if rate == "none" or n != "1" else base[n]
         cells.append(f"{e:.3f} / {w:.3f} / {b / 1e6:.2f}")
     print(f"| {rate} | " + " | ".join(cells) + " |")
-print("\nPredicted from the unshaped epoch at the same node count plus the busiest node's bytes "
-      "at the link rate (A: all exposed; B: less the GAT passes' time, the most the split-phase "
-      "overlap could hide); 'hidden' = the part of the transfer time the measured epoch did not "
-      "add:\n")
-print("| links | nodes | measured epoch (s) | transfer at the rate (s) | predicted A (s) | A / measured "
-      "| predicted B (s) | B / measured | hidden |")
-print("|---|---|---|---|---|---|---|---|---|")
-for rate in rates:
-    for n in ncs:
-        if n == "1":
-            continue
-        e, w, b, gat = run(rate, n)
-        e0, _, b0, gat0 = base[n]
-        xfer = b0 / bps(rate)
-        a = e0 + xfer
-        bb = e0 + max(0.0, xfer - gat0)
-        hidden = 1 - (e - e0) / xfer if xfer > 0 else 0
-        print(f"| {rate} | {n} | {e:.3f} | {xfer:.3f} | {a:.3f} | {a / e:.2f} | {bb:.3f} | "
-              f"{bb / e:.2f} | {100 * hidden:.0f} % |")
 import csv, os
 rows = []
 for rate in ["none"] + rates:
@@ -177,3 +181,5 @@ if rows:
         print(f"| {rate} | {r['ranks']} | {r['hosts']} | {float(r['epoch_s']):.3f} | "
               f"{float(r['comm_frac']):.2f} | {float(r['speedup']):.2f} | {float(r['efficiency']):.2f} |")
 PY
+/usr/bin/python3 "$here/project_scaling.py" --measured "$WORK" --links "$LINKS" \
+  --nodes "$NODECOUNTS" --epochs "$E1" "$E2"

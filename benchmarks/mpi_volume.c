@@ -2,7 +2,10 @@
  * payload S (bytes sent by all ranks together, counted by Open MPI's pml monitoring in the
  * caller). Usage: mpi_volume allreduce|allgatherv|reduce_bcast S REPS. Each rank of an allgatherv
  * adds S/P; reduce_bcast is a reduce to rank 0 then a broadcast from it (the probe's sum).
- * Used by bench_wire_bytes.sh; build: mpicc -O2 mpi_volume.c -o mpi_volume. */
+ * `pingpong S REPS` instead times S bytes from rank 0 to rank 1 and back, REPS times, and rank 0
+ * prints the one-way seconds per message ("pingpong S SECONDS"): the link as MPI sees it.
+ * Used by bench_wire_bytes.sh and bench_shaped_scaling.sh; build: mpicc -O2 mpi_volume.c -o
+ * mpi_volume. */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +14,7 @@
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   if (argc != 4) {
-    fprintf(stderr, "usage: mpi_volume allreduce|allgatherv|reduce_bcast BYTES REPS\n");
+    fprintf(stderr, "usage: mpi_volume allreduce|allgatherv|reduce_bcast|pingpong BYTES REPS\n");
     MPI_Abort(MPI_COMM_WORLD, 2);
   }
   int p, reps = atoi(argv[3]);
@@ -24,6 +27,28 @@ int main(int argc, char **argv) {
     cnt[r] = n / p + (r < n % p);
     dsp[r] = at;
     at += cnt[r];
+  }
+  if (strcmp(argv[1], "pingpong") == 0) {
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    char *m = calloc((size_t)bytes + 1, 1);
+    double t = 0;
+    for (int i = -2; i < reps; ++i) { /* two untimed rounds open the connection */
+      if (i == 0) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        t = MPI_Wtime();
+      }
+      if (rank == 0) {
+        MPI_Send(m, (int)bytes, MPI_CHAR, 1, 0, MPI_COMM_WORLD);
+        MPI_Recv(m, (int)bytes, MPI_CHAR, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      } else if (rank == 1) {
+        MPI_Recv(m, (int)bytes, MPI_CHAR, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Send(m, (int)bytes, MPI_CHAR, 0, 0, MPI_COMM_WORLD);
+      }
+    }
+    if (rank == 0) printf("pingpong %ld %.9f\n", bytes, (MPI_Wtime() - t) / reps / 2);
+    free(m);
+    reps = 0; /* nothing else */
   }
   for (int i = 0; i < reps; ++i) {
     int rank;

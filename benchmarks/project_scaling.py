@@ -11,8 +11,175 @@ stated network parameters. One rank per node, one core per rank (what was measur
 scales with the resident rows per rank (owned + ghosts) relative to the measured run, whose graph
 is the FIRST EST_DIR; the MCR2 factorizations are split over the ranks (one 512^2 factor +
 inverse per rank at P >= 11) and their inverses allgathered. Prints a table per graph and writes
-a PNG. A model, not a measurement."""
-import json, math, os, re, statistics, sys
+a PNG. A model, not a measurement.
+
+project_scaling.py --measured WORK --links "RATE[/DELAY] ..." [--nodes "1 2 3"] [--epochs E1 E2]:
+the same communication model against a measured study (benchmarks/bench_shaped_scaling.sh's
+WORK): for each shaped link setting and node count n > 1 it predicts the epoch as the unshaped
+epoch at n nodes (the compute rate measured there, with the veth links' own communication
+time) plus the time the link adds: the busiest node's bytes per epoch (the larger of its sent
+and received, measured on the unshaped links; the bytes do not depend on the link) at the rate,
+plus the latency steps of the epoch's MPI calls (counted by benchmarks/mpi_calls.c on the
+unshaped run, the busiest rank) times the added one-way delay node to node (2 x DELAY: two
+links). Steps per call at P ranks (Open MPI's tuned defaults as stated here, not read from it):
+allreduce log2(P') + 2 [P' the power of two <= P, +2 only when P != P'] (recursive doubling;
+above the 64 KiB eager limit a ring, 2 (P - 1)), reduce and bcast ceil(log2 P) (binomial
+trees), allgatherv P - 1 (ring), a halo round (waitall) 1; a message above the eager limit adds
+a rendezvous round trip (2 steps). Everything is exposed: no overlap. A second prediction
+takes the link as MPI measured it instead of its nominal rate and delay (WORK/link_LABEL, the
+bench's ping-pong between two nodes: one-way latency of 8 B, bandwidth of 1 MiB beyond that):
+unshaped epoch + bytes x (1/bw - 1/bw unshaped) + steps x (latency - latency unshaped). The
+table gives both beside the measured median, and how much of the added time the run hid.
+"""
+import glob, json, math, os, re, statistics, sys
+
+EAGER = 65536                        # Open MPI's TCP eager limit (btl_tcp_eager_limit), bytes
+
+
+def coll_steps(kind, P, large):
+    """Sequential message steps (one-way latencies) of one call of KIND at P ranks."""
+    lg = math.ceil(math.log2(P)) if P > 1 else 0
+    if kind == "allreduce":
+        if large: return 2 * (P - 1)
+        pof2 = 1 << int(math.log2(P))
+        return int(math.log2(pof2)) + (2 if P != pof2 else 0)
+    if kind in ("reduce", "bcast", "allgather", "barrier", "gather", "exscan"): return lg
+    if kind in ("allgatherv", "alltoall", "alltoallv", "reduce_scatter"): return P - 1
+    if kind == "waitall": return 1
+    return 0
+
+
+def latency_steps(calls, P):
+    """Latency steps per epoch from per-epoch call counts {kind: (calls, bytes, large)}."""
+    steps = 0.0
+    for kind, (n, _, large) in calls.items():
+        if kind in ("isend", "waitall"): continue
+        # a large call's steps each carry a large message: + a rendezvous round trip each
+        steps += max(n - large, 0) * coll_steps(kind, P, False)
+        steps += large * coll_steps(kind, P, True) * 3
+    # halo rounds: 1 step each, + a rendezvous round trip when the round carries a large message
+    n_round, _, _ = calls.get("waitall", (0, 0, 0))
+    n_send, _, large_send = calls.get("isend", (0, 0, 0))
+    if n_round:
+        steps += n_round + 2 * min(n_round, large_send / max(n_send / n_round, 1))
+    return steps
+
+
+def link_Bps(rate):
+    m = re.fullmatch(r"([\d.]+)([kmgt]?)(bit|bps)", rate)
+    if not m: sys.exit(f"cannot read the rate '{rate}'")
+    v = float(m.group(1)) * 1000 ** ("kmgt".index(m.group(2)) + 1 if m.group(2) else 0)
+    return v / 8 if m.group(3) == "bit" else v
+
+
+def seconds(d):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", d)
+    if not m: sys.exit(f"cannot read the delay '{d}'")
+    return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
+
+
+def measured(argv):
+    opts = {"--links": "10gbit 1gbit", "--nodes": "1 2 3", "--epochs": None}
+    work, i = None, 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--measured": work = argv[i + 1]; i += 2
+        elif a == "--epochs": opts[a] = (int(argv[i + 1]), int(argv[i + 2])); i += 3
+        elif a in opts: opts[a] = argv[i + 1]; i += 2
+        else: sys.exit(f"project_scaling.py --measured: unknown argument {a}")
+    e1, e2 = opts["--epochs"] or (2, 7)
+    ncs = [int(n) for n in opts["--nodes"].split() if int(n) > 1]
+    med = statistics.median
+
+    def run(label, n):
+        files = sorted(glob.glob(f"{work}/r_{label}_{n}_{e2}_*.jsonl"))
+        if not files: return None
+        ep = [[o for o in map(json.loads, open(f)) if "phases" in o][1:] for f in files]
+        epoch = med([med([sum(o["phases"].values()) for o in e]) for e in ep])
+        busiest = []
+        for r in range(1, len(files) + 1):
+            b = lambda E: [tuple(map(int, l.split()))
+                           for l in open(f"{work}/bytes_{label}_{n}_{E}_{r}")]
+            busiest.append(max(max(t2 - t1, r2 - r1) / (e2 - e1)
+                               for (t1, r1), (t2, r2) in zip(b(e1), b(e2))))
+        return epoch, med(busiest)
+
+    def link(label):                 # (one-way latency s, bandwidth B/s) measured by MPI
+        f = f"{work}/link_{label}"
+        if not os.path.exists(f): return None
+        t = {}
+        for l in open(f):
+            _, size, sec = l.split()
+            t.setdefault(int(size), []).append(float(sec))
+        lat = med(t[8])
+        return lat, 1048576 / (med(t[1048576]) - lat)
+
+    def calls(n):                    # per epoch, the busiest rank's count of each kind
+        per = {}
+        for r in range(n):
+            rows = {}
+            for E in (e1, e2):
+                f = f"{work}/calls_{n}_{E}.{r}"
+                if not os.path.exists(f): return None
+                for l in open(f):
+                    k, c, b, lg = l.split()
+                    rows.setdefault(k, []).append((int(c), int(b), int(lg)))
+            for k, ((c1, b1, l1), (c2, b2, l2)) in rows.items():
+                v = ((c2 - c1) / (e2 - e1), (b2 - b1) / (e2 - e1), (l2 - l1) / (e2 - e1))
+                if k not in per or v[0] > per[k][0]: per[k] = v
+        return per
+
+    print("\nPredicted by benchmarks/project_scaling.py --measured (unshaped epoch at n nodes + "
+          "the busiest node's bytes at the rate + latency steps x the added node-to-node delay; "
+          "no overlap) against the measured median epoch; 'hidden' = the part of the predicted "
+          "added time the measured epoch did not add:\n")
+    l0 = link("none")
+    print("| links | MPI-measured link: one-way latency, bandwidth | nodes | unshaped epoch (s) "
+          "| busiest MB | latency steps | transfer (s) | latency (s) | predicted (s) | measured (s) "
+          "| predicted / measured | from the measured link (s) | / measured | hidden |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    worst = worst_m = 1.0
+    for spec in opts["--links"].split():
+        label = spec.replace("/", "-")
+        rate, _, delay = spec.partition("/")
+        bw = link_Bps(rate)
+        lat = 2 * seconds(delay) if delay else 0.0
+        for n in ncs:
+            base, got, c = run("none", n), run(label, n), calls(n)
+            if not base or not got:
+                print(f"| {spec} | {n} | (no run) |||||||||"); continue
+            steps = latency_steps(c, n) if c else float("nan")
+            xfer, tl = base[1] / bw, steps * lat if c else 0.0
+            pred = base[0] + xfer + tl
+            worst = max(worst, pred / got[0], got[0] / pred)
+            lk, pm, cell = link(label), float("nan"), "(not measured)"
+            hidden = 1 - (got[0] - base[0]) / (xfer + tl) if xfer + tl > 0 else 0.0
+            if lk and l0 and c:
+                add = base[1] * (1 / lk[1] - 1 / l0[1]) + steps * (lk[0] - l0[0])
+                pm = base[0] + add
+                hidden = 1 - (got[0] - base[0]) / add if add > 0 else 0.0
+                worst_m = max(worst_m, pm / got[0], got[0] / pm)
+                cell = f"{lk[0] * 1e6:.0f} us, {lk[1] * 8 / 1e9:.2f} Gbit/s"
+            print(f"| {spec} | {cell} | {n} | {base[0]:.3f} | {base[1] / 1e6:.2f} | {steps:.0f} | "
+                  f"{xfer:.3f} | {tl:.3f} | {pred:.3f} | {got[0]:.3f} | {pred / got[0]:.2f} | "
+                  f"{pm:.3f} | {pm / got[0]:.2f} | {100 * hidden:.0f} % |")
+    if l0:
+        print(f"\nunshaped links as MPI measured them: {l0[0] * 1e6:.0f} us one way, "
+              f"{l0[1] * 8 / 1e9:.2f} Gbit/s; 'hidden' is against the prediction from the "
+              "measured link where there is one")
+    print(f"largest deviation: nominal link {worst:.2f}x, measured link {worst_m:.2f}x "
+          "(target: within 1.25x)")
+    if ncs and calls(max(ncs)):
+        c = calls(max(ncs))
+        print(f"MPI calls per epoch at {max(ncs)} ranks (busiest rank; large = above "
+              f"{EAGER} B): " + ", ".join(f"{k} {v[0]:.1f} ({v[2]:.1f} large)"
+                                           for k, v in sorted(c.items()) if v[0] > 0))
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "--measured":
+    measured(sys.argv[1:])
+    sys.exit(0)
+
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -31,6 +198,11 @@ if runs:
 solve_one = 0.005                    # one double 512^2 Cholesky + inverse (dpotrf + dpotri), s
 n_mat = 11                           # K + 1 matrices, K = 10
 net_bw, net_lat = 12.5e9, 2e-6       # 100 Gb/s InfiniBand-class link, 2 us latency (stated)
+# MPI calls per epoch {kind: (calls, bytes, calls above the eager limit)}, the busiest rank of
+# a 3-rank run of the 50K-node strong study (mpi_calls.c; benchmarks/RESULTS.md); the latency
+# steps at P follow coll_steps (the same model --measured checks against shaped links)
+CALLS = {"allreduce": (68, 0, 2), "reduce": (30, 0, 0), "bcast": (31, 0, 0),
+         "allgatherv": (1, 0, 1), "waitall": (11, 0, 0), "isend": (22, 0, 22)}
 params = 166_144
 PS = (2, 8, 16, 32, 64, 128, 256)
 
@@ -83,8 +255,8 @@ for gi, (label, ghost, halo_row, slope) in enumerate(graphs):
     for P in PS:
         g = ghosts_per_rank(P)
         comp = compute_p2 * (N / P + g) / ref_rows + solve_time(P)
-        halo = g * halo_row / net_bw + 16 * 11 * net_lat  # ~16 neighbours, 6 GAT + 5 label
-        allred = 2 * math.log2(P) * net_lat + 2 * params * 4 / net_bw + 3 * math.log2(P) * net_lat
+        halo = g * halo_row / net_bw
+        allred = 2 * params * 4 / net_bw + latency_steps(CALLS, P) * net_lat
         rows.append((P, g, comp, halo + allred, comp + halo + allred))
     print(f"\n{label}: ghosts per rank measured at P = {sorted(ghost)}, beyond: P^{slope:.2f}; "
           f"{halo_row} B per ghost row")
