@@ -408,6 +408,13 @@ static void check_bad_input(const char *dir, const char *grid_path, int64_t n) {
                        "--objective vol needs --method metis");
     expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &deg, &st), "block degree",
                        "--method block takes no");
+    er_part_opts many = {2, ER_PART_PTSCOTCH, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_NONE, 0,
+                         ER_PART_NCUTS_MAX + 1};
+    er_part_opts block2 = {2, ER_PART_BLOCK, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_NONE, 0, 2};
+    expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &many, &st), "ncuts > max",
+                       "--ncuts must be between 1 and");
+    expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &block2, &st), "block ncuts",
+                       "--method block takes no");
   }
   snprintf(path, sizeof path, "%s/missing.h5", dir);
   expect_input_error(er_partition(MPI_COMM_WORLD, path, 2, ER_PART_METIS, 0, &st), "missing",
