@@ -10,9 +10,9 @@
 # and the halo waits per phase from the JSON log (median over the epochs after the first).
 #   usage: benchmarks/bench_partition.sh DATA.h5
 #   env:   RANKS (2), REPS (1), PARTS ("2 4 8 16 32 64"; "" for training only), METHODS ("metis-cut metis-vol metis-degree
-#          ptscotch"; also ptscotch-degree, block), SEED (1), TRAIN_EPOCHS (0), TRAIN_REPS (1),
-#          TRAIN_ARGS ("--feature-norm none"), WORK (a new directory under /tmp), ERASE_BIN
-#          (build/erase-mpi), MPIEXEC (mpiexec)
+#          ptscotch"; also ptscotch-degree, block, and metis-nN / ptscotch-nN for --ncuts N),
+#          SEED (1), TRAIN_EPOCHS (0), TRAIN_REPS (1), TRAIN_ARGS ("--feature-norm none"),
+#          WORK (a new directory under /tmp), ERASE_BIN (build/erase-mpi), MPIEXEC (mpiexec)
 # DATA.h5 is never modified: method M partitions WORK/M.h5, a symbolic link to it, so its
 # partitions land in WORK/M.partitions.h5, where the training runs find them. WORK is kept.
 set -euo pipefail
@@ -43,6 +43,8 @@ method_args() {
   ptscotch) echo --method ptscotch ;;
   ptscotch-degree) echo --method ptscotch --weights degree ;;
   block) echo --method block ;;
+  metis-n[0-9]*) echo --method metis --ncuts "${1#metis-n}" ;;
+  ptscotch-n[0-9]*) echo --method ptscotch --ncuts "${1#ptscotch-n}" ;;
   *) echo "unknown method $1" >&2; exit 1 ;;
   esac
 }

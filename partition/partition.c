@@ -34,8 +34,9 @@ static const char *part_metis_status(int rc) {
 }
 
 /* METIS k-way with the edge-cut or the communication-volume objective, vertex weights 1 or
- * 1 + degree. The caller has checked that n, nnz (and n + nnz with weights) fit idx_t. METIS
- * takes an idx_t seed, so it receives seed mod (2^31 - 1). */
+ * 1 + degree, o->ncuts partitionings of which METIS keeps the one with the best objective. The
+ * caller has checked that n, nnz (and n + nnz with weights) fit idx_t. METIS takes an idx_t
+ * seed, so it receives seed mod (2^31 - 1). */
 static er_err part_metis(const er_csr *g, const er_part_opts *o, int32_t *owner) {
   er_err err = ER_OK;
   idx_t *xadj = NULL, *adjncy = NULL, *where = NULL, *vwgt = NULL;
@@ -53,6 +54,7 @@ static er_err part_metis(const er_csr *g, const er_part_opts *o, int32_t *owner)
   METIS_SetDefaultOptions(options);
   options[METIS_OPTION_SEED] = (idx_t)(o->seed % (uint64_t)INT32_MAX);
   options[METIS_OPTION_NUMBERING] = 0;
+  options[METIS_OPTION_NCUTS] = (idx_t)o->ncuts;
   options[METIS_OPTION_OBJTYPE] =
       o->objective == ER_PART_OBJ_VOL ? METIS_OBJTYPE_VOL : METIS_OBJTYPE_CUT;
   int rc = METIS_PartGraphKway(&nvtxs, &ncon, xadj, adjncy, vwgt, NULL, NULL, &nparts, NULL,
@@ -206,6 +208,20 @@ cleanup:
 
 //---- report ---------------------------------------------------------------------------------
 
+/* One line: each PT-Scotch try's total ghosts (the first ones, when there are many) and the
+ * try kept, with its seed. */
+static void part_print_tries(MPI_Comm comm, const er_part_opts *o, const er_part_report *rep) {
+  enum { shown = 16 };
+  char buf[shown * 24 + 64];
+  size_t k = 0;
+  for (int t = 0; t < rep->ntries && t < shown; ++t)
+    k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", t ? ", " : "",
+                          (long long)rep->try_ghosts[t]);
+  if (rep->ntries > shown) snprintf(buf + k, sizeof buf - k, ", ... (%d tries)", rep->ntries);
+  er_log(comm, "  tries: ghosts %s; kept try %d (seed %llu)\n", buf, rep->best_try,
+         (unsigned long long)er_part_try_seed(o->seed, rep->best_try));
+}
+
 static void part_print(MPI_Comm comm, const char *path, const er_part_opts *o,
                        const er_part_report *rep, const er_part_stats *st, double t_write,
                        double t_total) {
@@ -222,16 +238,20 @@ static void part_print(MPI_Comm comm, const char *path, const er_part_opts *o,
   }
   const char *obj = objective_names[o->objective], *wts = weights_names[o->weights];
   if (o->method == ER_PART_METIS)
-    er_log(comm, "partition: %s, N=%lld, P=%d, METIS k-way (objective %s, weights %s, seed %llu)\n",
-           path, (long long)rep->n, parts, obj, wts, (unsigned long long)o->seed);
+    er_log(comm,
+           "partition: %s, N=%lld, P=%d, METIS k-way (objective %s, weights %s, seed %llu, "
+           "ncuts %d)\n",
+           path, (long long)rep->n, parts, obj, wts, (unsigned long long)o->seed, o->ncuts);
   else if (o->method == ER_PART_PTSCOTCH)
     er_log(comm,
            "partition: %s, N=%lld, P=%d, PT-Scotch k-way on %d ranks (objective %s, weights %s, "
-           "seed %llu)\n",
-           path, (long long)rep->n, parts, size, obj, wts, (unsigned long long)o->seed);
+           "seed %llu, ncuts %d)\n",
+           path, (long long)rep->n, parts, size, obj, wts, (unsigned long long)o->seed,
+           o->ncuts);
   else
     er_log(comm, "partition: %s, N=%lld, P=%d, contiguous blocks\n", path, (long long)rep->n,
            parts);
+  if (rep->ntries > 1) part_print_tries(comm, o, rep);
   if (rep->empty_fixed)
     er_log(comm, "  the partitioner left %lld parts empty: moved one node into each\n",
            (long long)rep->empty_fixed);
@@ -270,11 +290,13 @@ static er_err part_check_opts(const er_part_opts *o) {
            "unknown partition objective %d", (int)o->objective);
   ER_CHECK(o->weights == ER_PART_WEIGHTS_NONE || o->weights == ER_PART_WEIGHTS_DEGREE,
            ER_ERR_INPUT, "unknown vertex weights %d", (int)o->weights);
-  ER_CHECK(o->method != ER_PART_BLOCK ||
-               (o->objective == ER_PART_OBJ_CUT && o->weights == ER_PART_WEIGHTS_NONE),
+  ER_CHECK(o->ncuts >= 1 && o->ncuts <= ER_PART_NCUTS_MAX, ER_ERR_INPUT,
+           "--ncuts must be between 1 and %d (got %d)", ER_PART_NCUTS_MAX, o->ncuts);
+  ER_CHECK(o->method != ER_PART_BLOCK || (o->objective == ER_PART_OBJ_CUT &&
+                                          o->weights == ER_PART_WEIGHTS_NONE && o->ncuts == 1),
            ER_ERR_INPUT,
-           "--method block takes no --objective vol or --weights degree (it cuts the ids into "
-           "equal ranges)");
+           "--method block takes no --objective vol, --weights degree or --ncuts above 1 (it "
+           "cuts the ids into equal ranges)");
   ER_CHECK(o->method != ER_PART_PTSCOTCH || o->objective == ER_PART_OBJ_CUT, ER_ERR_INPUT,
            "--objective vol needs --method metis: PT-Scotch's k-way partitioning (recursive "
            "bisection) minimizes the edge cut only");
@@ -282,9 +304,12 @@ cleanup:
   return err;
 }
 
-er_err er_partition_run(MPI_Comm comm, const char *path, const er_part_opts *o,
+er_err er_partition_run(MPI_Comm comm, const char *path, const er_part_opts *opts,
                         er_part_stats *stats) {
   er_err err = ER_OK;
+  er_part_opts oo = *opts;
+  if (oo.ncuts == 0) oo.ncuts = 1;
+  const er_part_opts *o = &oo;
   int rank, size;
   int64_t row0 = 0, nrows = 0;
   int32_t *owner = NULL;
@@ -322,8 +347,15 @@ er_err er_partition_run(MPI_Comm comm, const char *path, const er_part_opts *o,
   /* the partitioner's share of the time (the 1M HSBM: 7-50 s against a write of about 1 s) */
   static const double share[] = {0.95, 0.05};
   er_progress_stage(comm, "partition", 0, 2, share, "read + partition", t_start, &t_last);
-  er_part_record rec = {o->parts,   rep.n, method_names[o->method], objective_names[o->objective],
-                        weights_names[o->weights], o->seed, size, st};
+  er_part_record rec = {.parts = o->parts,
+                        .n = rep.n,
+                        .method = method_names[o->method],
+                        .objective = objective_names[o->objective],
+                        .weights = weights_names[o->weights],
+                        .seed = o->seed,
+                        .ncuts = o->ncuts,
+                        .ranks = size,
+                        .stats = st};
   ER_CALL(er_partition_store(comm, path, &rec, row0, nrows, owner));
   double t_write = er_wtime() - t0;
   er_progress_stage(comm, "partition", 1, 2, share, "write the sidecar", t_start, &t_last);
@@ -338,6 +370,6 @@ cleanup:
 
 er_err er_partition(MPI_Comm comm, const char *path, int parts, er_part_method method,
                     uint64_t seed, er_part_stats *stats) {
-  er_part_opts o = {parts, method, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_NONE, seed};
+  er_part_opts o = {parts, method, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_NONE, seed, 1};
   return er_partition_run(comm, path, &o, stats);
 }

@@ -52,6 +52,7 @@ void er_part_report_free(er_part_report *rep) {
   ER_FREE(rep->size);
   ER_FREE(rep->nnz);
   ER_FREE(rep->ghosts);
+  ER_FREE(rep->try_ghosts);
 }
 
 void er_part_report_stats(er_part_report *rep, int parts, int64_t cut, er_part_stats *st) {

@@ -1,7 +1,8 @@
 /* ptscotch.c: distributed k-way partitioning with PT-Scotch. Every rank reads only its row block
  * of the graph, checks it, hands it to SCOTCH_dgraphBuild as it is, partitions it into any
- * number of parts and measures cut, sizes and ghosts with one halo exchange of part numbers.
- * Neither the graph nor the partition is ever gathered on one rank.
+ * number of parts (--ncuts times with different seeds, keeping the fewest ghosts) and measures
+ * cut, sizes and ghosts with one halo exchange of part numbers per try. Neither the graph nor
+ * the partition is ever gathered on one rank.
  *
  * The native API (SCOTCH_dgraphBuild + SCOTCH_dgraphPart) rather than the ParMETIS shim
  * (SCOTCH_ParMETIS_V3_PartKway): it takes the block CSR without a copy and any part count on
@@ -197,6 +198,8 @@ cleanup:
 
 //---- the partitioner -------------------------------------------------------------------------
 
+uint64_t er_part_try_seed(uint64_t seed, int t) { return seed + 2 * (uint64_t)t; }
+
 er_err er_part_ptscotch(MPI_Comm comm, const char *path, const er_part_opts *o, int64_t *lo_out,
                         int64_t *nloc_out, int32_t **owner_out, er_part_report *rep,
                         er_part_stats *st) {
@@ -204,8 +207,9 @@ er_err er_part_ptscotch(MPI_Comm comm, const char *path, const er_part_opts *o, 
   int rank, size, nd, dg_up = 0, strat_up = 0, ctx_up = 0;
   const int P = o->parts;
   hid_t fid = -1;
-  SCOTCH_Num *vert = NULL, *edge = NULL, *velo = NULL, *part = NULL, *partgst = NULL;
-  int64_t *stamp = NULL, *acc = NULL, dims_p[2], dims_i[2], lo, hi, cut = 0;
+  SCOTCH_Num *vert = NULL, *edge = NULL, *velo = NULL, *part = NULL, *best = NULL;
+  SCOTCH_Num *partgst = NULL;
+  int64_t *stamp = NULL, *acc = NULL, *best_acc = NULL, dims_p[2], dims_i[2], lo, hi, cut = 0;
   int32_t *owner = NULL;
   SCOTCH_Dgraph dg, bound;
   SCOTCH_Strat strat;
@@ -260,25 +264,30 @@ er_err er_part_ptscotch(MPI_Comm comm, const char *path, const er_part_opts *o, 
            ER_DS_INDICES, (unsigned long long)sym[0], (unsigned long long)sym[1]);
   rep->t_read = er_wtime() - t0;
 
-  // ---- partition ----
+  // ---- partition: o->ncuts tries, try t seeded from --seed + 2t, the fewest ghosts kept ----
   t0 = er_wtime();
+  const int ntries = P == 1 ? 1 : o->ncuts;
   if (o->weights == ER_PART_WEIGHTS_DEGREE) {
     ER_MALLOC(velo, nloc);
     for (int64_t i = 0; i < nloc; ++i) velo[i] = 1 + vert[i + 1] - vert[i];
   }
   ER_MALLOC(part, nloc);
+  if (ntries > 1) ER_MALLOC(best, nloc);
   ER_MALLOC(rep->size, P);
   ER_MALLOC(rep->nnz, P);
   ER_MALLOC(rep->ghosts, P);
+  ER_MALLOC(rep->try_ghosts, ntries);
+  ER_MALLOC(stamp, P);
+  ER_MALLOC(acc, 3 * (int64_t)P + 1);
+  ER_MALLOC(best_acc, 3 * (int64_t)P + 1);
   ER_AGREE(comm);
+  rep->ntries = ntries;
   PS_CALL(comm, "SCOTCH_dgraphInit", SCOTCH_dgraphInit(&dg, comm));
   dg_up = 1;
   PS_CALL(comm, "SCOTCH_dgraphBuild",
           SCOTCH_dgraphBuild(&dg, 0, (SCOTCH_Num)nloc, (SCOTCH_Num)nloc, vert, vert + 1, velo,
                              NULL, (SCOTCH_Num)ne, (SCOTCH_Num)ne, edge, NULL, NULL));
-  if (P == 1) {
-    memset(part, 0, (size_t)nloc * sizeof *part);
-  } else {
+  if (P > 1) {
     PS_CALL(comm, "SCOTCH_stratInit", SCOTCH_stratInit(&strat));
     strat_up = 1;
     PS_CALL(comm, "SCOTCH_stratDgraphMapBuild",
@@ -294,38 +303,79 @@ er_err er_part_ptscotch(MPI_Comm comm, const char *path, const er_part_opts *o, 
     PS_CALL(comm, "SCOTCH_contextRandomClone", SCOTCH_contextRandomClone(&ctx));
     SCOTCH_contextRandomSeed(&ctx, (SCOTCH_Num)(o->seed % (uint64_t)SCOTCH_NUMMAX));
     PS_CALL(comm, "SCOTCH_contextBindDgraph", SCOTCH_contextBindDgraph(&ctx, &dg, &bound));
-    PS_CALL(comm, "SCOTCH_dgraphPart", SCOTCH_dgraphPart(&bound, P, &strat, part));
-    for (int64_t i = 0; i < nloc; ++i)
-      if (part[i] < 0 || part[i] >= P)
-        err = ER_ERROR(ER_ERR_LIB, "PT-Scotch assigned node %lld to part %lld outside [0, %d)",
-                       (long long)(lo + i), (long long)part[i], P);
-    ER_AGREE(comm);
   }
   rep->t_part = er_wtime() - t0;
+  rep->t_measure = 0.0;
+  int64_t best_ghosts = INT64_MAX, best_fixed = 0;
+  for (int t = 0; t < ntries; ++t) {
+    // ---- try t: partition ----
+    t0 = er_wtime();
+    if (P == 1) {
+      memset(part, 0, (size_t)nloc * sizeof *part);
+    } else {
+      /* reseeding restarts the generator: try t is the run with --seed S + 2t (PT-Scotch
+       * starts from seed | 1, so S + t would repeat every other try) */
+      if (t > 0)
+        SCOTCH_contextRandomSeed(&ctx, (SCOTCH_Num)(er_part_try_seed(o->seed, t) %
+                                                    (uint64_t)SCOTCH_NUMMAX));
+      PS_CALL(comm, "SCOTCH_dgraphPart", SCOTCH_dgraphPart(&bound, P, &strat, part));
+      for (int64_t i = 0; i < nloc; ++i)
+        if (part[i] < 0 || part[i] >= P)
+          err = ER_ERROR(ER_ERR_LIB, "PT-Scotch assigned node %lld to part %lld outside [0, %d)",
+                         (long long)(lo + i), (long long)part[i], P);
+      ER_AGREE(comm);
+    }
+    rep->t_part += er_wtime() - t0;
 
-  // ---- measure (and repair empty parts) with the ghosts' parts ----
-  t0 = er_wtime();
-  PS_CALL(comm, "SCOTCH_dgraphGhst", SCOTCH_dgraphGhst(&dg));
-  SCOTCH_Num ngst = 0;
-  SCOTCH_dgraphData(&dg, NULL, NULL, NULL, NULL, &ngst, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-                    NULL, NULL, NULL, NULL);
-  ER_MALLOC(partgst, ngst);
-  ER_MALLOC(stamp, P);
-  ER_MALLOC(acc, 3 * (int64_t)P + 1);
-  ER_AGREE(comm);
-  ER_CALL(ps_measure(comm, &dg, lo, nloc, vert, edge, part, P, partgst, stamp, acc, rep, &cut));
-  int64_t min_size = INT64_MAX;
-  for (int p = 0; p < P; ++p)
-    if (rep->size[p] < min_size) min_size = rep->size[p];
-  if (min_size == 0) {
-    ER_CALL(ps_fill_empty(comm, lo, nloc, P, part, rep->size, &rep->empty_fixed));
+    // ---- try t: measure (and repair empty parts) with the ghosts' parts ----
+    t0 = er_wtime();
+    if (t == 0) {
+      PS_CALL(comm, "SCOTCH_dgraphGhst", SCOTCH_dgraphGhst(&dg));
+      SCOTCH_Num ngst = 0;
+      SCOTCH_dgraphData(&dg, NULL, NULL, NULL, NULL, &ngst, NULL, NULL, NULL, NULL, NULL, NULL,
+                        NULL, NULL, NULL, NULL, NULL);
+      ER_MALLOC(partgst, ngst);
+      ER_AGREE(comm);
+    }
     ER_CALL(ps_measure(comm, &dg, lo, nloc, vert, edge, part, P, partgst, stamp, acc, rep,
                        &cut));
+    int64_t min_size = INT64_MAX, fixed = 0, ghosts = 0;
+    for (int p = 0; p < P; ++p)
+      if (rep->size[p] < min_size) min_size = rep->size[p];
+    if (min_size == 0) {
+      ER_CALL(ps_fill_empty(comm, lo, nloc, P, part, rep->size, &fixed));
+      ER_CALL(ps_measure(comm, &dg, lo, nloc, vert, edge, part, P, partgst, stamp, acc, rep,
+                         &cut));
+    }
+    /* acc is summed over the ranks: every rank makes the same choice */
+    for (int p = 0; p < P; ++p) ghosts += acc[2 * (int64_t)P + p];
+    rep->try_ghosts[t] = ghosts;
+    if (ghosts < best_ghosts) {
+      best_ghosts = ghosts;
+      best_fixed = fixed;
+      rep->best_try = t;
+      memcpy(best_acc, acc, (size_t)(3 * (int64_t)P + 1) * sizeof *acc);
+      if (ntries > 1) { /* keep this try's owners; the old best becomes the next try's buffer */
+        SCOTCH_Num *swap = best;
+        best = part;
+        part = swap;
+      }
+    }
+    rep->t_measure += er_wtime() - t0;
   }
+
+  // ---- the kept try ----
+  t0 = er_wtime();
+  const SCOTCH_Num *kept = ntries > 1 ? best : part;
+  memcpy(rep->size, best_acc, (size_t)P * sizeof *acc);
+  memcpy(rep->nnz, best_acc + P, (size_t)P * sizeof *acc);
+  memcpy(rep->ghosts, best_acc + 2 * (int64_t)P, (size_t)P * sizeof *acc);
+  cut = best_acc[3 * (int64_t)P];
+  rep->empty_fixed = best_fixed;
   ER_MALLOC(owner, nloc);
-  for (int64_t i = 0; i < nloc; ++i) owner[i] = (int32_t)part[i];
+  for (int64_t i = 0; i < nloc; ++i) owner[i] = (int32_t)kept[i];
   er_part_report_stats(rep, P, cut, st);
-  rep->t_measure = er_wtime() - t0;
+  rep->t_measure += er_wtime() - t0;
   ER_AGREE(comm); /* the owner vector's allocation */
   *lo_out = lo;
   *nloc_out = nloc;
@@ -337,7 +387,8 @@ cleanup:
   if (strat_up) SCOTCH_stratExit(&strat);
   if (ctx_up) SCOTCH_contextExit(&ctx);
   er_h5_close(&fid);
-  free(vert), free(edge), free(velo), free(part), free(partgst), free(stamp), free(acc);
+  free(vert), free(edge), free(velo), free(part), free(best), free(partgst);
+  free(stamp), free(acc), free(best_acc);
   free(owner);
   return err;
 }

@@ -56,6 +56,7 @@ run_case good ok "$D" --data "$D" --parts 2
 h5ls "$T/grid.partitions.h5/partitions" | grep -q '^2 ' ||
   { echo "FAIL good: /partitions/2 missing from the sidecar"; fail=1; }
 run_case good_ptscotch ok "$D" --data "$D" --parts 3 --method ptscotch
+run_case good_ncuts ok "$D" --data "$D" --parts 3 --method ptscotch --ncuts 3
 
 run_case p_zero fail "$D" --data "$D" --parts 0
 run_case p_negative fail "$D" --data "$D" --parts -2
@@ -69,6 +70,10 @@ run_case ptscotch_vol fail "$D" --data "$D" --parts 2 --method ptscotch --object
 run_case block_degree fail "$D" --data "$D" --parts 2 --method block --weights degree
 run_case ptscotch_p_above_n fail "$D" --data "$D" --parts 17 --method ptscotch
 run_case bad_seed fail "$D" --data "$D" --parts 2 --seed -1
+run_case ncuts_zero fail "$D" --data "$D" --parts 2 --ncuts 0
+run_case ncuts_not_numeric fail "$D" --data "$D" --parts 2 --ncuts x
+run_case ncuts_above_max fail "$D" --data "$D" --parts 2 --method ptscotch --ncuts 1001
+run_case block_ncuts fail "$D" --data "$D" --parts 2 --method block --ncuts 2
 run_case unknown_option fail "$D" --data "$D" --parts 2 --bogus
 run_case stray_argument fail "$D" --data "$D" --parts 2 extra
 run_case missing_file fail "$T/nope.h5" --data "$T/nope.h5" --parts 2

@@ -265,9 +265,9 @@ static void run_suite(const char *path, const graph *g, uint64_t seed) {
   free(again);
   /* the objective and the weights: valid partitions with the options recorded */
   const er_part_opts variants[3] = {
-      {8, ER_PART_METIS, ER_PART_OBJ_VOL, ER_PART_WEIGHTS_NONE, seed},
-      {8, ER_PART_METIS, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, seed},
-      {8, ER_PART_PTSCOTCH, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, seed}};
+      {8, ER_PART_METIS, ER_PART_OBJ_VOL, ER_PART_WEIGHTS_NONE, seed, 1},
+      {8, ER_PART_METIS, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, seed, 1},
+      {8, ER_PART_PTSCOTCH, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, seed, 1}};
   for (int v = 0; v < 3; ++v) {
     const er_part_opts *o = &variants[v];
     TEST_OK(er_partition_run(MPI_COMM_WORLD, path, o, &st));
@@ -402,11 +402,18 @@ static void check_bad_input(const char *dir, const char *grid_path, int64_t n) {
   expect_input_error(er_partition(MPI_COMM_WORLD, grid_path, 2, (er_part_method)7, 0, &st),
                      "bad method", "unknown partition method");
   {
-    er_part_opts vol = {2, ER_PART_PTSCOTCH, ER_PART_OBJ_VOL, ER_PART_WEIGHTS_NONE, 0};
-    er_part_opts deg = {2, ER_PART_BLOCK, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, 0};
+    er_part_opts vol = {2, ER_PART_PTSCOTCH, ER_PART_OBJ_VOL, ER_PART_WEIGHTS_NONE, 0, 1};
+    er_part_opts deg = {2, ER_PART_BLOCK, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_DEGREE, 0, 1};
     expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &vol, &st), "ptscotch vol",
                        "--objective vol needs --method metis");
     expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &deg, &st), "block degree",
+                       "--method block takes no");
+    er_part_opts many = {2, ER_PART_PTSCOTCH, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_NONE, 0,
+                         ER_PART_NCUTS_MAX + 1};
+    er_part_opts block2 = {2, ER_PART_BLOCK, ER_PART_OBJ_CUT, ER_PART_WEIGHTS_NONE, 0, 2};
+    expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &many, &st), "ncuts > max",
+                       "--ncuts must be between 1 and");
+    expect_input_error(er_partition_run(MPI_COMM_WORLD, grid_path, &block2, &st), "block ncuts",
                        "--method block takes no");
   }
   snprintf(path, sizeof path, "%s/missing.h5", dir);

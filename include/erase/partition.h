@@ -17,12 +17,19 @@ typedef enum { ER_PART_OBJ_CUT = 0, ER_PART_OBJ_VOL = 1 } er_part_objective;
 /* Vertex weights balanced across parts: none (node counts) or 1 + degree (rows + edges). */
 typedef enum { ER_PART_WEIGHTS_NONE = 0, ER_PART_WEIGHTS_DEGREE = 1 } er_part_weights;
 
+#define ER_PART_NCUTS_MAX 1000 /* the most partitionings one run computes (--ncuts) */
+
 typedef struct {
   int parts;
   er_part_method method;
   er_part_objective objective;
   er_part_weights weights;
   uint64_t seed;
+  /* partitionings computed, the best kept (METIS: METIS_OPTION_NCUTS, its objective decides;
+   * PT-Scotch: try t is the partition of seed + 2t, the fewest total ghosts win, ties to the
+   * lower t; the step is 2 because PT-Scotch seeds its generator from seed | 1, so seeds 2j
+   * and 2j + 1 give the same partition). 1 .. ER_PART_NCUTS_MAX; 0 means 1. Block: 1 only. */
+  int ncuts;
 } er_part_opts;
 
 typedef struct {
@@ -65,6 +72,7 @@ typedef struct {
   const char *method;  /* "metis", "ptscotch", "block" */
   const char *objective, *weights;
   uint64_t seed;
+  int ncuts;           /* partitionings computed, the best kept (er_part_opts) */
   int ranks;           /* ranks that computed it (PT-Scotch's result depends on them) */
   er_part_stats stats;
 } er_part_record;

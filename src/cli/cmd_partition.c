@@ -15,7 +15,7 @@ static const er_enum_names weightings = ER_ENUM_NAMES(weights_names);
 
 typedef struct {
   char data[4096];
-  int64_t parts, seed;
+  int64_t parts, seed, ncuts;
   er_part_method method;
   er_part_objective objective;
   er_part_weights weights;
@@ -39,13 +39,18 @@ static const er_opt partition_opts[] = {
              "vertex weights balanced across parts: none (node counts) or degree\n"
              "(1 + degree: a rank's rows plus its edges)"),
     ER_OPT_I(A, "seed", seed, 0, INT64_MAX, "S", "random seed of METIS or PT-Scotch"),
+    ER_OPT_I(A, "ncuts", ncuts, 1, ER_PART_NCUTS_MAX, "N",
+             "compute N partitionings and keep the best (metis: METIS_OPTION_NCUTS,\n"
+             "the best --objective wins; ptscotch: try t is the partition of seed\n"
+             "S + 2t, the fewest total ghosts win); N times the partitioning time;\n"
+             "block: 1 only"),
 };
 #undef A
 
 static const er_cmd_spec partition_spec = {
     .cmd = "partition",
     .usage = "usage: erase-mpi partition --data DATA.h5 --parts P [--method metis|ptscotch|block]\n"
-             "       [--objective cut|vol] [--weights none|degree] [--seed S]\n"
+             "       [--objective cut|vol] [--weights none|degree] [--seed S] [--ncuts N]\n"
              "\n"
              "Assign every node of DATA.h5 to one of P parts (the owner ranks of a P-rank run)\n"
              "and store the assignment as /partitions/<P> in DATA.partitions.h5 beside it,\n"
@@ -61,7 +66,8 @@ static const er_cmd_spec partition_spec = {
 er_err er_cmd_partition(MPI_Comm comm, int argc, char **argv) {
   er_err err = ER_OK;
   partition_args a = {
-      .method = ER_PART_METIS, .objective = ER_PART_OBJ_CUT, .weights = ER_PART_WEIGHTS_NONE};
+      .method = ER_PART_METIS, .objective = ER_PART_OBJ_CUT, .weights = ER_PART_WEIGHTS_NONE,
+      .ncuts = 1};
   _Static_assert(sizeof(er_part_method) == sizeof(int), "enum options are stored as int");
   _Static_assert(sizeof(er_part_objective) == sizeof(int), "enum options are stored as int");
   _Static_assert(sizeof(er_part_weights) == sizeof(int), "enum options are stored as int");
@@ -72,7 +78,8 @@ er_err er_cmd_partition(MPI_Comm comm, int argc, char **argv) {
   if (err == ER_OK && a.parts <= 0)
     err = ER_ERROR(ER_ERR_INPUT, "partition: --parts P is required");
   ER_AGREE(comm); /* parsing may fail on one rank alone (an allocation) */
-  er_part_opts o = {(int)a.parts, a.method, a.objective, a.weights, (uint64_t)a.seed};
+  er_part_opts o = {.parts = (int)a.parts, .method = a.method, .objective = a.objective,
+                    .weights = a.weights, .seed = (uint64_t)a.seed, .ncuts = (int)a.ncuts};
   ER_CALL(er_partition_run(comm, a.data, &o, NULL));
 cleanup:
   return err;

@@ -378,6 +378,7 @@ static er_err pf_write_attrs(hid_t fid, const char *name, const er_part_record *
   ER_CALL(er_h5_attr_set_str(fid, name, "objective", r->objective));
   ER_CALL(er_h5_attr_set_str(fid, name, "weights", r->weights));
   ER_CALL(er_h5_attr_set_i64(fid, name, "seed", (int64_t)(r->seed & INT64_MAX)));
+  ER_CALL(er_h5_attr_set_i64(fid, name, "ncuts", r->ncuts));
   ER_CALL(er_h5_attr_set_i64(fid, name, "ranks", r->ranks));
   ER_CALL(er_h5_attr_set_i64(fid, name, "edge_cut", r->stats.edge_cut));
   ER_CALL(er_h5_attr_set_i64(fid, name, "max_part_size", r->stats.max_part_size));
@@ -481,6 +482,10 @@ static void pf_print_one(MPI_Comm comm, hid_t fid, int64_t p, int64_t num_nodes,
       pf_attr_str(fid, obj, "weights", weights, sizeof weights)) {
     size_t k = strlen(extra);
     snprintf(extra + k, sizeof extra - k, ", objective %s, weights %s", objective, weights);
+  }
+  if (pf_attr_i64(fid, obj, "ncuts", &v) && v > 1) { /* shown only when it made a choice */
+    size_t k = strlen(extra);
+    snprintf(extra + k, sizeof extra - k, ", best of %lld", (long long)v);
   }
   if (pf_len_1d(fid, obj) != num_nodes) {
     size_t k = strlen(extra);
