@@ -86,6 +86,15 @@ trap at_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# ---- bad knobs: one line, non-zero, nothing made -------------------------------------------
+for bad in "LINK_DELAY=20" "LINK_DELAY=-1ms" "LINK_RATE=fast" "LINK_DELAY=20usec"; do
+  out=$(env $bad "$scripts/cluster-up.sh" "$dir" 3 2>&1) && fail "cluster-up.sh accepted $bad"
+  [ "$(wc -l <<<"$out")" -eq 1 ] && [[ $out == cluster-up:* ]] ||
+    fail "cluster-up.sh with $bad: expected one 'cluster-up: ...' line, got: $out"
+  [ ! -e "$dir/cluster.conf" ] || fail "cluster-up.sh with $bad left $dir/cluster.conf"
+done
+ok "cluster-up.sh refuses malformed LINK_DELAY / LINK_RATE with one line, before making anything"
+
 # ---- up: 3 nodes, links limited to 10 Gbit/s (exercises the shaping; not a bottleneck here) ---
 rate=${ER_CLUSTER_LINK_RATE-10gbit}
 delay=${ER_CLUSTER_LINK_DELAY-}
