@@ -2,7 +2,7 @@
  * (and, in the backward's gather pass, dout) are read as bf16 and widened in registers, every
  * sum is kept in float (parameter gradients in double, as the float kernels do). The same three
  * passes and cache as gat_template.h, whose helpers and checks they use; float only. Included
- * by nn_float.c after gat_template.h. The _ref twins widen the rows and call the float ones. */
+ * by nn_float.c after the float kernels. The _ref twins widen the rows and call the float ones. */
 #ifndef GAT_BF16_SLOPE
 #define GAT_BF16_SLOPE 0.2f /* PyG GATConv negative_slope */
 
