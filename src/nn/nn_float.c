@@ -1,7 +1,7 @@
 /* nn_float.c: defines the float (_f) kernels of nn.h (training runs them) by instantiating
  * dense_template.h, gat_template.h and gat_rows_template.h for float, and the _bf16 GAT kernels
- * (gat_bf16.h). The kernels are written once, in the templates; this file only names what they
- * define. */
+ * (gat_rows_template.h on bf16 rows, gat_bf16.h). The kernels are written once, in the
+ * templates; this file only names what they define. */
 #include <cblas.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -56,5 +56,16 @@
 #define er_gat_backward_T         er_gat_backward_f
 #include "gat_rows_template.h"
 
-/* The _bf16 GAT kernels (bf16 rows, float sums) reuse the float cache and helpers above. */
+/* The _bf16 GAT kernels: rows stored as bf16, widened on load, float sums; the float cache,
+ * checks and helpers above. */
+#define ROW                       er_bf16
+#define ROW_LOAD(p, i)            er_bf16_to_f((p)[i])
+#define ROW_FN(name)              name##_bf16
+#define er_gat_scores_T           er_gat_scores_bf16
+#define er_gat_aggregate_T        er_gat_aggregate_bf16
+#define er_gat_forward_T          er_gat_forward_bf16
+#define er_gat_backward_gather_T  er_gat_backward_gather_bf16
+#define er_gat_backward_rows_T    er_gat_backward_rows_bf16
+#define er_gat_backward_sources_T er_gat_backward_sources_bf16
+#include "gat_rows_template.h"
 #include "gat_bf16.h"
