@@ -1,6 +1,6 @@
 /* nn_double.c: defines the double (_d) kernels of nn.h (the gradient checks run them) by
- * instantiating dense_template.h and gat_template.h for double. The kernels are written once,
- * in the templates; this file only names what they define. */
+ * instantiating dense_template.h, gat_template.h and gat_rows_template.h for double. The
+ * kernels are written once, in the templates; this file only names what they define. */
 #include <cblas.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -38,6 +38,13 @@
 #define er_gat_cache_destroy_T    er_gat_cache_destroy_d
 #define er_gat_cache_bytes_T      er_gat_cache_bytes_d
 #define er_gat_cache_alpha_T      er_gat_cache_alpha_d
+#define er_gat_forward_ref_T      er_gat_forward_ref_d
+#define er_gat_backward_ref_T     er_gat_backward_ref_d
+#include "gat_template.h"
+
+#define ROW                       double
+#define ROW_LOAD(p, i)            ((p)[i])
+#define ROW_FN(name)              name
 #define er_gat_scores_T           er_gat_scores_d
 #define er_gat_aggregate_T        er_gat_aggregate_d
 #define er_gat_forward_T          er_gat_forward_d
@@ -45,6 +52,4 @@
 #define er_gat_backward_rows_T    er_gat_backward_rows_d
 #define er_gat_backward_sources_T er_gat_backward_sources_d
 #define er_gat_backward_T         er_gat_backward_d
-#define er_gat_forward_ref_T      er_gat_forward_ref_d
-#define er_gat_backward_ref_T     er_gat_backward_ref_d
-#include "gat_template.h"
+#include "gat_rows_template.h"

@@ -1,7 +1,7 @@
-/* nn_float.c: defines the float (_f) kernels of nn.h (training runs them) by
- * instantiating dense_template.h and gat_template.h for float, and the _bf16 GAT kernels
- * (gat_bf16.h). The kernels are written once, in the templates; this file only names what they
- * define. */
+/* nn_float.c: defines the float (_f) kernels of nn.h (training runs them) by instantiating
+ * dense_template.h, gat_template.h and gat_rows_template.h for float, and the _bf16 GAT kernels
+ * (gat_rows_template.h on bf16 rows, gat_bf16.h). The kernels are written once, in the
+ * templates; this file only names what they define. */
 #include <cblas.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -40,6 +40,13 @@
 #define er_gat_cache_destroy_T    er_gat_cache_destroy_f
 #define er_gat_cache_bytes_T      er_gat_cache_bytes_f
 #define er_gat_cache_alpha_T      er_gat_cache_alpha_f
+#define er_gat_forward_ref_T      er_gat_forward_ref_f
+#define er_gat_backward_ref_T     er_gat_backward_ref_f
+#include "gat_template.h"
+
+#define ROW                       float
+#define ROW_LOAD(p, i)            ((p)[i])
+#define ROW_FN(name)              name
 #define er_gat_scores_T           er_gat_scores_f
 #define er_gat_aggregate_T        er_gat_aggregate_f
 #define er_gat_forward_T          er_gat_forward_f
@@ -47,9 +54,18 @@
 #define er_gat_backward_rows_T    er_gat_backward_rows_f
 #define er_gat_backward_sources_T er_gat_backward_sources_f
 #define er_gat_backward_T         er_gat_backward_f
-#define er_gat_forward_ref_T      er_gat_forward_ref_f
-#define er_gat_backward_ref_T     er_gat_backward_ref_f
-#include "gat_template.h"
+#include "gat_rows_template.h"
 
-/* The _bf16 GAT kernels (bf16 rows, float sums) reuse the float cache and helpers above. */
+/* The _bf16 GAT kernels: rows stored as bf16, widened on load, float sums; the float cache,
+ * checks and helpers above. */
+#define ROW                       er_bf16
+#define ROW_LOAD(p, i)            er_bf16_to_f((p)[i])
+#define ROW_FN(name)              name##_bf16
+#define er_gat_scores_T           er_gat_scores_bf16
+#define er_gat_aggregate_T        er_gat_aggregate_bf16
+#define er_gat_forward_T          er_gat_forward_bf16
+#define er_gat_backward_gather_T  er_gat_backward_gather_bf16
+#define er_gat_backward_rows_T    er_gat_backward_rows_bf16
+#define er_gat_backward_sources_T er_gat_backward_sources_bf16
+#include "gat_rows_template.h"
 #include "gat_bf16.h"
