@@ -34,6 +34,7 @@ static void structure(void) {
   for (int s = 0; s < 2; ++s)
     for (int64_t P = 1; P <= 1024; P *= 4) {
       er_mem_counts c = counts(P, 1000000, 5000000, 128, P > 1 ? 1.5 : 0, density[s]);
+      c.reorder = s; /* the sparse pass also with --reorder rcm's scratch */
       er_mem_train a, b;
       er_mem_train_model(&c, &a);
       /* the same rank in a graph 1000 times larger (its share of rows, ghosts, edges and

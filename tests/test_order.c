@@ -3,7 +3,8 @@
  * shuffled, the same order whatever the row numbering when keys are given - and
  * er_dgraph_reorder on a generated graph (and Cora when present) at any rank count: every owned
  * row keeps its global neighbours, labels, split and features, ghosts stay grouped by owner,
- * row_order is interior-then-boundary, and the rebuilt halo copies owners' values. */
+ * row_order is interior-then-boundary, the rebuilt halo copies owners' values, and the tables
+ * the reorder holds at its widest are what er_dgraph_reorder_bytes sums. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,7 +161,15 @@ static void check_reorder(const char *path, const char *partition, const char *l
   TEST_OK(er_dgraph_create(comm, fid, part, 1, &b));
   er_h5_close(&fid);
   if (!a || !b) return;
+  /* what the reorder holds at its widest is what the memory model's size function sums */
+  er_mem_counts mc = {.n = b->n_own, .g = b->n_ghost, .e = b->indptr[b->n_own], .F = b->F};
+  const double live = er_mem_table_bytes();
+  er_mem_table_peak_reset();
   TEST_OK(er_dgraph_reorder(b, ER_ORDER_RCM));
+  const double held = er_mem_table_peak() - live, want = er_dgraph_reorder_bytes(&mc);
+  TEST_CHECK(held >= want && held <= want + 4096.0 * 12,
+             "%s: the reorder held %.0f B of tables, er_dgraph_reorder_bytes says %.0f B", label,
+             held, want);
   TEST_CHECK(b->order == ER_ORDER_RCM && a->order == ER_ORDER_NONE, "%s: order fields", label);
   TEST_CHECK(a->n_own == b->n_own && a->n_ghost == b->n_ghost &&
                  a->indptr[a->n_own] == b->indptr[b->n_own],
@@ -239,6 +248,7 @@ static void check_reorder(const char *path, const char *partition, const char *l
 }
 
 int main(int argc, char **argv) {
+  setenv("ERASE_MEM_REPORT", "1", 1); /* track the table rows (read at the first allocation) */
   MPI_Init(&argc, &argv);
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);

@@ -85,6 +85,8 @@ er_err er_dgraph_reorder(er_dgraph *g, er_order_kind kind);
  * rows are numbered; key NULL: the row number. */
 er_err er_order_rcm(er_lidx n, const int64_t *indptr, const er_lidx *indices,
                     const int64_t *key, er_lidx *order);
+/* Bytes of er_order_rcm's scratch for n rows (memory model). */
+double er_order_rcm_bytes(int64_t n);
 /* Not collective. The bandwidth max |where[i] - where[j]| over the entries (i, j) with both in
  * [0, n), where[i] = the position of row i (NULL: the identity). */
 int64_t er_order_bandwidth(er_lidx n, const int64_t *indptr, const er_lidx *indices,
@@ -106,6 +108,9 @@ er_err er_dgraph_rows_from_block(const er_dgraph *g, const void *src, int ncols,
  * _from_block hold for rows of rb bytes. */
 double er_dgraph_bytes(const er_mem_counts *c, int features);
 double er_dgraph_create_peak(const er_mem_counts *c, int features);
+/* Bytes er_dgraph_reorder (RCM) holds besides the graph at its widest: its scratch, the
+ * renumbered CSR and er_order_rcm's scratch. */
+double er_dgraph_reorder_bytes(const er_mem_counts *c);
 double er_dgraph_block_move_bytes(const er_mem_counts *c, double rb);
 
 /* Whole graph on one process (tests, references): CSR over global ids. */

@@ -23,6 +23,7 @@ typedef struct {
   int checkpoint;               /* 1: checkpoints are written */
   int floor;                    /* 1: train --floor measures its rates around the epochs */
   int gather_bf16;              /* 1: train --gather-precision bf16 (the encoder's bf16 rows) */
+  int reorder;                  /* 1: train --reorder rcm (its scratch at setup) */
   /* this rank */
   int64_t n;      /* owned rows */
   int64_t g;      /* ghost rows */
@@ -99,8 +100,11 @@ void *er_buf_grow(void *p, size_t bytes);
  * prints the resident set and the table bytes at each er_mem_mark(). */
 void er_mem_mark(const char *where);
 void er_mem_report(void);
-/* Bytes live in table rows now (counted only under ERASE_MEM_REPORT; tests). */
+/* Bytes live in table rows now, and at most since the last er_mem_table_peak_reset (counted
+ * only under ERASE_MEM_REPORT; tests). */
 double er_mem_table_bytes(void);
+double er_mem_table_peak(void);
+void er_mem_table_peak_reset(void);
 /* The process's peak resident set in bytes (VmHWM of /proc/self/status; 0 if unknown). */
 double er_mem_peak_rss(void);
 

@@ -22,6 +22,7 @@ typedef struct {
   int64_t nodes, edges, features, classes, train_rows;
   double ghost_fraction, density;
   int gather_precision; /* er_gather_precision */
+  int reorder;          /* er_order_kind */
 } estimate_args;
 
 #define A estimate_args
@@ -38,6 +39,8 @@ static const er_opt estimate_opts[] = {
     ER_OPT_E(A, "gather-precision", gather_precision, er_gather_precisions,
              "train's --gather-precision (bf16: the encoder's bf16 rows, 2-byte\n"
              "halo values)"),
+    ER_OPT_E(A, "reorder", reorder, er_order_kinds,
+             "train's --reorder (rcm: its scratch at setup)"),
     ER_OPT_I(A, "nodes", nodes, 0, INT64_MAX / 4, "N", "without --data: nodes"),
     ER_OPT_I(A, "edges", edges, 0, INT64_MAX / 4, "E", "without --data: undirected edges"),
     ER_OPT_I(A, "features", features, 0, 1 << 24, "F", "without --data: input features"),
@@ -149,6 +152,7 @@ static void run_counts(const estimate_args *a, int P, int64_t N, int64_t E, int6
   c->gamma1 = 1.0;
   c->runs = a->runs, c->epochs = a->epochs;
   c->gather_bf16 = a->gather_precision == ER_GATHER_BF16;
+  c->reorder = a->reorder == ER_ORDER_RCM;
 }
 
 /* Rows of each part in the encoder's evaluation subsets (er_encoder_eval_rows): the labelled

@@ -123,6 +123,8 @@ static long long status_kb(const char *field) {
 }
 
 double er_mem_table_bytes(void) { return rep.live; }
+double er_mem_table_peak(void) { return rep.peak; }
+void er_mem_table_peak_reset(void) { rep.peak = rep.live; }
 
 double er_mem_peak_rss(void) {
   long long kb = status_kb("VmHWM:");

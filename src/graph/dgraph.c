@@ -630,6 +630,12 @@ double er_dgraph_bytes(const er_mem_counts *c, int features) {
          er_halo_bytes(c);
 }
 
+double er_dgraph_reorder_bytes(const er_mem_counts *c) {
+  const int64_t n_own = c->n, n_ghost = c->g, nnz = c->e;
+  const size_t rb = (size_t)(c->F > 2 ? c->F : 2) * sizeof(float);
+  return 0 REORDER_SCRATCH(ER_BUF_BYTES) REORDER_CSR(ER_BUF_BYTES) + er_order_rcm_bytes(n_own);
+}
+
 double er_dgraph_create_peak(const er_mem_counts *c, int features) {
   const int64_t size = c->P, n_own = c->n, n_ghost = c->g, nnz = c->e, n_off = c->cut;
   const int64_t F = features ? c->F : 0;

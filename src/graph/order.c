@@ -20,6 +20,8 @@ typedef struct {
   X(seen, n, uint8_t, ER_BUF_ZERO)                                                           \
   X(by_key, n, order_key, 0)
 
+double er_order_rcm_bytes(int64_t n) { return 0 RCM_SCRATCH(ER_BUF_BYTES); }
+
 /* Row a comes before row b: smaller degree, then smaller key (the row itself without keys). */
 static int rcm_before(const er_lidx *deg, const int64_t *key, er_lidx a, er_lidx b) {
   if (deg[a] != deg[b]) return deg[a] < deg[b];

@@ -74,6 +74,7 @@ void er_mem_train_model(const er_mem_counts *c, er_mem_train *m) {
   m->sparse = enc.sparse;
   double *t = m->tables;
   t[ER_MEM_GRAPH] = er_dgraph_create_peak(c, 1);
+  if (c->reorder) t[ER_MEM_GRAPH] = max2(t[ER_MEM_GRAPH], graph_x + er_dgraph_reorder_bytes(c));
   t[ER_MEM_CHECKSUM] = graph_x + er_dataset_checksum_bytes(c);
   t[ER_MEM_NORMALIZE] = graph_x + trainer;
   t[ER_MEM_NOISE] = graph + trainer + er_trainer_noise_bytes(c);
