@@ -11,7 +11,8 @@
 #    labels (semantic, predicted) identical on all but 0.5% of the rows (an argmax on near-ties);
 #  - checkpoints are in global terms: one written with rcm resumes with none and one written
 #    with none resumes with rcm (2 ranks), losses within the same bounds of the uninterrupted
-#    run, and a resume at another rank count with rcm.
+#    run, and a resume at another rank count with rcm;
+#  - `propagate --reorder rcm` reports the label counts of `--reorder none` (1 and 4 ranks).
 set -u
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
 [ -f "${ER_CORA_DIR:-}/graph.edges" ] || { echo "SKIP: Cora not found"; exit 77; }
@@ -42,6 +43,19 @@ for w in none rcm; do
 done
 train 4 --epochs 20 --reorder rcm --resume "$T/ck_none.h5" --log-json "$T/res4.jsonl" > "$T/o" \
   || { cat "$T/o"; echo "FAIL resume of a 2-rank none checkpoint at 4 ranks with rcm"; exit 1; }
+# propagate: the same label counts with either order (its sums change order only), 1 and 4 ranks
+for p in 1 4; do
+  for r in none rcm; do
+    "$MPIEXEC" -n $p "$ERASE_BIN" propagate --data "$T/cora.h5" --noise asymm --reorder $r \
+      > "$T/prop_$r$p" || { echo "FAIL propagate P=$p --reorder $r"; exit 1; }
+  done
+  grep -q 'row order rcm' "$T/prop_rcm$p" || { echo "FAIL propagate P=$p does not say rcm"; exit 1; }
+  if ! cmp -s <(grep '%' "$T/prop_none$p") <(grep '%' "$T/prop_rcm$p"); then
+    diff "$T/prop_none$p" "$T/prop_rcm$p"
+    echo "FAIL propagate P=$p: label counts differ between --reorder none and rcm"; exit 1
+  fi
+  echo "propagate P=$p: --reorder rcm gives none's label counts ok"
+done
 /usr/bin/python3 - "$T" <<'PY'
 import json, sys
 import h5py, numpy as np

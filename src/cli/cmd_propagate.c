@@ -16,6 +16,7 @@ typedef struct {
   er_noise_type noise;
   double alpha, noise_ratio;
   int64_t T, noise_seed;
+  er_order_kind reorder;
 } propagate_args;
 
 #define A propagate_args
@@ -30,6 +31,7 @@ static const er_opt propagate_opts[] = {
     ER_OPT_E(A, "noise", noise, er_noise_types, "corrupt training labels first"),
     ER_OPT_F(A, "noise-ratio", noise_ratio, 0, 0.999999, "R", "noise ratio in [0,1)"),
     ER_OPT_I(A, "noise-seed", noise_seed, 0, INT64_MAX, "S", "noise seed (as train)"),
+    ER_OPT_E(A, "reorder", reorder, er_order_kinds, "local row order (as train)"),
 };
 #undef A
 
@@ -83,6 +85,7 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   ER_CALL(er_h5_open(comm, data, 0, &fid));
   ER_CALL(er_dgraph_create(comm, fid, part, 0, &g));
   er_h5_close(&fid);
+  ER_CALL(er_dgraph_reorder(g, a.reorder));
   double t_load = er_wtime() - t0;
   int K = g->K;
   size_t n_tot = (size_t)g->n_own + g->n_ghost;
@@ -120,8 +123,10 @@ er_err er_cmd_propagate(MPI_Comm comm, int argc, char **argv) {
   MPI_Allreduce(&hs.bytes_sent, &bytes, 1, MPI_DOUBLE, MPI_SUM, comm);
   int size;
   MPI_Comm_size(comm, &size);
-  er_log(comm, "propagate: %s, N=%lld, K=%d, %d ranks, partition %s, %lld ghosts in total\n",
-         data, (long long)g->n_global, K, size, g->partition, (long long)tg);
+  er_log(comm, "propagate: %s, N=%lld, K=%d, %d ranks, partition %s, %lld ghosts in total%s%s\n",
+         data, (long long)g->n_global, K, size, g->partition, (long long)tg,
+         a.reorder == ER_ORDER_NONE ? "" : ", row order ",
+         a.reorder == ER_ORDER_NONE ? "" : er_order_kinds.names[a.reorder]);
   er_log(comm, "  noise %s ratio %.2f seed %lld; denoise %s alpha %.2f T %lld\n",
          er_noise_types.names[noise], noise == ER_NOISE_NONE ? 0.0 : ratio, (long long)nseed,
          er_denoise_variants.names[variant], alpha, (long long)T);
