@@ -18,7 +18,7 @@
 # link setting (train.sbatch jobs, one per node count, and the collector's scaling.csv and
 # scaling.png in WORK/jobs-LABEL, LABEL = the entry with / as -), waited for, and its epochs are
 # listed beside the direct runs'.
-# Prints markdown tables. As root; needs Slurm, munge, `ip netns`, tc, mpicc
+# Prints markdown tables (project_scaling.py --measured). As root; needs Slurm, munge, `ip netns`, tc, mpicc
 # (tests/test_cluster_smoke.sh).
 #   LINKS="10gbit/20us 1gbit/200us" REPS=2 benchmarks/bench_shaped_scaling.sh 50000
 #   MODE=weak N_PER_NODE=25000 JOBS=1 benchmarks/bench_shaped_scaling.sh
@@ -73,8 +73,6 @@ bytes() { # bytes NODES: "tx rx" of each node's eth0, one line per node
 }
 mpicc -O2 -shared -fPIC -o "$WORK/libmpicalls.so" "$here/mpi_calls.c"
 mpicc -O2 -o "$WORK/mpi_volume" "$here/mpi_volume.c"
-labels=""
-for spec in $LINKS; do labels+=" ${spec//\//-}"; done
 for spec in none $LINKS; do
   rate=${spec//\//-} # the label of this link setting, in file names
   if [ "$spec" = none ]; then
@@ -138,48 +136,5 @@ for spec in none $LINKS; do
   "$scripts/cluster-down.sh" "$dir" >/dev/null
 done
 
-/usr/bin/python3 - "$WORK" "$labels" "$NODECOUNTS" "$E1" "$E2" <<'PY'
-import json, re, statistics as st, sys
-work, rates, ncs, e1, e2 = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4]), int(sys.argv[5])
-import glob
-def run(rate, n):
-    reps = sorted(glob.glob(f"{work}/r_{rate}_{n}_{e2}_*.jsonl"))
-    ep = [[o for o in map(json.loads, open(f)) if "phases" in o][1:] for f in reps]
-    med = lambda key: st.median(st.median(key(o) for o in e) for e in ep)
-    epoch = med(lambda o: sum(o["phases"].values()))
-    wait = med(lambda o: sum(o.get("halo_wait", {}).values()))
-    gat = med(lambda o: o["phases"]["encoder_fwd"] + o["phases"]["eval_fwd"] + o["phases"]["encoder_bwd"])
-    busiest = []
-    for r in range(1, len(reps) + 1):
-        b = lambda E: [tuple(map(int, l.split())) for l in open(f"{work}/bytes_{rate}_{n}_{E}_{r}")]
-        per = [((t2 - t1) / (e2 - e1), (r2 - r1) / (e2 - e1)) for (t1, r1), (t2, r2) in zip(b(e1), b(e2))]
-        busiest.append(max(max(t, r) for t, r in per))
-    return epoch, wait, st.median(busiest), gat
-base = {n: run("none", n) for n in ncs}
-print("\nMeasured: median epoch (s), the halo waits inside it (s), the busiest node's link bytes "
-      "per epoch (MB, max of sent and received):\n")
-print("| links | " + " | ".join(f"{n} node(s): epoch / waits / MB" for n in ncs) + " |")
-print("|---|" + "---|" * len(ncs))
-for rate in ["none"] + rates:
-    cells = []
-    for n in ncs:
-        e, w, b, _ = run(rate, n) if rate == "none" or n != "1" else base[n]
-        cells.append(f"{e:.3f} / {w:.3f} / {b / 1e6:.2f}")
-    print(f"| {rate} | " + " | ".join(cells) + " |")
-import csv, os
-rows = []
-for rate in ["none"] + rates:
-    f = f"{work}/jobs-{rate}/scaling.csv"
-    if os.path.exists(f):
-        rows += [(rate, r) for r in csv.DictReader(open(f))]
-if rows:
-    print("\nThe same study through jobs/submit_scaling.sh (train.sbatch, collect_scaling.py: "
-          "WORK/jobs-RATE/scaling.csv and scaling.png); epoch = compute_s + comm_s, median:\n")
-    print("| links | ranks (= nodes) | hosts | epoch (s) | comm fraction | speedup | efficiency |")
-    print("|---|---|---|---|---|---|---|")
-    for rate, r in rows:
-        print(f"| {rate} | {r['ranks']} | {r['hosts']} | {float(r['epoch_s']):.3f} | "
-              f"{float(r['comm_frac']):.2f} | {float(r['speedup']):.2f} | {float(r['efficiency']):.2f} |")
-PY
 /usr/bin/python3 "$here/project_scaling.py" --measured "$WORK" --links "$LINKS" \
   --nodes "$NODECOUNTS" --epochs "$E1" "$E2"

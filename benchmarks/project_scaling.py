@@ -15,7 +15,8 @@ a PNG. A model, not a measurement.
 
 project_scaling.py --measured WORK --links "RATE[/DELAY] ..." [--nodes "1 2 3"] [--epochs E1 E2]:
 the same communication model against a measured study (benchmarks/bench_shaped_scaling.sh's
-WORK): for each shaped link setting and node count n > 1 it predicts the epoch as the unshaped
+WORK). It prints the measured epochs (and the jobs' scaling.csv where the study made them),
+then, for each shaped link setting and node count n > 1 it predicts the epoch as the unshaped
 epoch at n nodes (the compute rate measured there, with the veth links' own communication
 time) plus the time the link adds: the busiest node's bytes per epoch (the larger of its sent
 and received, measured on the unshaped links; the bytes do not depend on the link) at the rate,
@@ -31,7 +32,7 @@ bench's ping-pong between two nodes: one-way latency of 8 B, bandwidth of 1 MiB 
 unshaped epoch + bytes x (1/bw - 1/bw unshaped) + steps x (latency - latency unshaped). The
 table gives both beside the measured median, and how much of the added time the run hid.
 """
-import glob, json, math, os, re, statistics, sys
+import csv, glob, json, math, os, re, statistics, sys
 
 EAGER = 65536                        # Open MPI's TCP eager limit (btl_tcp_eager_limit), bytes
 
@@ -88,21 +89,24 @@ def measured(argv):
         elif a in opts: opts[a] = argv[i + 1]; i += 2
         else: sys.exit(f"project_scaling.py --measured: unknown argument {a}")
     e1, e2 = opts["--epochs"] or (2, 7)
-    ncs = [int(n) for n in opts["--nodes"].split() if int(n) > 1]
+    all_ncs = [int(n) for n in opts["--nodes"].split()]
+    ncs = [n for n in all_ncs if n > 1]
+    labels = [s.replace("/", "-") for s in opts["--links"].split()]
     med = statistics.median
 
-    def run(label, n):
+    def run(label, n):               # median epoch, its halo waits, busiest link bytes / epoch
         files = sorted(glob.glob(f"{work}/r_{label}_{n}_{e2}_*.jsonl"))
         if not files: return None
         ep = [[o for o in map(json.loads, open(f)) if "phases" in o][1:] for f in files]
         epoch = med([med([sum(o["phases"].values()) for o in e]) for e in ep])
+        wait = med([med([sum(o.get("halo_wait", {}).values()) for o in e]) for e in ep])
         busiest = []
         for r in range(1, len(files) + 1):
             b = lambda E: [tuple(map(int, l.split()))
                            for l in open(f"{work}/bytes_{label}_{n}_{E}_{r}")]
             busiest.append(max(max(t2 - t1, r2 - r1) / (e2 - e1)
                                for (t1, r1), (t2, r2) in zip(b(e1), b(e2))))
-        return epoch, med(busiest)
+        return epoch, med(busiest), wait
 
     def link(label):                 # (one-way latency s, bandwidth B/s) measured by MPI
         f = f"{work}/link_{label}"
@@ -128,6 +132,31 @@ def measured(argv):
                 v = ((c2 - c1) / (e2 - e1), (b2 - b1) / (e2 - e1), (l2 - l1) / (e2 - e1))
                 if k not in per or v[0] > per[k][0]: per[k] = v
         return per
+
+    print("\nMeasured: median epoch (s), the halo waits inside it (s), the busiest node's link "
+          "bytes per epoch (MB, max of sent and received):\n")
+    print("| links | " + " | ".join(f"{n} node(s): epoch / waits / MB" for n in all_ncs) + " |")
+    print("|---|" + "---|" * len(all_ncs))
+    for label in ["none"] + labels:
+        cells = []
+        for n in all_ncs:            # one node uses no link: its unshaped run in every row
+            r = run(label if n > 1 else "none", n)
+            cells.append(f"{r[0]:.3f} / {r[2]:.3f} / {r[1] / 1e6:.2f}" if r else "(no run)")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    rows = []
+    for label in ["none"] + labels:
+        f = f"{work}/jobs-{label}/scaling.csv"
+        if os.path.exists(f):
+            rows += [(label, r) for r in csv.DictReader(open(f))]
+    if rows:
+        print("\nThe same study through jobs/submit_scaling.sh (train.sbatch, collect_scaling.py: "
+              "WORK/jobs-LABEL/scaling.csv and scaling.png); epoch = compute_s + comm_s, median:\n")
+        print("| links | ranks (= nodes) | hosts | epoch (s) | comm fraction | speedup | efficiency |")
+        print("|---|---|---|---|---|---|---|")
+        for label, r in rows:
+            print(f"| {label} | {r['ranks']} | {r['hosts']} | {float(r['epoch_s']):.3f} | "
+                  f"{float(r['comm_frac']):.2f} | {float(r['speedup']):.2f} | "
+                  f"{float(r['efficiency']):.2f} |")
 
     print("\nPredicted by benchmarks/project_scaling.py --measured (unshaped epoch at n nodes + "
           "the busiest node's bytes at the rate + latency steps x the added node-to-node delay; "
