@@ -169,12 +169,6 @@ if [ -z "$delay" ]; then # the kernel's bridge, veth links (tbf for LINK_RATE)
     check
   done
 fi
-ld_args=() # LINK_DELAY: the user-space switch, started below with the other processes
-if [ -n "$delay" ]; then
-  run cc -std=c11 -O2 -Wall -o "$dir/run/linkdelay" "$here/linkdelay.c"
-  ld_args=("$delay_ns" "${rate_bps:-0}" "$dir/run/linkdelay.ready")
-  for ((i = 1; i <= nodes; i++)); do ld_args+=("/run/netns/$CL_PREFIX-n$i"); done
-fi
 
 # ---- processes -------------------------------------------------------------------------------
 # start COMM NODE CMD...: setsid CMD in the background, output in DIR/log/COMM[-NODE].out, PID
@@ -197,13 +191,17 @@ start() {
     fail "$comm$([ "$node" = - ] || echo " on $node") did not start (see $out)"
 }
 
-# The user-space switch runs in the switch namespace (so cluster-down.sh finds it there too); it
-# makes each node's eth0 and says so in its ready file.
+# LINK_DELAY: the user-space switch, in the switch namespace (so cluster-down.sh finds it there
+# too); it makes each node's eth0 and says so in its ready file.
 if [ -n "$delay" ]; then
-  start linkdelay - nsenter --net="/run/netns/$CL_SW" "$dir/run/linkdelay" "${ld_args[@]}"
+  run cc -std=c11 -O2 -Wall -o "$dir/run/linkdelay" "$here/linkdelay.c"
+  ns_paths=()
+  for ((i = 1; i <= nodes; i++)); do ns_paths+=("/run/netns/$CL_PREFIX-n$i"); done
+  start linkdelay - nsenter --net="/run/netns/$CL_SW" "$dir/run/linkdelay" "$delay_ns" \
+    "${rate_bps:-0}" "$dir/run/linkdelay.ready" "${ns_paths[@]}"
   for ((t = 0; t < 100; t++)); do
     [ -s "$dir/run/linkdelay.ready" ] && break
-    cl_alive "$(cl_pid linkdelay - || echo 0)" linkdelay ||
+    cl_pid linkdelay - >/dev/null ||
       fail "linkdelay exited during start-up (see $dir/log/linkdelay.out)"
     sleep 0.05
   done
