@@ -168,21 +168,14 @@ cleanup:
 /* Collective. The row lengths into deg[1 .. nloc]. When the node count is small beside the
  * pairs (N <= 4 E / P: an int per node is at most the memory of a rank's pairs), every rank
  * counts its pairs' endpoints in an array over all N nodes and MPI_Reduce_scatter sums each
- * block on its owner; otherwise the pairs travel (edges_route). */
+ * block on its owner; otherwise, or on one rank, edges_route counts them. */
 static er_err edges_lengths(imp_ctx *c, const er_text_pairs *pr, int64_t *deg) {
   er_err err = ER_OK;
   int32_t *all = NULL, *mine = NULL;
   int *block = NULL;
   const int dense = c->n <= 4 * (c->entries / c->size + 1) && 2 * c->entries < INT32_MAX &&
                     c->n < INT32_MAX; /* the same on every rank: entries is a global sum */
-  if (!dense) return edges_route(c, pr, deg, NULL, NULL);
-  if (c->size == 1) {
-    for (int64_t e = 0; e < pr->m; ++e) {
-      deg[pr->uv[2 * e] + 1]++;
-      deg[pr->uv[2 * e + 1] + 1]++;
-    }
-    return ER_OK;
-  }
+  if (!dense || c->size == 1) return edges_route(c, pr, deg, NULL, NULL);
   ER_CALLOC(all, c->n);
   ER_MALLOC(mine, c->nloc);
   ER_MALLOC(block, c->size);
