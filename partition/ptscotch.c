@@ -293,7 +293,7 @@ er_err er_part_ptscotch(MPI_Comm comm, const char *path, const er_part_opts *o, 
     PS_CALL(comm, "SCOTCH_stratDgraphMapBuild",
             SCOTCH_stratDgraphMapBuild(&strat, SCOTCH_STRATQUALITY, size, P, PS_KBAL));
     /* a context of its own: deterministic mode, one thread per rank (the ranks already use
-     * the cores), and its own random generator seeded from --seed */
+     * the cores), and its own random generator, seeded from --seed at each try below */
     PS_CALL(comm, "SCOTCH_contextInit", SCOTCH_contextInit(&ctx));
     ctx_up = 1;
     PS_CALL(comm, "SCOTCH_contextOptionSetNum",
@@ -301,7 +301,6 @@ er_err er_part_ptscotch(MPI_Comm comm, const char *path, const er_part_opts *o, 
                 SCOTCH_contextOptionSetNum(&ctx, SCOTCH_OPTIONNUMRANDOMFIXEDSEED, 1));
     PS_CALL(comm, "SCOTCH_contextThreadSpawn", SCOTCH_contextThreadSpawn(&ctx, 1, NULL));
     PS_CALL(comm, "SCOTCH_contextRandomClone", SCOTCH_contextRandomClone(&ctx));
-    SCOTCH_contextRandomSeed(&ctx, (SCOTCH_Num)(o->seed % (uint64_t)SCOTCH_NUMMAX));
     PS_CALL(comm, "SCOTCH_contextBindDgraph", SCOTCH_contextBindDgraph(&ctx, &dg, &bound));
   }
   rep->t_part = er_wtime() - t0;
@@ -313,11 +312,10 @@ er_err er_part_ptscotch(MPI_Comm comm, const char *path, const er_part_opts *o, 
     if (P == 1) {
       memset(part, 0, (size_t)nloc * sizeof *part);
     } else {
-      /* reseeding restarts the generator: try t is the run with --seed S + 2t (PT-Scotch
+      /* seeding restarts the generator: try t is the run with --seed S + 2t (PT-Scotch
        * starts from seed | 1, so S + t would repeat every other try) */
-      if (t > 0)
-        SCOTCH_contextRandomSeed(&ctx, (SCOTCH_Num)(er_part_try_seed(o->seed, t) %
-                                                    (uint64_t)SCOTCH_NUMMAX));
+      SCOTCH_contextRandomSeed(&ctx, (SCOTCH_Num)(er_part_try_seed(o->seed, t) %
+                                                  (uint64_t)SCOTCH_NUMMAX));
       PS_CALL(comm, "SCOTCH_dgraphPart", SCOTCH_dgraphPart(&bound, P, &strat, part));
       for (int64_t i = 0; i < nloc; ++i)
         if (part[i] < 0 || part[i] >= P)
