@@ -11,6 +11,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* S bytes of m from rank 0 to rank 1 and back, reps times after two untimed rounds (which open
+ * the connection); rank 0 prints the one-way seconds per message. */
+static void pingpong(char *m, long bytes, int reps) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  double t = 0;
+  for (int i = -2; i < reps; ++i) {
+    if (i == 0) {
+      MPI_Barrier(MPI_COMM_WORLD);
+      t = MPI_Wtime();
+    }
+    if (rank == 0) {
+      MPI_Send(m, (int)bytes, MPI_CHAR, 1, 0, MPI_COMM_WORLD);
+      MPI_Recv(m, (int)bytes, MPI_CHAR, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else if (rank == 1) {
+      MPI_Recv(m, (int)bytes, MPI_CHAR, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      MPI_Send(m, (int)bytes, MPI_CHAR, 0, 0, MPI_COMM_WORLD);
+    }
+  }
+  if (rank == 0) printf("pingpong %ld %.9f\n", bytes, (MPI_Wtime() - t) / reps / 2);
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   if (argc != 4) {
@@ -28,39 +50,21 @@ int main(int argc, char **argv) {
     dsp[r] = at;
     at += cnt[r];
   }
-  if (strcmp(argv[1], "pingpong") == 0) {
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    char *m = calloc((size_t)bytes + 1, 1);
-    double t = 0;
-    for (int i = -2; i < reps; ++i) { /* two untimed rounds open the connection */
-      if (i == 0) {
-        MPI_Barrier(MPI_COMM_WORLD);
-        t = MPI_Wtime();
-      }
-      if (rank == 0) {
-        MPI_Send(m, (int)bytes, MPI_CHAR, 1, 0, MPI_COMM_WORLD);
-        MPI_Recv(m, (int)bytes, MPI_CHAR, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      } else if (rank == 1) {
-        MPI_Recv(m, (int)bytes, MPI_CHAR, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        MPI_Send(m, (int)bytes, MPI_CHAR, 0, 0, MPI_COMM_WORLD);
-      }
+  if (strcmp(argv[1], "pingpong") == 0)
+    pingpong((char *)b, bytes, reps); /* b holds at least bytes */
+  else
+    for (int i = 0; i < reps; ++i) {
+      int rank;
+      MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+      if (strcmp(argv[1], "allreduce") == 0) {
+        MPI_Allreduce(MPI_IN_PLACE, b, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      } else if (strcmp(argv[1], "reduce_bcast") == 0) {
+        MPI_Reduce(rank == 0 ? MPI_IN_PLACE : b, b, n, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+        MPI_Bcast(b, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+      } else
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, b, cnt, dsp, MPI_DOUBLE,
+                       MPI_COMM_WORLD);
     }
-    if (rank == 0) printf("pingpong %ld %.9f\n", bytes, (MPI_Wtime() - t) / reps / 2);
-    free(m);
-    reps = 0; /* nothing else */
-  }
-  for (int i = 0; i < reps; ++i) {
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    if (strcmp(argv[1], "allreduce") == 0) {
-      MPI_Allreduce(MPI_IN_PLACE, b, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    } else if (strcmp(argv[1], "reduce_bcast") == 0) {
-      MPI_Reduce(rank == 0 ? MPI_IN_PLACE : b, b, n, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
-      MPI_Bcast(b, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-    } else
-      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, b, cnt, dsp, MPI_DOUBLE, MPI_COMM_WORLD);
-  }
   free(b);
   free(cnt);
   free(dsp);
