@@ -425,6 +425,9 @@ typedef struct {
   X(nptr, n_own + 1, int64_t, 0)                                                             \
   X(ncol, nnz, er_lidx, 0)
 
+/* tmp's bytes: the widest per-row array that moves (the features, or an int64 gid) */
+static size_t reorder_row_bytes(int64_t F) { return (size_t)(F > 2 ? F : 2) * sizeof(float); }
+
 static int cmp_ghost_ref(const void *a, const void *b) {
   const ghost_ref *x = a, *y = b;
   if (x->owner != y->owner) return x->owner - y->owner;
@@ -465,7 +468,7 @@ er_err er_dgraph_reorder(er_dgraph *g, er_order_kind kind) {
   ER_CHECK(kind == ER_ORDER_RCM, ER_ERR_INTERNAL, "unknown row order %d", (int)kind);
   const double t0 = er_wtime();
   const int64_t n_own = g->n_own, n_ghost = g->n_ghost, nnz = g->indptr[n_own];
-  const size_t rb = (size_t)(g->F > 2 ? g->F : 2) * sizeof(float); /* >= any per-row element */
+  const size_t rb = reorder_row_bytes(g->F);
   REORDER_SCRATCH(ER_BUF_ALLOC)
   REORDER_CSR(ER_BUF_ALLOC)
   //---- the new numbering: owned rows by RCM, ghosts by (owner, first reference, gid) ----
@@ -632,7 +635,7 @@ double er_dgraph_bytes(const er_mem_counts *c, int features) {
 
 double er_dgraph_reorder_bytes(const er_mem_counts *c) {
   const int64_t n_own = c->n, n_ghost = c->g, nnz = c->e;
-  const size_t rb = (size_t)(c->F > 2 ? c->F : 2) * sizeof(float);
+  const size_t rb = reorder_row_bytes(c->F);
   return 0 REORDER_SCRATCH(ER_BUF_BYTES) REORDER_CSR(ER_BUF_BYTES) + er_order_rcm_bytes(n_own);
 }
 
