@@ -95,26 +95,30 @@ cleanup:
 // Rows: pairs to the owners of their endpoints
 //------------------------------------------------------------------------------------------
 
-/* Collective. Sends every pair (u, v) to the owner of u and, when another, to the owner of v;
- * the owner counts (cols == NULL: deg[r + 1] += 1 for each endpoint r in its block) or places
- * (cols[fill[r]++] = the other endpoint). One rank owns every row: it does so in place, in the
- * same order as through the exchange. */
+/* The owner's side of a pair for its endpoint r in [lo, hi): counts (cols == NULL:
+ * deg[r - lo + 1] += 1) or places (cols[fill[r - lo]++] = the other endpoint). */
+static inline void edges_take(int64_t r, int64_t other, int64_t lo, int64_t *deg, int64_t *cols,
+                              int64_t *fill) {
+  if (cols) cols[fill[r - lo]++] = other;
+  else deg[r - lo + 1]++;
+}
+
+/* Collective. Every pair (u, v) reaches the owner of u and the owner of v, which count or
+ * place it (edges_take). An endpoint this rank owns is taken here, without travelling; the pair
+ * is sent to each other owner (once when both endpoints are another's). A row's entries arrive
+ * in another order than at a different rank count; edges_rows sorts them. */
 static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int64_t *cols,
                           int64_t *fill) {
   er_err err = ER_OK;
   int64_t *out = NULL, *cnt = NULL, *pos = NULL;
   imp_cols in = {0};
   const int64_t lo = c->lo, hi = c->lo + c->nloc;
+  const int me = c->rank;
   if (c->size == 1) {
     for (int64_t e = 0; e < pr->m; ++e) {
-      const int64_t u = pr->uv[2 * e] - lo, v = pr->uv[2 * e + 1] - lo;
-      if (cols) {
-        cols[fill[u]++] = v + lo;
-        cols[fill[v]++] = u + lo;
-      } else {
-        deg[u + 1]++;
-        deg[v + 1]++;
-      }
+      const int64_t u = pr->uv[2 * e], v = pr->uv[2 * e + 1];
+      edges_take(u, v, lo, deg, cols, fill);
+      edges_take(v, u, lo, deg, cols, fill);
     }
     return ER_OK;
   }
@@ -127,33 +131,29 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
     const int64_t *uv = pr->uv + 2 * at;
     int64_t nin = 0;
     memset(cnt, 0, (size_t)c->size * sizeof *cnt);
-    for (int64_t e = 0; e < k; ++e) { /* grouped by destination: counted, then placed */
-      int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
-      cnt[du]++;
-      cnt[dv] += dv != du;
+    /* this rank's endpoints taken; the rest grouped by destination: counted, then placed */
+    for (int64_t e = 0; e < k; ++e) {
+      const int64_t u = uv[2 * e], v = uv[2 * e + 1];
+      const int du = imp_owner(&c->owners, u), dv = imp_owner(&c->owners, v);
+      if (du == me) edges_take(u, v, lo, deg, cols, fill);
+      else cnt[du]++;
+      if (dv == me) edges_take(v, u, lo, deg, cols, fill);
+      else cnt[dv] += dv != du;
     }
     for (int q = 0; q < c->size; ++q) pos[q] = q ? pos[q - 1] + cnt[q - 1] : 0;
     for (int64_t e = 0; e < k; ++e) {
-      int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
-      memcpy(out + 2 * pos[du]++, uv + 2 * e, 16);
-      if (dv != du) memcpy(out + 2 * pos[dv]++, uv + 2 * e, 16);
+      const int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
+      if (du != me) memcpy(out + 2 * pos[du]++, uv + 2 * e, 16);
+      if (dv != me && dv != du) memcpy(out + 2 * pos[dv]++, uv + 2 * e, 16);
     }
     at += k;
     imp_cols send = {.ncol = 1, .size = {16}, .col = {out}};
     ER_CALL(imp_exchange_grouped(c->comm, &send, cnt, at < pr->m, &in, &nin, &more_any));
     const int64_t *p = in.col[0];
-    if (cols) {
-      for (int64_t i = 0; i < nin; ++i) {
-        int64_t u = p[2 * i], v = p[2 * i + 1];
-        if (u >= lo && u < hi) cols[fill[u - lo]++] = v;
-        if (v >= lo && v < hi) cols[fill[v - lo]++] = u;
-      }
-    } else {
-      for (int64_t i = 0; i < nin; ++i) {
-        int64_t u = p[2 * i], v = p[2 * i + 1];
-        if (u >= lo && u < hi) deg[u - lo + 1]++;
-        if (v >= lo && v < hi) deg[v - lo + 1]++;
-      }
+    for (int64_t i = 0; i < nin; ++i) {
+      const int64_t u = p[2 * i], v = p[2 * i + 1];
+      if (u >= lo && u < hi) edges_take(u, v, lo, deg, cols, fill);
+      if (v >= lo && v < hi) edges_take(v, u, lo, deg, cols, fill);
     }
     imp_cols_free(&in);
   }
