@@ -14,8 +14,7 @@ RUNS=${3:-3}
 MODEL=${4:-csbm}
 D=10
 F=128
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo OPENBLAS_NUM_THREADS=1
+. "$here/scripts/env.sh" # root, oversubscription, loopback, one BLAS thread, MTL probes skipped
 [ -x "$BIN" ] || { echo "no erase-mpi at $BIN (build first or set ERASE_BIN)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 T=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/ergenbench.XXXXXX")

@@ -12,7 +12,7 @@ BIN=${ERASE_BIN:-$here/build/erase-mpi}
 DATA=${1:?usage: bench_halo_volume.sh DATA.h5 [PARTS [DIR]]}
 PARTS=${2:-2 4 8 16 32 64}
 DIR=${3:-est-$(basename "$DATA" .h5)}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+. "$here/scripts/env.sh" # root, oversubscription, loopback, one BLAS thread, MTL probes skipped
 [ -x "$BIN" ] || { echo "no erase-mpi at $BIN (build first or set ERASE_BIN)" >&2; exit 1; }
 mkdir -p "$DIR"
 

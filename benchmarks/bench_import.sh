@@ -21,12 +21,10 @@ data=${DATA_DIR:-/tmp/er_bench_import_data}
 mpiexec=${MPIEXEC:-mpiexec}
 [ -x "$bin" ] || { echo "no $bin (build first)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_tcp_if_include=lo
-export OMPI_MCA_oob_tcp_if_include=lo OPENBLAS_NUM_THREADS=1
-# waiting ranks yield the CPU (as the tests and bitcheck run): on a shared machine a spinning
-# rank takes the core its partner needs
-export OMPI_MCA_mpi_yield_when_idle=${OMPI_MCA_mpi_yield_when_idle:-1}
+# root, oversubscription, loopback, one BLAS thread, MTL probes skipped; waiting ranks yield the
+# CPU (as the tests and bitcheck run): on a shared machine a spinning rank takes the core its
+# partner needs
+. "$here/scripts/env.sh"
 T=$(mktemp -d /tmp/er_bench_import_XXXXXX)
 trap 'rm -rf "$T"' EXIT
 

@@ -18,9 +18,7 @@ REPS=${BENCH_REPS:-5}
 MPIEXEC=${MPIEXEC:-mpirun}
 [ -x "$BIN" ] || { echo "bench_loss_crossover: driver not found: $BIN (build the project)" >&2; exit 1; }
 
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_tcp_if_include=lo
-export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_mpi_yield_when_idle=1 OPENBLAS_NUM_THREADS=1
+. "$here/../scripts/env.sh" # root, oversubscription, loopback, yield, one BLAS thread, MTLs
 
 klist=$(echo $KS | tr ' ' ',')
 dlist=$(echo $DS | tr ' ' ',')

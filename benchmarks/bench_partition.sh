@@ -29,9 +29,7 @@ TRAIN_EPOCHS=${TRAIN_EPOCHS:-0}
 TRAIN_REPS=${TRAIN_REPS:-1}
 TRAIN_ARGS=${TRAIN_ARGS:---feature-norm none}
 WORK=${WORK:-$(mktemp -d /tmp/er_bench_part.XXXXXX)}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
-export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
-export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
+. "$HERE/scripts/env.sh" # root, oversubscription, loopback, yield, one BLAS thread, MTLs
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (GNU time)" >&2; exit 1; }
 mkdir -p "$WORK"
 
