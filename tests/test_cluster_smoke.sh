@@ -8,7 +8,8 @@
 # With ER_CLUSTER_LINK_DELAY (e.g. 1ms; ctest cluster_smoke_delay) the links are cluster-up.sh's
 # user-space switch (LINK_DELAY) at ER_CLUSTER_LINK_RATE, and it also measures, between n1 and n2,
 # a TCP round trip (4 link crossings: at least 4 x the delay, at most 3 ms more) and a 10 MB
-# transfer (no faster than the rate, at least 60 % of it).
+# transfer (no faster than the rate, at least 60 % of it); before that, a switch that fails at
+# start-up must make cluster-up.sh fail with the switch's reason and leave nothing running.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=${ER_SOURCE_DIR:-$here/..}
@@ -94,6 +95,23 @@ for bad in "LINK_DELAY=20" "LINK_DELAY=-1ms" "LINK_RATE=fast" "LINK_DELAY=20usec
   [ ! -e "$dir/cluster.conf" ] || fail "cluster-up.sh with $bad left $dir/cluster.conf"
 done
 ok "cluster-up.sh refuses malformed LINK_DELAY / LINK_RATE with one line, before making anything"
+
+# ---- the user-space switch failing at start-up (its queue knob unreadable): cluster-up.sh says
+# so, shows the switch's log and takes down what it made: no namespace, no process, no env.sh -
+if [ -n "${ER_CLUSTER_LINK_DELAY-}" ]; then
+  ns_before=$(ip netns list | sort)
+  out=$(LINKDELAY_QUEUE_NS=soon LINK_DELAY=$ER_CLUSTER_LINK_DELAY "$scripts/cluster-up.sh" \
+    "$dir" 2 2>&1) && fail "cluster-up.sh went on although its switch could not start"
+  grep -Eq "^cluster-up: linkdelay (exited during start-up|did not start)" <<<"$out" ||
+    fail "cluster-up.sh with a failing switch: no 'linkdelay ... start' line in: $out"
+  grep -q "queue must be a non-negative integer, got 'soon'" <<<"$out" ||
+    fail "cluster-up.sh did not show the switch's own reason: $out"
+  [ "$(ip netns list | sort)" = "$ns_before" ] ||
+    fail "a failed cluster-up.sh left namespaces: $(ip netns list | tr '\n' ' ')"
+  ! pgrep -x linkdelay >/dev/null || fail "a failed cluster-up.sh left a linkdelay running"
+  [ ! -e "$dir/env.sh" ] || fail "a failed cluster-up.sh left $dir/env.sh (the clients' entry)"
+  ok "cluster-up.sh whose switch fails at start-up: the reason, non-zero, nothing left running"
+fi
 
 # ---- up: 3 nodes, links limited to 10 Gbit/s (exercises the shaping; not a bottleneck here) ---
 rate=${ER_CLUSTER_LINK_RATE-10gbit}
