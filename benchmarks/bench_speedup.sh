@@ -4,7 +4,8 @@
 # 2; the one-rank run uses the block partition), at the reference widths with 30 % asymmetric
 # noise, no outputs. Prints each run's median epoch (epochs 2..) and each round's ratio, so a
 # host whose speed drifts over minutes shows up in the rounds instead of in one ratio of two
-# far-apart runs. Needs a built build/erase-mpi and /usr/bin/python3. Not a test.
+# far-apart runs, then each phase per round and rank count. Needs a built build/erase-mpi and
+# /usr/bin/python3. Not a test.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/scripts/env.sh"
@@ -39,4 +40,24 @@ for r in range(1, rounds + 1):
           f"({', '.join(f'{x:.1f}' for x in t2)}) | {m1 / m2:.2f} |")
 m1, m2 = statistics.median(all1), statistics.median(all2)
 print(f"| all | {m1:.2f} | {m2:.2f} | {m1 / m2:.2f} |")
+
+# Per phase and round (medians of epochs 2..; 2-rank halo waits in brackets): a round whose
+# ratio drops shows which phases the slow stretch took, and whether at one rank count only.
+def phases(f):
+    ep = [o for o in map(json.loads, open(f)) if "phases" in o][1:]
+    med = lambda d: {k: statistics.median(o[d][k] for o in ep) for k in ep[0].get(d, {})}
+    return med("phases"), med("halo_wait")
+names = None
+rows = []
+for r in range(1, rounds + 1):
+    (p1, _), (p2, w2) = phases(f"{out}/r{r}.1.jsonl"), phases(f"{out}/r{r}.2.jsonl")
+    names = names or [k for k in p1 if max(p1[k], p2.get(k, 0)) >= 0.01]
+    rows.append((r, p1, p2, w2))
+print()
+print("| round | ranks | " + " | ".join(names) + " |")
+print("|---|---|" + "---|" * len(names))
+for r, p1, p2, w2 in rows:
+    print(f"| {r} | 1 | " + " | ".join(f"{p1.get(k, 0):.2f}" for k in names) + " |")
+    print(f"| {r} | 2 | " + " | ".join(f"{p2.get(k, 0):.2f}" + (f" [{w2[k]:.2f}]" if k in w2 else "")
+                                      for k in names) + " |")
 PY
