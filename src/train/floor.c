@@ -114,12 +114,14 @@ er_err er_floor_measure(er_trainer *t, er_floor *f) {
   f->gather_s = 4.0 * t_g;
   f->floor_s = f->gemm_s + f->gather_s;
   ER_AGREE(t->comm);
-  /* the epoch waits for the slowest rank: its floor is the floor; its rates are reported */
+  /* the epoch waits for the slowest rank: its floor is the floor; its rates and its products
+   * and gathers (which sum to it) are reported */
   double mine[2] = {f->floor_s, (double)t->rank}, slowest[2];
   ER_CALL_MPI(MPI_Allreduce(mine, slowest, 1, MPI_2DOUBLE_PRECISION, MPI_MAXLOC, t->comm));
-  double rates[2] = {f->sgemm_gfs, f->gather_gbs};
-  ER_CALL_MPI(MPI_Bcast(rates, 2, MPI_DOUBLE, (int)slowest[1], t->comm));
-  f->floor_s = slowest[0], f->sgemm_gfs = rates[0], f->gather_gbs = rates[1];
+  double its[4] = {f->sgemm_gfs, f->gather_gbs, f->gemm_s, f->gather_s};
+  ER_CALL_MPI(MPI_Bcast(its, 4, MPI_DOUBLE, (int)slowest[1], t->comm));
+  f->floor_s = slowest[0], f->sgemm_gfs = its[0], f->gather_gbs = its[1];
+  f->gemm_s = its[2], f->gather_s = its[3];
 cleanup:
   err = ER_FINISH(t->comm);
   FLOOR_BUFFERS(ER_BUF_FREE)
