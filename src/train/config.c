@@ -68,7 +68,8 @@ static const er_opt defs[] = {
     ER_OPT_B(C, "floor", floor,
              "measure, before the first and after the last epoch, the sgemm rate on the\n"
              "epoch's shapes and the row-gather rate on this graph, and report the median\n"
-             "epoch as a multiple of the floor they give"),
+             "epoch as a multiple of the lower of the two floors they give (the slowest\n"
+             "rank's)"),
     ER_OPT_S(C, "dump-step", dump_step, "FILE",
              "write the first step's input, weights, labels, gradients (1 rank)"),
 };
