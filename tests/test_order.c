@@ -4,7 +4,8 @@
  * er_dgraph_reorder on a generated graph (and Cora when present) at any rank count: every owned
  * row keeps its global neighbours, labels, split and features, ghosts stay grouped by owner,
  * row_order is interior-then-boundary, the rebuilt halo copies owners' values, and the tables
- * the reorder holds at its widest are what er_dgraph_reorder_bytes sums. */
+ * the reorder holds at its widest are what er_dgraph_reorder_bytes sums; and er_search_many_i64
+ * (the graph's local numbering) answers as er_search_i64 does. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,37 @@
 #include "erase/rng.h"
 #include "erase/sort.h"
 #include "graph_common.h"
+
+//---- er_search_many_i64 against er_search_i64 -----------------------------------------------
+
+/* Keys: every third id from a random start, nk of them (ascending, unique); queries over a range
+ * wider than the keys' (absent ones, repeats, a negative one), more than one chunk; out partly
+ * filled beforehand (left as it is), with and without a map. */
+static void check_search_many(int64_t nk, int64_t nq, uint64_t seed) {
+  int64_t *keys = malloc((size_t)(nk + 1) * sizeof *keys), *q = malloc((size_t)(nq + 1) * sizeof *q);
+  int32_t *map = malloc((size_t)(nk + 1) * sizeof *map), *out = malloc((size_t)(nq + 1) * sizeof *out);
+  int64_t *scratch = malloc((size_t)(4 * er_search_many_chunk(nk, nq)) * sizeof *scratch);
+  const int64_t span = 3 * nk + 10;
+  for (int64_t i = 0; i < nk; ++i) keys[i] = 5 + 3 * i, map[i] = (int32_t)(7 * i + 1);
+  for (int64_t i = 0; i < nq; ++i)
+    q[i] = (int64_t)(er_rng_uniform(seed, 2, (uint64_t)i, 0) * (double)span) - (i == nq / 2);
+  for (int pass = 0; pass < 2; ++pass) {
+    const int32_t *m = pass ? map : NULL;
+    for (int64_t i = 0; i < nq; ++i) out[i] = i % 5 == 0 ? -7 - (int32_t)(i % 3) : -1;
+    for (int64_t i = 0; i < nq; ++i) if (i % 11 == 0) out[i] = 1000000 + (int32_t)i;
+    er_search_many_i64(keys, nk, q, nq, m, out, scratch);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < nq; ++i) {
+      int32_t want = i % 11 == 0 ? 1000000 + (int32_t)i : (i % 5 == 0 ? -7 - (int32_t)(i % 3) : -1);
+      int64_t p = er_search_i64(keys, nk, q[i]);
+      if (i % 11 != 0 && p >= 0) want = m ? m[p] : (int32_t)p;
+      bad += out[i] != want;
+    }
+    TEST_CHECK(bad == 0, "search_many (nk %lld, nq %lld, map %d): %lld answers differ from "
+               "er_search_i64's", (long long)nk, (long long)nq, pass, (long long)bad);
+  }
+  free(keys), free(q), free(map), free(out), free(scratch);
+}
 
 //---- er_order_rcm on serial graphs ----------------------------------------------------------
 
@@ -253,7 +285,15 @@ int main(int argc, char **argv) {
   int rank, size;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (rank == 0) check_rcm_serial();
+  if (rank == 0) {
+    check_rcm_serial();
+    check_search_many(0, 0, 1);
+    check_search_many(0, 50, 2);
+    check_search_many(50, 0, 3);
+    check_search_many(1000, 300000, 4);  /* chunks of 65536 queries, keys walked per chunk */
+    check_search_many(200000, 450000, 5); /* chunks of nk, ids past 2^19 (two radix digits) */
+    check_search_many(300000, 1000, 6);   /* far more keys than queries: galloping */
+  }
   char cora[4096], gen[4096];
   int have_cora = er_test_make_cora(cora, sizeof cora);
   er_test_make_generated(gen, sizeof gen, 2000);

@@ -12,6 +12,16 @@ void er_sort_i64(int64_t *a, int64_t n);
 /* Position of key in the ascending a[0..n), or -1 if it is absent. */
 int64_t er_search_i64(const int64_t *a, int64_t n, int64_t key);
 
+/* Many searches at once: for every i with out[i] < 0, out[i] = map ? map[p] : p where p is the
+ * position of q[i] in the ascending keys[0..nk) (out[i] stays as it is when q[i] is absent). The
+ * queries are taken in chunks of er_search_many_chunk(nk, nq), each radix-sorted by value and
+ * merged with the keys, so a key's cache lines are read once per chunk rather than once per
+ * query. scratch holds 4 * er_search_many_chunk(nk, nq) elements. The same result as
+ * er_search_i64 per query. Ids are >= 0. */
+int64_t er_search_many_chunk(int64_t nk, int64_t nq);
+void er_search_many_i64(const int64_t *keys, int64_t nk, const int64_t *q, int64_t nq,
+                        const int32_t *map, int32_t *out, int64_t *scratch);
+
 /* The rank r whose er_block_range(n, size, r) holds global id gid (0 <= gid < n). */
 int er_block_owner(int64_t n, int size, int64_t gid);
 

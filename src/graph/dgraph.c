@@ -93,10 +93,13 @@ typedef struct {
 #define GHOST_NUMBERS(X)                                                                     \
   X(g->gid, n_own + n_ghost, int64_t, 0)                                                     \
   X(g->ghost_owner, n_ghost, int, 0)
-/* dg_local_columns */
+/* the local columns, from dg_number_ghosts on (owned ones first, then the ghosts) */
 #define LOCAL_COLUMNS(X)                                                                     \
   X(g->indices, nnz, er_lidx, 0)                                                             \
   X(g->row_order, n_own, er_lidx, 0)
+/* er_search_many_i64's queries in chunks: against the owned ids, then against the ghosts */
+#define SEARCH_OWN(X) X(scratch, 4 * er_search_many_chunk(n_own, nnz), int64_t, 0)
+#define SEARCH_GHOSTS(X) X(scratch, 4 * er_search_many_chunk(n_ghost, nnz), int64_t, 0)
 /* block_plan_make / block_move: owned rows (n_own) grouped by block owner, nrecv block rows
  * served, rows of rb bytes each way */
 #define PLAN(X)                                                                              \
@@ -240,8 +243,9 @@ static int cmp_ghost(const void *a, const void *b) {
 
 /* Ghosts are the distinct columns this rank does not own, numbered n_own.. in (owner, gid)
  * order, their owners asked of the blocks (er_dblock_owners): fills g->gid (owned ids from
- * own_gid, then ghosts) and g->ghost_owner. *by_gid (n_ghost) lists the ghost ids ascending and
- * (*local_of)[k] is the local id of by_gid[k]. */
+ * own_gid, then ghosts) and g->ghost_owner, and allocates g->indices with the local id of every
+ * owned column (the others -1, for dg_local_columns). *by_gid (n_ghost) lists the ghost ids
+ * ascending and (*local_of)[k] is the local id of by_gid[k]. */
 static er_err dg_number_ghosts(MPI_Comm comm, const er_dblock *b, const int64_t *cols,
                                const int64_t *own_gid, er_dgraph *g, int64_t **by_gid,
                                er_lidx **local_of) {
@@ -249,13 +253,19 @@ static er_err dg_number_ghosts(MPI_Comm comm, const er_dblock *b, const int64_t 
   int rank;
   ghost_key *keys = NULL;
   int32_t *owners = NULL;
-  int64_t *ids = NULL, n_own = g->n_own, nnz = g->indptr[n_own], n_off = 0, n_ghost = 0;
+  int64_t *ids = NULL, *scratch = NULL, n_own = g->n_own, nnz = g->indptr[n_own], n_off = 0,
+          n_ghost = 0;
   MPI_Comm_rank(comm, &rank);
-  for (int64_t k = 0; k < nnz; ++k) n_off += er_search_i64(own_gid, n_own, cols[k]) < 0;
+  LOCAL_COLUMNS(ER_BUF_ALLOC)
+  SEARCH_OWN(ER_BUF_ALLOC)
+  for (int64_t k = 0; k < nnz; ++k) g->indices[k] = -1;
+  er_search_many_i64(own_gid, n_own, cols, nnz, NULL, g->indices, scratch);
+  SEARCH_OWN(ER_BUF_FREE)
+  for (int64_t k = 0; k < nnz; ++k) n_off += g->indices[k] < 0;
   GHOST_IDS(ER_BUF_ALLOC)
   n_off = 0;
   for (int64_t k = 0; k < nnz; ++k)
-    if (er_search_i64(own_gid, n_own, cols[k]) < 0) ids[n_off++] = cols[k];
+    if (g->indices[k] < 0) ids[n_off++] = cols[k];
   er_sort_i64(ids, n_off);
   for (int64_t k = 0; k < n_off; ++k)
     if (k == 0 || ids[k] != ids[k - 1]) ids[n_ghost++] = ids[k];
@@ -281,6 +291,7 @@ static er_err dg_number_ghosts(MPI_Comm comm, const er_dblock *b, const int64_t 
   ids = NULL;
 cleanup:
   err = ER_FINISH(comm);
+  SEARCH_OWN(ER_BUF_FREE)
   GHOST_IDS(ER_BUF_FREE)
   GHOST_OWNERS(ER_BUF_FREE)
   GHOST_KEYS(ER_BUF_FREE)
@@ -312,19 +323,18 @@ static void dg_row_order(er_dgraph *g) {
   }
 }
 
-/* g->indices: the local id of every column, ascending per row; g->row_order (dg_row_order). */
+/* g->indices: the local id of every column (the ghosts' filled in here), ascending per row;
+ * g->row_order (dg_row_order). */
 static er_err dg_local_columns(const int64_t *cols, const int64_t *ghost_by_gid,
                                const er_lidx *ghost_local, er_dgraph *g) {
   er_err err = ER_OK;
-  const int64_t n_own = g->n_own, nnz = g->indptr[n_own];
-  LOCAL_COLUMNS(ER_BUF_ALLOC)
-  for (int64_t k = 0; k < nnz; ++k) {
-    int64_t c = cols[k], own = er_search_i64(g->gid, n_own, c);
-    g->indices[k] = own >= 0 ? (er_lidx)own
-                             : ghost_local[er_search_i64(ghost_by_gid, g->n_ghost, c)];
-  }
+  int64_t *scratch = NULL;
+  const int64_t n_own = g->n_own, nnz = g->indptr[n_own], n_ghost = g->n_ghost;
+  SEARCH_GHOSTS(ER_BUF_ALLOC)
+  er_search_many_i64(ghost_by_gid, n_ghost, cols, nnz, ghost_local, g->indices, scratch);
   dg_row_order(g);
 cleanup:
+  SEARCH_GHOSTS(ER_BUF_FREE)
   return err;
 }
 
@@ -650,6 +660,7 @@ double er_dgraph_create_peak(const er_mem_counts *c, int features) {
   const double ids = 0 GHOST_IDS(ER_BUF_BYTES), owners = 0 GHOST_OWNERS(ER_BUF_BYTES);
   const double keys = 0 GHOST_KEYS(ER_BUF_BYTES), local = 0 GHOST_LOCAL(ER_BUF_BYTES);
   const double numbers = 0 GHOST_NUMBERS(ER_BUF_BYTES), lcols = 0 LOCAL_COLUMNS(ER_BUF_BYTES);
+  const double s_own = 0 SEARCH_OWN(ER_BUF_BYTES), s_ghosts = 0 SEARCH_GHOSTS(ER_BUF_BYTES);
   /* what is live at each step of er_dgraph_create, in order (the owners' questions: one per
    * ghost, and as many answered on average) */
   const double step[] = {
@@ -657,10 +668,12 @@ double er_dgraph_create_peak(const er_mem_counts *c, int features) {
       blk + plan + out,                                                   /* pack its rows */
       blk_rows + plan + out + in,                                         /* exchange them */
       blk_rows + in + rows + cols + gids,                                 /* unpack */
-      blk_rows + rows + cols + gids + ids + owners +
+      blk_rows + rows + cols + gids + lcols + s_own,                      /* owned columns */
+      blk_rows + rows + cols + gids + lcols + ids + owners +
           er_dblock_owners_bytes(c, n_ghost, n_ghost),                    /* ask ghost owners */
-      blk_rows + rows + cols + gids + ids + owners + keys + numbers + local, /* number ghosts */
-      rows + cols + ids + local + numbers + lcols,                        /* local columns */
+      blk_rows + rows + cols + gids + lcols + ids + owners + keys + numbers +
+          local,                                                          /* number ghosts */
+      rows + cols + ids + local + numbers + lcols + s_ghosts,             /* ghost columns */
       rows + cols + ids + local + numbers + lcols + er_halo_bytes(c) +
           er_halo_create_extra(c),                                        /* the halo plan */
   };
