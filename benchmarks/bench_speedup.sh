@@ -26,9 +26,10 @@ done
 /usr/bin/python3 - "$OUT" "$ROUNDS" <<'PY'
 import json, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
+def epochs(f):  # the epoch records after the first
+    return [o for o in map(json.loads, open(f)) if "phases" in o][1:]
 def med(f):
-    ep = [o for o in map(json.loads, open(f)) if "phases" in o][1:]
-    t = [o["compute_s"] + o["comm_s"] for o in ep]
+    t = [o["compute_s"] + o["comm_s"] for o in epochs(f)]
     return statistics.median(t), t
 print("| round | 1 rank: median s (epochs 2..) | 2 ranks: median s | speedup |")
 print("|---|---|---|---|")
@@ -44,7 +45,7 @@ print(f"| all | {m1:.2f} | {m2:.2f} | {m1 / m2:.2f} |")
 # Per phase and round (medians of epochs 2..; 2-rank halo waits in brackets): a round whose
 # ratio drops shows which phases the slow stretch took, and whether at one rank count only.
 def phases(f):
-    ep = [o for o in map(json.loads, open(f)) if "phases" in o][1:]
+    ep = epochs(f)
     med = lambda d: {k: statistics.median(o[d][k] for o in ep) for k in ep[0].get(d, {})}
     return med("phases"), med("halo_wait")
 names = None

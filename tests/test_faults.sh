@@ -6,9 +6,8 @@
 # (ERASE_FAULT_COUNT), then fails site k on one rank (ERASE_FAULT=any:k:RANK) for k = OFFSET,
 # OFFSET + STRIDE, ... on rank 1, and every STRIDE0-th on rank 0, and asserts for each run: it
 # ends within 30 s; stderr has exactly one "erase-mpi: error:" line (rank 0's); every rank exits
-# non-zero; no output file, temporary file or completed
-# log is left; the checkpoint from before the run still verifies and resumes; the partitions
-# sidecar from before is unchanged. Environment: FAULT_STRIDE (default 61), FAULT_STRIDE0
+# non-zero; no output file, temporary file or completed log is left; the checkpoint from before
+# the run still verifies and resumes; the partitions sidecar from before is unchanged. Environment: FAULT_STRIDE (default 61), FAULT_STRIDE0
 # (STRIDE * 7), FAULT_OFFSET (1), FAULT_COMMANDS ("import partition ptscotch train"),
 # FAULT_KEEP=1 keeps the work directory. Prints one line per failed case and a summary.
 set -uo pipefail
