@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     if (bf16) {
       er_gat_scores_bf16(c, hb, as, ad, 0, n_tot, &g, H, C);
       t[1] = cpu_s();
-      er_gat_aggregate_bf16(out, c, hb, b, NULL, n_own, &g, H, C);
+      er_gat_aggregate_bf16(out, c, hb, as, b, NULL, n_own, &g, H, C);
       t[2] = cpu_s();
       er_gat_backward_gather_bf16(dh, doutb, hb, c, 0, n_tot, &g, H, C);
       t[3] = cpu_s();
@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
     } else {
       er_gat_scores_f(c, h, as, ad, 0, n_tot, &g, H, C);
       t[1] = cpu_s();
-      er_gat_aggregate_f(out, c, h, b, NULL, n_own, &g, H, C);
+      er_gat_aggregate_f(out, c, h, as, b, NULL, n_own, &g, H, C);
       t[2] = cpu_s();
       er_gat_backward_gather_f(dh, dout, h, c, 0, n_tot, &g, H, C);
       t[3] = cpu_s();

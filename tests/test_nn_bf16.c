@@ -181,9 +181,9 @@ static void kernels(int64_t n_own, int64_t n_tot, int avg, int H, int C) {
   //---- split-phase forward in the encoder's order equals the whole one
   float *o_s = malloc(no * sizeof(float));
   TEST_OK(er_gat_scores_bf16(c, hb, as, ad, 0, n_own, g, H, C));
-  TEST_OK(er_gat_aggregate_bf16(o_s, c, hb, b, t.interior, t.n_interior, g, H, C));
+  TEST_OK(er_gat_aggregate_bf16(o_s, c, hb, as, b, t.interior, t.n_interior, g, H, C));
   TEST_OK(er_gat_scores_bf16(c, hb, as, ad, n_own, n_tot, g, H, C));
-  TEST_OK(er_gat_aggregate_bf16(o_s, c, hb, b, t.boundary, t.n_boundary, g, H, C));
+  TEST_OK(er_gat_aggregate_bf16(o_s, c, hb, as, b, t.boundary, t.n_boundary, g, H, C));
   report("forward bf16 split-phase vs whole", relerr(o_s, o_b, no), 1e-7);
   //---- backward (dout representable: the gather's bf16 dout is exact)
   TEST_OK(er_gat_forward_bf16(o_b, c, hb, as, ad, b, g, H, C));

@@ -200,9 +200,9 @@ static void gat_fast_vs_ref(const gat_case *gc) {
       TEST_CHECK(zero_ok, "an unreferenced ghost row got a nonzero (or stale) gradient");
       /* split phase, interior/boundary order, equals the whole call */
       TEST_OK(er_gat_scores_d(c, h, as, ad, 0, g->n_own, g, H, C));
-      TEST_OK(er_gat_aggregate_d(out_split, c, h, b, t.interior, t.n_interior, g, H, C));
+      TEST_OK(er_gat_aggregate_d(out_split, c, h, as, b, t.interior, t.n_interior, g, H, C));
       TEST_OK(er_gat_scores_d(c, h, as, ad, g->n_own, g->n_tot, g, H, C));
-      TEST_OK(er_gat_aggregate_d(out_split, c, h, b, t.boundary, t.n_boundary, g, H, C));
+      TEST_OK(er_gat_aggregate_d(out_split, c, h, as, b, t.boundary, t.n_boundary, g, H, C));
       TEST_CHECK(memcmp(out_split, out, no * sizeof(double)) == 0,
                  "split forward differs from the whole forward");
       /* the encoder's order; the gather in two ranges, ghosts first */
@@ -494,7 +494,7 @@ static void validation(void) {
   printf("  cache mismatch: %s\n", er_error_message());
   er_error_clear();
   er_lidx bad_row = 2;
-  TEST_CHECK(er_gat_aggregate_f(out, c, h, NULL, &bad_row, 1, &g, 1, 4) == ER_ERR_INPUT,
+  TEST_CHECK(er_gat_aggregate_f(out, c, h, a, NULL, &bad_row, 1, &g, 1, 4) == ER_ERR_INPUT,
              "row outside owned rows accepted");
   er_error_clear();
   /* h all zero: uniform attention, bias NULL gives zero output */

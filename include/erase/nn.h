@@ -111,8 +111,10 @@ er_err er_gat_backward_d(double *dh, double *da_src, double *da_dst, double *dbi
  * Forward:  er_gat_scores(owned range) ; er_gat_aggregate(interior rows) ; [halo of h ends] ;
  *           er_gat_scores([n_own, n_tot)) ; er_gat_aggregate(boundary rows).
  *   er_gat_scores computes s_src for rows [lo, hi) and s_dst for rows in [lo, min(hi, n_own)).
- *   er_gat_aggregate computes out rows rows[0..n_rows) (rows == NULL: rows 0..n_rows-1); every
- *   neighbour's s_src and the row's s_dst must be computed already.
+ *   er_gat_aggregate computes out rows rows[0..n_rows) (rows == NULL: rows 0..n_rows-1); the
+ *   row's own s_src and s_dst must be computed already. A neighbour's s_src it recomputes from
+ *   the neighbour's row with a_src (bit for bit what er_gat_scores stores): the row is read for
+ *   the weighted sum anyway, and a stored score would be one more random cache line per edge.
  * Backward: er_gat_backward_gather([0, n_tot)) ; er_gat_backward_rows(boundary rows) ;
  *           er_gat_backward_sources([n_own, n_tot)) ; [reverse halo of dh begins] ;
  *           er_gat_backward_rows(interior rows) ; er_gat_backward_sources([0, n_own)).
@@ -130,8 +132,9 @@ er_err er_gat_backward_d(double *dh, double *da_src, double *da_dst, double *dbi
 er_err er_gat_scores_f(er_gat_cache_f *cache, const float *h, const float *a_src,
                        const float *a_dst, int64_t lo, int64_t hi, const er_lgraph *g, int H,
                        int C);
-er_err er_gat_aggregate_f(float *out, er_gat_cache_f *cache, const float *h, const float *bias,
-                          const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H, int C);
+er_err er_gat_aggregate_f(float *out, er_gat_cache_f *cache, const float *h, const float *a_src,
+                          const float *bias, const er_lidx *rows, int64_t n_rows,
+                          const er_lgraph *g, int H, int C);
 er_err er_gat_backward_gather_f(float *dh, const float *dout, const float *h,
                                 er_gat_cache_f *cache, int64_t lo, int64_t hi,
                                 const er_lgraph *g, int H, int C);
@@ -146,8 +149,8 @@ er_err er_gat_scores_d(er_gat_cache_d *cache, const double *h, const double *a_s
                        const double *a_dst, int64_t lo, int64_t hi, const er_lgraph *g, int H,
                        int C);
 er_err er_gat_aggregate_d(double *out, er_gat_cache_d *cache, const double *h,
-                          const double *bias, const er_lidx *rows, int64_t n_rows,
-                          const er_lgraph *g, int H, int C);
+                          const double *a_src, const double *bias, const er_lidx *rows,
+                          int64_t n_rows, const er_lgraph *g, int H, int C);
 er_err er_gat_backward_gather_d(double *dh, const double *dout, const double *h,
                                 er_gat_cache_d *cache, int64_t lo, int64_t hi,
                                 const er_lgraph *g, int H, int C);
@@ -190,8 +193,8 @@ er_err er_gat_scores_bf16(er_gat_cache_f *cache, const er_bf16 *h, const float *
                           const float *a_dst, int64_t lo, int64_t hi, const er_lgraph *g, int H,
                           int C);
 er_err er_gat_aggregate_bf16(float *out, er_gat_cache_f *cache, const er_bf16 *h,
-                             const float *bias, const er_lidx *rows, int64_t n_rows,
-                             const er_lgraph *g, int H, int C);
+                             const float *a_src, const float *bias, const er_lidx *rows,
+                             int64_t n_rows, const er_lgraph *g, int H, int C);
 er_err er_gat_forward_bf16(float *out, er_gat_cache_f *cache, const er_bf16 *h, const float *a_src,
                            const float *a_dst, const float *bias, const er_lgraph *g, int H, int C);
 er_err er_gat_backward_gather_bf16(float *dh, const er_bf16 *doutb, const er_bf16 *h,

@@ -334,10 +334,10 @@ static er_err gat_forward_rows(er_encoder_T *e, REAL *out, er_gat_cache_T *c, RE
   er_dgraph *g = e->g;
   ER_CALL(er_halo_forward_begin(g->halo, h, H * C, ER_MPI_REAL));
   ER_CALL(er_gat_scores_T(c, h, as, ad, 0, e->n_own, &e->lg, H, C));
-  ER_CALL(er_gat_aggregate_T(out, c, h, b, rows, n_int, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_T(out, c, h, as, b, rows, n_int, &e->lg, H, C));
   ER_CALL(er_halo_forward_end(g->halo));
   ER_CALL(er_gat_scores_T(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
-  ER_CALL(er_gat_aggregate_T(out, c, h, b, rows + n_int, n - n_int, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_T(out, c, h, as, b, rows + n_int, n - n_int, &e->lg, H, C));
 cleanup:
   return err;
 }
@@ -363,10 +363,10 @@ static er_err gat_forward_rows_b(er_encoder_T *e, REAL *out, er_gat_cache_T *c, 
   er_dgraph *g = e->g;
   ER_CALL(er_halo_forward_begin(g->halo, hb, H * C, MPI_UINT16_T));
   ER_CALL(er_gat_scores_bf16(c, hb, as, ad, 0, e->n_own, &e->lg, H, C));
-  ER_CALL(er_gat_aggregate_bf16(out, c, hb, b, rows, n_int, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_bf16(out, c, hb, as, b, rows, n_int, &e->lg, H, C));
   ER_CALL(er_halo_forward_end(g->halo));
   ER_CALL(er_gat_scores_bf16(c, hb, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
-  ER_CALL(er_gat_aggregate_bf16(out, c, hb, b, rows + n_int, n - n_int, &e->lg, H, C));
+  ER_CALL(er_gat_aggregate_bf16(out, c, hb, as, b, rows + n_int, n - n_int, &e->lg, H, C));
 cleanup:
   return err;
 }

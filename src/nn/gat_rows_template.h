@@ -91,8 +91,9 @@ cleanup:
   return err;
 }
 
-er_err er_gat_aggregate_T(REAL *out, er_gat_cache_T *c, const ROW *h, const REAL *bias,
-                          const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H, int C) {
+er_err er_gat_aggregate_T(REAL *out, er_gat_cache_T *c, const ROW *h, const REAL *a_src,
+                          const REAL *bias, const er_lidx *rows, int64_t n_rows,
+                          const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CALL(gat_check_rows(c, g, H, C, rows, n_rows));
   const int64_t HC = (int64_t)H * C;
@@ -103,18 +104,28 @@ er_err er_gat_aggregate_T(REAL *out, er_gat_cache_T *c, const ROW *h, const REAL
     const er_lidx *nb = g->indices + p0;
     const REAL *sd = c->s_dst + i * H;
     REAL *al = c->alpha + (p0 + i) * H; /* (deg + 1, H), slot 0 = self loop */
+    /* the next row's neighbour list, for prefetching across the row's end */
+    const int64_t inx = r + 1 < n_rows ? (rows ? rows[r + 1] : r + 1) : -1;
+    const er_lidx *nbx = inx >= 0 ? g->indices + g->indptr[inx] : NULL;
+    const int64_t degx = inx >= 0 ? g->indptr[inx + 1] - g->indptr[inx] : 0;
 
-    //---- logits and per-head max
+    //---- logits and per-head max; a neighbour's source score is its row's dot with a_src, as
+    //---- er_gat_scores stores it, recomputed from the row this loop brings into cache anyway
     for (int k = 0; k < H; k++) {
       REAL e = gat_lrelu(c->s_src[i * H + k] + sd[k]);
       al[k] = e;
       mx[k] = e;
     }
     for (int64_t t = 0; t < deg; t++) {
-      const REAL *ss = c->s_src + (int64_t)nb[t] * H;
+      const int64_t u = t + 1 + GAT_PF_DIST; /* slot u of this row, or u - deg - 1 of the next */
+      if (u <= deg)
+        ROW_FN(gat_prefetch_row)(h + (int64_t)nb[u - 1] * HC, HC);
+      else if (u - deg - 1 >= 1 && u - deg - 1 <= degx)
+        ROW_FN(gat_prefetch_row)(h + (int64_t)nbx[u - deg - 2] * HC, HC);
+      const ROW *hj = h + (int64_t)nb[t] * HC;
       REAL *a = al + (t + 1) * H;
       for (int k = 0; k < H; k++) {
-        REAL e = gat_lrelu(ss[k] + sd[k]);
+        REAL e = gat_lrelu(ROW_FN(vdot)(a_src + k * C, hj + k * C, C) + sd[k]);
         a[k] = e;
         if (e > mx[k]) mx[k] = e;
       }
@@ -138,8 +149,6 @@ er_err er_gat_aggregate_T(REAL *out, er_gat_cache_T *c, const ROW *h, const REAL
       memset(o, 0, (size_t)HC * sizeof(REAL));
     for (int64_t s = 0; s <= deg; s++) {
       const ROW *hj = h + (s == 0 ? i : (int64_t)nb[s - 1]) * HC;
-      if (s + GAT_PF_DIST <= deg)
-        ROW_FN(gat_prefetch_row)(h + (int64_t)nb[s + GAT_PF_DIST - 1] * HC, HC);
       for (int k = 0; k < H; k++) ROW_FN(vaxpy_row)(o + k * C, al[s * H + k], hj + k * C, C);
     }
   }
@@ -151,7 +160,7 @@ er_err er_gat_forward_T(REAL *out, er_gat_cache_T *c, const ROW *h, const REAL *
                         const REAL *a_dst, const REAL *bias, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CALL(er_gat_scores_T(c, h, a_src, a_dst, 0, g ? g->n_tot : 0, g, H, C));
-  ER_CALL(er_gat_aggregate_T(out, c, h, bias, NULL, g->n_own, g, H, C));
+  ER_CALL(er_gat_aggregate_T(out, c, h, a_src, bias, NULL, g->n_own, g, H, C));
 cleanup:
   return err;
 }
