@@ -49,6 +49,23 @@ EOF
 }
 expect_ok clean_train "$MPIEXEC" -n 2 "$ERASE_BIN" "${TRAIN[@]}" --data g.h5
 expect_ok clean_verify "$ERASE_BIN" info --verify g.h5
+# the graph checksum a training records (summed from the rows as it reads them) is info's, at
+# any rank count and row distribution
+want=$("$ERASE_BIN" info g.h5 | sed -n 's/^checksums *graph \([0-9a-f]*\),.*/\1/p')
+for run in "1 block" "2 block" "3 block" "2 2"; do
+  set -- $run
+  rm -f o.h5
+  "$MPIEXEC" -n "$1" "$ERASE_BIN" "${TRAIN[@]}" --data g.h5 --partition "$2" --out o.h5 \
+    >/dev/null 2>&1 || { echo "FAIL train_out_np$1_$2"; fail=1; continue; }
+  got=$($PY - o.h5 <<'EOF'
+import h5py, sys
+v = h5py.File(sys.argv[1], 'r').attrs['dataset_graph_checksum']
+print(v.decode() if isinstance(v, bytes) else v)
+EOF
+)
+  if [ -n "$want" ] && [ "$got" = "$want" ]; then echo "ok   graph_checksum_np$1_$2 $got"
+  else echo "FAIL graph_checksum_np$1_$2: train recorded '$got', info prints '$want'"; fail=1; fi
+done
 ranks=(1 2 3)
 i=0
 for ds in /graph/indptr /graph/indices /features /labels /split/train /split/val /split/test; do

@@ -32,8 +32,10 @@ er_err er_dataset_meta(MPI_Comm comm, hid_t fid, er_meta *meta);
  * not depend on the rank count: each row is hashed with its global id and the row hashes are
  * summed mod 2^64. */
 er_err er_dataset_checksum(MPI_Comm comm, hid_t fid, uint64_t *graph_sum, uint64_t *feature_sum);
-/* The most er_dataset_checksum holds on a rank with counts c (its buffer tables, erase/mem.h). */
-double er_dataset_checksum_bytes(const er_mem_counts *c);
+/* The graph checksum's share of rows [row0, row0 + n): the sum of their row hashes, row i's
+ * neighbours at cols[indptr[i - row0] - indptr[0] ...] (global ids, as stored). Summed over
+ * blocks of rows that cover [0, N) once, it is er_dataset_checksum's graph_sum. */
+uint64_t er_graph_rows_sum(int64_t row0, int64_t n, const int64_t *indptr, const int64_t *cols);
 
 /* Inputs of import (formats in docs/FORMAT.md). Each input is text (possibly gzip-compressed)
  * or a NumPy .npy file, told apart by content. */

@@ -12,7 +12,6 @@
  * moment, runtime included. */
 enum {
   ER_MEM_GRAPH,     /* dataset block read, row exchange, ghost numbering, halo plan */
-  ER_MEM_CHECKSUM,  /* the dataset's checksums, the graph with its raw features */
   ER_MEM_NORMALIZE, /* raw and normalized features side by side */
   ER_MEM_NOISE,     /* label noise */
   ER_MEM_DENOISE,   /* the denoising propagation */

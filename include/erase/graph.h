@@ -42,6 +42,7 @@ typedef struct {
   /* this rank's seconds: the whole er_dgraph_create, and in it the dataset checks (structure,
    * labels, splits, owners, finite features) and the checksums of the arrays read */
   double load_s, check_s, digest_s;
+  uint64_t graph_sum; /* the dataset's graph checksum (er_dataset_checksum's graph_sum) */
   double order_s; /* this rank's seconds in er_dgraph_reorder */
 } er_dgraph;
 

@@ -108,9 +108,9 @@ static void print_model(const estimate_args *a, int P, const er_mem_counts *c, i
          "rank; total ghosts %.0f\n", halo_row, T, hmax / 1e6, hsum / P / 1e6, gsum);
   printf("  per-rank peak, MiB:             max     mean\n");
   static const char *const what[ER_MEM_NSTEP] = {
-      "train: read + build graph", "train: dataset checksums", "train: normalize features",
-      "train: label noise",        "train: denoise",           "train: build model",
-      "train: epoch (steady)",     "train: write --out"};
+      "train: read + build graph", "train: normalize features", "train: label noise",
+      "train: denoise",            "train: build model",        "train: epoch (steady)",
+      "train: write --out"};
   for (int k = 0; k < ER_MEM_NSTEP; ++k)
     printf("  %-28s %8.1f %8.1f\n", what[k], mib(step_max[k]), mib(step_sum[k] / P));
   printf("  %-28s %8.1f %8.1f\n", "train: setup (before epoch 1)", mib(setup_max),

@@ -344,7 +344,8 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   er_err err = ER_OK;
   int rank, size;
   digests dg;
-  uint64_t sums[2 + DIG_N] = {0}; /* symmetric hash sums, then the digests' parts */
+  enum { SUM_GRAPH = 2 + DIG_N, NSUM };
+  uint64_t sums[NSUM] = {0}; /* symmetric hash sums, the digests' parts, the graph checksum */
   const int64_t N = meta->num_nodes, K = meta->num_classes, F = meta->num_features;
   const int64_t nnz = 2 * meta->num_edges;
   MPI_Comm_rank(comm, &rank);
@@ -425,12 +426,16 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
                      dg.file, ER_DS_FEATURES, (long long)(b->lo + i / F), (long long)(i % F));
   lap(&b->check_s, &t0);
   ER_AGREE(comm);
+  /* the rows are well formed now (a corrupt indptr would have led the hash outside cols) */
+  sums[SUM_GRAPH] = er_graph_rows_sum(b->lo, b->n, b->indptr, b->cols);
+  lap(&b->digest_s, &t0);
   ER_CALL(read_splits(comm, fid, b, &dg)); /* small: counted as reading */
   lap(&b->read_s, &t0);
 
   //---- one reduction: symmetry and every checksum ----
   memcpy(sums + 2, dg.part, sizeof dg.part);
-  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, 2 + DIG_N, MPI_UINT64_T, MPI_SUM, comm));
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, sums, NSUM, MPI_UINT64_T, MPI_SUM, comm));
+  b->graph_sum = sums[SUM_GRAPH];
   if (sums[0] != sums[1]) ER_CALL(name_asymmetry(comm, b, dg.file));
   for (int k = 0; k < DIG_N; ++k)
     ER_CHECK(!dg.has[k] || sums[2 + k] == (uint64_t)dg.want[k], ER_ERR_INPUT,

@@ -19,6 +19,7 @@ typedef struct {
   float *x;          /* (n, F) raw features, or NULL when they were not asked for */
   int32_t *owner;    /* (n) the rank that will own each row */
   double read_s, check_s, digest_s; /* this rank's seconds reading, checking, checksumming */
+  uint64_t graph_sum; /* the dataset's graph checksum (er_dataset_checksum's), all ranks' blocks */
 } er_dblock;
 
 /* Collective. Reads the rank's block of every array of the dataset (features only when
@@ -28,7 +29,8 @@ typedef struct {
  * (indptr from 0 to 2E, non-decreasing; neighbours in [0, N), strictly ascending, no self loop;
  * symmetric), finite features, labels in [-1, K), split ids in range, unique, disjoint and
  * labelled, owners in [0, P), integer/float element types; and, for every array that carries a
- * digest attribute (files erase-mpi wrote), its checksum. A violation is one ER_ERR_INPUT agreed
+ * digest attribute (files erase-mpi wrote), its checksum. Also sums the graph checksum from the
+ * rows as read (no second reading of the file). A violation is one ER_ERR_INPUT agreed
  * by all ranks, naming the file, the dataset and the entry. */
 er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_fid,
                       const char *part_name, int load_features, er_dblock *b);

@@ -373,6 +373,7 @@ er_err er_dgraph_create(MPI_Comm comm, hid_t fid, er_part_choice part, int load_
   er_partition_release(fid, &pfid);
   g->check_s = blk.check_s;
   g->digest_s = blk.digest_s;
+  g->graph_sum = blk.graph_sum;
   ER_CALL(dg_send_rows(comm, &blk, g->F, &rbuf, &rbytes));
   ER_CALL(dg_unpack_rows(comm, rbuf, rbytes, g, &own_gid, &cols));
   ER_BUF_RELEASE(rbuf);

@@ -21,14 +21,6 @@
 #define CHECKSUM_COLS(X) X(cols, cols_cap, int64_t, 0)
 #define CHECKSUM_FEATURES(X) X(x, (per < rows ? per : rows) * f, float, 0)
 
-double er_dataset_checksum_bytes(const er_mem_counts *c) {
-  const int64_t rows = c->b, cols_cap = c->be < DS_READ_CAP ? c->be : DS_READ_CAP, f = c->F;
-  const int64_t per = DS_READ_CAP / (f > 0 ? f : 1);
-  const double graph = 0 CHECKSUM_ROWS(ER_BUF_BYTES) CHECKSUM_COLS(ER_BUF_BYTES);
-  const double features = 0 CHECKSUM_FEATURES(ER_BUF_BYTES);
-  return graph > features ? graph : features;
-}
-
 static const char *ds_file_name(hid_t fid, char *buf, size_t len) {
   if (H5Fget_name(fid, buf, len) < 0) snprintf(buf, len, "?");
   return buf;
@@ -131,6 +123,13 @@ static uint64_t hash_graph_row(int64_t gid, const int64_t *cols, int64_t len) {
   return mix64(h ^ (uint64_t)len);
 }
 
+uint64_t er_graph_rows_sum(int64_t row0, int64_t n, const int64_t *indptr, const int64_t *cols) {
+  uint64_t sum = 0;
+  for (int64_t i = 0; i < n; ++i)
+    sum += hash_graph_row(row0 + i, cols + (indptr[i] - indptr[0]), indptr[i + 1] - indptr[i]);
+  return sum;
+}
+
 static uint64_t hash_feature_row(int64_t gid, const float *x, int64_t f) {
   uint64_t h = mix64((uint64_t)gid ^ DS_SALT_FEAT);
   int64_t j = 0;
@@ -198,8 +197,7 @@ static er_err checksum_graph(MPI_Comm comm, hid_t fid, uint64_t *sum_out) {
     static int64_t dummy;
     ER_AGREE(comm);
     ER_CALL(er_h5_read_rows(fid, ER_DS_INDICES, H5T_NATIVE_INT64, b0, cnt, cols ? cols : &dummy));
-    for (int64_t i = r; i < e; ++i)
-      sum += hash_graph_row(i, cols + (ptr[i - lo] - b0), ptr[i + 1 - lo] - ptr[i - lo]);
+    sum += er_graph_rows_sum(r, e - r, ptr + (r - lo), cols);
     r = e;
   }
   ER_CALL_MPI(MPI_Allreduce(&sum, sum_out, 1, MPI_UINT64_T, MPI_SUM, comm));

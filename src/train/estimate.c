@@ -44,7 +44,7 @@ static double blas_bytes(const er_mem_counts *c, int sparse) {
 }
 
 const char *const er_mem_step_names[ER_MEM_NSTEP] = {
-    "graph", "checksum", "normalize", "noise", "denoise", "build", "epoch", "output"};
+    "graph", "normalize", "noise", "denoise", "build", "epoch", "output"};
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
@@ -75,7 +75,6 @@ void er_mem_train_model(const er_mem_counts *c, er_mem_train *m) {
   double *t = m->tables;
   t[ER_MEM_GRAPH] = er_dgraph_create_peak(c, 1);
   if (c->reorder) t[ER_MEM_GRAPH] = max2(t[ER_MEM_GRAPH], graph_x + er_dgraph_reorder_bytes(c));
-  t[ER_MEM_CHECKSUM] = graph_x + er_dataset_checksum_bytes(c);
   t[ER_MEM_NORMALIZE] = graph_x + trainer;
   t[ER_MEM_NOISE] = graph + trainer + er_trainer_noise_bytes(c);
   t[ER_MEM_DENOISE] = graph + trainer + halo_den + er_denoise_bytes(c);

@@ -79,7 +79,6 @@ static er_err load_graph(er_trainer *t) {
   const er_train_config *cfg = t->cfg;
   hid_t fid = -1;
   er_meta meta;
-  uint64_t feature_sum;
   er_part_choice part;
   ER_CALL(er_part_choice_parse(cfg->partition, &part));
   ER_CALL(er_h5_open(t->comm, cfg->data, 0, &fid));
@@ -89,7 +88,7 @@ static er_err load_graph(er_trainer *t) {
   ER_CALL(er_dgraph_create(t->comm, fid, part, 1, &t->g));
   ER_CALL(er_dgraph_reorder(t->g, (er_order_kind)cfg->reorder));
   er_mem_mark("graph");
-  ER_CALL(er_dataset_checksum(t->comm, fid, &t->graph_sum, &feature_sum));
+  t->graph_sum = t->g->graph_sum; /* summed while the block was read */
   er_h5_close(&fid);
   int64_t labelled = 0;
   for (er_lidx i = 0; i < t->g->n_own; ++i) labelled += t->g->labels[i] >= 0;
@@ -200,7 +199,6 @@ er_err er_trainer_setup(MPI_Comm comm, const er_train_config *cfg, er_trainer *t
 
   ER_CALL(gather_hosts(t));
   ER_CALL(load_graph(t));
-  er_mem_mark("checksum");
   er_dgraph *g = t->g;
   t->K = g->K;
   {
