@@ -515,6 +515,7 @@ int main(int argc, char **argv) {
       {40, 45, 5, 3, 5},    /* C not a multiple of the 8-lane dot */
       {70, 100, 6, 1, 512}, /* layer-2 shape at the production width */
       {50, 400, 2, 2, 8},   /* sparse: many ghost and owned rows that no edge leaves */
+      {60, 75, 6, 11, 4},   /* more than 8 heads: the logits' signs take two bytes per slot */
   };
   for (size_t q = 0; q < sizeof cases / sizeof cases[0]; q++) gat_fast_vs_ref(&cases[q]);
   linear_fast_vs_ref();
