@@ -42,4 +42,20 @@ er_case partition_missing fail "no partition for 2 parts" -- \
   train --data "$T/nopart.h5" --partition 2 "${quick[@]}"
 er_case partition_wrong_count fail "partition 4 needs 4 ranks" -- propagate --data "$D" --partition 4
 er_case propagate_bad_alpha fail "--alpha" -- propagate --data "$D" --alpha 2
+# a feature that is not finite, in a block large enough that each rank checks its rows in
+# several chunks (3000 rows x 24 features: 1365 rows a chunk): named by node and feature
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+  "$MPIEXEC" -n 2 "$ERASE_BIN" generate --nodes 3000 --classes 4 --features 24 --avg-degree 6 \
+    --out "$T/big.h5" > /dev/null || { echo "generate failed"; exit 1; }
+  for bad in "nan 2900 7" "inf 10 3" "-inf 1499 23"; do
+    set -- $bad
+    cp "$T/big.h5" "$T/nonfinite.h5"
+    /usr/bin/python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r+"); f["/features"][int(sys.argv[3]), int(sys.argv[4])] = float(sys.argv[2])' \
+      "$T/nonfinite.h5" "$1" "$2" "$3"
+    er_case "feature_$1_at_$2" fail "node $2, feature $3 is not finite" -- \
+      train --data "$T/nonfinite.h5" --partition block "${quick[@]}"
+  done
+else
+  echo "skip feature_nonfinite cases: no h5py"
+fi
 er_summary bad_input_train

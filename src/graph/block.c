@@ -26,6 +26,11 @@ static const char *const split_names[3] = {ER_DS_TRAIN, ER_DS_VAL, ER_DS_TEST};
   X(b->owner, rows, int32_t, 0)                                                              \
   X(b->x, rows * F, float, ER_BUF_OPT)
 #define DBLOCK_COLS(X) X(b->cols, entries, int64_t, 0)
+
+/* Features are digested and checked for finiteness in chunks of about this many floats (128 KB:
+ * the chunk is still in the core's L2 when the check reads it after the digest). */
+#define FEATURE_CHUNK_FLOATS 32768
+
 /* route(): counts of size ranks and n tuples of w values out (and the send order of the n);
  * total tuples of w values in; the plan kept for answering back (the send and receive counts
  * and the order, handed over from the send table) */
@@ -393,11 +398,25 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
   lap(&b->read_s, &t0);
   dg.part[DIG_LABELS] = er_digest_rows(b->labels, 4, b->lo, b->n);
   lap(&b->digest_s, &t0);
+  int64_t nonfinite = -1; /* the first entry of x that is not finite, reported below */
   if (load_features) {
     ER_CALL(er_h5_read_rows(fid, ER_DS_FEATURES, H5T_NATIVE_FLOAT, b->lo, b->n, b->x));
     lap(&b->read_s, &t0);
-    dg.part[DIG_FEATURES] = er_digest_rows(b->x, (size_t)F * 4, b->lo, b->n);
-    lap(&b->digest_s, &t0);
+    /* digest and finiteness a chunk of rows at a time: the check reads the rows from the cache
+     * the digest left them in, not from memory a second time */
+    const int64_t chunk = F > 0 && F < FEATURE_CHUNK_FLOATS ? FEATURE_CHUNK_FLOATS / F : 1;
+    for (int64_t r = 0; r < b->n; r += chunk) {
+      const int64_t nr = b->n - r < chunk ? b->n - r : chunk;
+      const float *x = b->x + r * F;
+      dg.part[DIG_FEATURES] += er_digest_rows(x, (size_t)F * 4, b->lo + r, nr);
+      lap(&b->digest_s, &t0);
+      int finite = 1;
+      for (int64_t q = 0; q < nr * F; ++q) finite &= isfinite(x[q]) != 0;
+      if (!finite && nonfinite < 0)
+        for (int64_t q = 0; q < nr * F && nonfinite < 0; ++q)
+          if (!isfinite(x[q])) nonfinite = r * F + q;
+      lap(&b->check_s, &t0);
+    }
   }
   if (part_name) {
     ER_CALL(er_h5_read_rows(part_fid, part_name, H5T_NATIVE_INT32, b->lo, b->n, b->owner));
@@ -420,10 +439,10 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
     if (b->owner[i] < 0 || b->owner[i] >= size)
       err = ER_ERROR(ER_ERR_INPUT, "partition '%s' assigns node %lld to part %d", part_name,
                      (long long)(b->lo + i), b->owner[i]);
-  for (int64_t i = 0; load_features && i < b->n * F && err == ER_OK; ++i)
-    if (!isfinite(b->x[i]))
-      err = ER_ERROR(ER_ERR_INPUT, "dataset '%s': %s: node %lld, feature %lld is not finite",
-                     dg.file, ER_DS_FEATURES, (long long)(b->lo + i / F), (long long)(i % F));
+  if (err == ER_OK && nonfinite >= 0)
+    err = ER_ERROR(ER_ERR_INPUT, "dataset '%s': %s: node %lld, feature %lld is not finite",
+                   dg.file, ER_DS_FEATURES, (long long)(b->lo + nonfinite / F),
+                   (long long)(nonfinite % F));
   lap(&b->check_s, &t0);
   ER_AGREE(comm);
   /* the rows are well formed now (a corrupt indptr would have led the hash outside cols) */
