@@ -6,12 +6,7 @@
 # the measurements do not touch training: every epoch's loss and accuracies are the same as in
 # the run without --floor, bit for bit.
 set -u
-: "${ERASE_BIN:?}" "${MPIEXEC:?}"
-[ -f "${ER_CORA_DIR:-}/graph.edges" ] || { echo "SKIP: Cora not found"; exit 77; }
-T=$(mktemp -d /tmp/er_floor.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-"$ERASE_BIN" import --dir "$ER_CORA_DIR" --out "$T/cora.h5" > /dev/null || exit 1
-for p in 2 4; do "$MPIEXEC" -n $p "$ERASE_BIN" partition --data "$T/cora.h5" --parts $p > /dev/null || exit 1; done
+source "$(dirname "$0")/cora_lib.sh" floor
 train() { # name ranks [--floor]
   "$MPIEXEC" -n $2 "$ERASE_BIN" train --data "$T/cora.h5" --epochs ${EPOCHS:-6} --noise asymm \
     --noise-ratio 0.3 --quiet 1 --log-json "$T/$1.jsonl" ${3:-} > "$T/$1.out" 2>&1 ||

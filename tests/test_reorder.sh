@@ -14,12 +14,7 @@
 #    run, and a resume at another rank count with rcm;
 #  - `propagate --reorder rcm` reports the label counts of `--reorder none` (1 and 4 ranks).
 set -u
-: "${ERASE_BIN:?}" "${MPIEXEC:?}"
-[ -f "${ER_CORA_DIR:-}/graph.edges" ] || { echo "SKIP: Cora not found"; exit 77; }
-T=$(mktemp -d /tmp/er_reorder.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-"$ERASE_BIN" import --dir "$ER_CORA_DIR" --out "$T/cora.h5" > /dev/null || exit 1
-for p in 2 4; do "$MPIEXEC" -n $p "$ERASE_BIN" partition --data "$T/cora.h5" --parts $p > /dev/null || exit 1; done
+source "$(dirname "$0")/cora_lib.sh" reorder
 train() { local p=$1; shift; "$MPIEXEC" -n "$p" "$ERASE_BIN" train --data "$T/cora.h5" --noise asymm \
   --noise-ratio 0.3 --quiet 1 "$@"; }
 for p in 1 2 4; do

@@ -6,12 +6,7 @@
 # epoch's loss 1e-6 relative, 20 epochs 5e-4, final test accuracy 0.5 points, every epoch's 1).
 # The option's default stays float (the bitwise guard covers that path).
 set -u
-: "${ERASE_BIN:?}" "${MPIEXEC:?}"
-[ -f "${ER_CORA_DIR:-}/graph.edges" ] || { echo "SKIP: Cora not found"; exit 77; }
-T=$(mktemp -d /tmp/er_bf16.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-"$ERASE_BIN" import --dir "$ER_CORA_DIR" --out "$T/cora.h5" > /dev/null || exit 1
-for p in 2 4; do "$MPIEXEC" -n $p "$ERASE_BIN" partition --data "$T/cora.h5" --parts $p > /dev/null || exit 1; done
+source "$(dirname "$0")/cora_lib.sh" bf16
 train() { # name ranks precision
   "$MPIEXEC" -n $2 "$ERASE_BIN" train --data "$T/cora.h5" --epochs ${EPOCHS:-30} --noise asymm \
     --noise-ratio 0.3 --gather-precision $3 --quiet 1 --log-json "$T/$1.jsonl" \

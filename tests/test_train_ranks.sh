@@ -12,12 +12,7 @@
 # 1e-3 and more. The best-validation epoch is not compared: a one-node change of validation
 # accuracy may move that argmax between rank counts (reported for information).
 set -u
-: "${ERASE_BIN:?}" "${MPIEXEC:?}"
-[ -f "${ER_CORA_DIR:-}/graph.edges" ] || { echo "SKIP: Cora not found"; exit 77; }
-T=$(mktemp -d /tmp/er_ranks.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-"$ERASE_BIN" import --dir "$ER_CORA_DIR" --out "$T/cora.h5" > /dev/null || exit 1
-for p in 2 4; do "$MPIEXEC" -n $p "$ERASE_BIN" partition --data "$T/cora.h5" --parts $p > /dev/null || exit 1; done
+source "$(dirname "$0")/cora_lib.sh" ranks
 for p in 1 2 4; do
   "$MPIEXEC" -n $p "$ERASE_BIN" train --data "$T/cora.h5" --epochs ${EPOCHS:-40} --noise asymm \
     --noise-ratio 0.3 --quiet 1 --log-json "$T/r$p.jsonl" > "$T/out$p" || { cat "$T/out$p"; exit 1; }
