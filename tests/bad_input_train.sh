@@ -43,7 +43,7 @@ er_case partition_missing fail "no partition for 2 parts" -- \
 er_case partition_wrong_count fail "partition 4 needs 4 ranks" -- propagate --data "$D" --partition 4
 er_case propagate_bad_alpha fail "--alpha" -- propagate --data "$D" --alpha 2
 # a feature that is not finite, in a block large enough that each rank checks its rows in
-# several chunks (3000 rows x 24 features: 1365 rows a chunk): named by node and feature
+# several chunks (3000 rows x 24 features: 1366 rows a chunk): named by node and feature
 if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
   "$MPIEXEC" -n 2 "$ERASE_BIN" generate --nodes 3000 --classes 4 --features 24 --avg-degree 6 \
     --out "$T/big.h5" > /dev/null || { echo "generate failed"; exit 1; }

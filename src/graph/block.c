@@ -404,8 +404,7 @@ er_err er_dblock_read(MPI_Comm comm, hid_t fid, const er_meta *meta, hid_t part_
     lap(&b->read_s, &t0);
     /* digest and finiteness a chunk of rows at a time: the check reads the rows from the cache
      * the digest left them in, not from memory a second time */
-    int64_t chunk = F < FEATURE_CHUNK_FLOATS ? FEATURE_CHUNK_FLOATS / (F > 0 ? F : 1) : 1;
-    if (F == 0) chunk = b->n + 1; /* no bytes: one call */
+    const int64_t chunk = F == 0 ? b->n + 1 : (FEATURE_CHUNK_FLOATS + F - 1) / F; /* >= 1 row */
     for (int64_t r = 0; r < b->n; r += chunk) {
       const int64_t nr = b->n - r < chunk ? b->n - r : chunk;
       const float *x = b->x + r * F;
