@@ -17,6 +17,7 @@
 
 #define ROUND_PAIRS ((int64_t)1 << 17) /* pairs a rank sends per round (each to one or two) */
 #define NPY_EDGES ((int64_t)1 << 17)   /* .npy edges read at a time */
+#define TAKE_AHEAD 32                  /* pairs ahead whose row counters are prefetched */
 
 //------------------------------------------------------------------------------------------
 // Reading: this rank's pairs
@@ -95,12 +96,31 @@ cleanup:
 // Rows: pairs to the owners of their endpoints
 //------------------------------------------------------------------------------------------
 
-/* The owner's side of a pair for its endpoint r in [lo, hi): counts (cols == NULL:
- * deg[r - lo + 1] += 1) or places (cols[fill[r - lo]++] = the other endpoint). */
-static inline void edges_take(int64_t r, int64_t other, int64_t lo, int64_t *deg, int64_t *cols,
-                              int64_t *fill) {
-  if (cols) cols[fill[r - lo]++] = other;
-  else deg[r - lo + 1]++;
+/* The owner's side of the m pairs uv for each endpoint r in [lo, hi): counts (cols == NULL:
+ * deg[r - lo + 1] += 1) or places (cols[fill[r - lo]++] = the other endpoint). The counters
+ * are random accesses across the rank's rows: each pair's counters are prefetched TAKE_AHEAD
+ * pairs ahead, and its column slots half as far ahead (their counters are in cache by then). */
+static void edges_take(const int64_t *uv, int64_t m, int64_t lo, int64_t hi, int64_t *deg,
+                       int64_t *cols, int64_t *fill) {
+  int64_t *slot = cols ? fill : deg + 1; /* the counter of row lo */
+  for (int64_t e = 0; e < m; ++e) {
+    if (e + TAKE_AHEAD < m)
+      for (int s = 0; s < 2; ++s) {
+        const int64_t r = uv[2 * (e + TAKE_AHEAD) + s];
+        if (r >= lo && r < hi) __builtin_prefetch(slot + (r - lo), 1);
+      }
+    if (cols && e + TAKE_AHEAD / 2 < m)
+      for (int s = 0; s < 2; ++s) {
+        const int64_t r = uv[2 * (e + TAKE_AHEAD / 2) + s];
+        if (r >= lo && r < hi) __builtin_prefetch(cols + fill[r - lo], 1);
+      }
+    for (int s = 0; s < 2; ++s) {
+      const int64_t r = uv[2 * e + s];
+      if (r < lo || r >= hi) continue;
+      if (cols) cols[fill[r - lo]++] = uv[2 * e + 1 - s];
+      else slot[r - lo]++;
+    }
+  }
 }
 
 /* Collective. Every pair (u, v) reaches the owner of u and the owner of v, which count or
@@ -115,11 +135,7 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
   const int64_t lo = c->lo, hi = c->lo + c->nloc;
   const int me = c->rank;
   if (c->size == 1) {
-    for (int64_t e = 0; e < pr->m; ++e) {
-      const int64_t u = pr->uv[2 * e], v = pr->uv[2 * e + 1];
-      edges_take(u, v, lo, deg, cols, fill);
-      edges_take(v, u, lo, deg, cols, fill);
-    }
+    edges_take(pr->uv, pr->m, lo, hi, deg, cols, fill);
     return ER_OK;
   }
   ER_MALLOC(out, 4 * ROUND_PAIRS);
@@ -132,13 +148,11 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
     int64_t nin = 0;
     memset(cnt, 0, (size_t)c->size * sizeof *cnt);
     /* this rank's endpoints taken; the rest grouped by destination: counted, then placed */
+    edges_take(uv, k, lo, hi, deg, cols, fill);
     for (int64_t e = 0; e < k; ++e) {
-      const int64_t u = uv[2 * e], v = uv[2 * e + 1];
-      const int du = imp_owner(&c->owners, u), dv = imp_owner(&c->owners, v);
-      if (du == me) edges_take(u, v, lo, deg, cols, fill);
-      else cnt[du]++;
-      if (dv == me) edges_take(v, u, lo, deg, cols, fill);
-      else cnt[dv] += dv != du;
+      const int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
+      if (du != me) cnt[du]++;
+      if (dv != me) cnt[dv] += dv != du;
     }
     for (int q = 0; q < c->size; ++q) pos[q] = q ? pos[q - 1] + cnt[q - 1] : 0;
     for (int64_t e = 0; e < k; ++e) {
@@ -149,12 +163,7 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
     at += k;
     imp_cols send = {.ncol = 1, .size = {16}, .col = {out}};
     ER_CALL(imp_exchange_grouped(c->comm, &send, cnt, at < pr->m, &in, &nin, &more_any));
-    const int64_t *p = in.col[0];
-    for (int64_t i = 0; i < nin; ++i) {
-      const int64_t u = p[2 * i], v = p[2 * i + 1];
-      if (u >= lo && u < hi) edges_take(u, v, lo, deg, cols, fill);
-      if (v >= lo && v < hi) edges_take(v, u, lo, deg, cols, fill);
-    }
+    edges_take(in.col[0], nin, lo, hi, deg, cols, fill);
     imp_cols_free(&in);
   }
 cleanup:
