@@ -89,10 +89,13 @@ er_err er_h5_verify_file(MPI_Comm comm, const char *path, int *n_checked, int *n
 uint64_t er_digest_rows(const void *rows, size_t row_bytes, int64_t row0, int64_t nrows);
 /* Collective. The digest of one dataset, read in blocks over the ranks. */
 er_err er_h5_digest(hid_t fid, const char *name, uint64_t *digest);
-/* Collective. Writes the digest attribute of every dataset of the file. */
+/* Collective. Writes the digest attribute of every dataset of the file: summed from the parts
+ * er_h5_write_rows took from its buffers as it wrote them (when the memory type is the file
+ * type's native one, the buffer holds the stored bytes), else read back. */
 er_err er_h5_seal(hid_t fid);
 /* The most a rank's buffer holds while er_h5_commit seals a file: er_h5_seal reading a dataset
- * back, then the whole-file digest of a file made by er_h5_create_whole (erase/mem.h). */
+ * back (written with a converting memory type), then the whole-file digest of a file made by
+ * er_h5_create_whole (erase/mem.h). */
 double er_h5_seal_bytes(void);
 /* Collective. Recomputes every sealed dataset's digest; a mismatch is ER_ERR_INPUT naming the
  * file (path) and the dataset. Counts the datasets checked and those without a digest (written

@@ -33,29 +33,76 @@ static hid_t h5_fapl(MPI_Comm comm) {
 /* The communicator each open file was opened on (the caller's, not duplicated), to agree on
  * the outcome of every call: MPI-IO may fail on one rank only (disk full). */
 #define ER_H5_MAX_OPEN 64
+/* A dataset er_h5_write_rows wrote from memory holding the bytes the file stores: this rank's
+ * part of its digest, taken from the buffer as it was written (er_h5_seal sums the parts
+ * instead of reading the dataset back). */
+typedef struct {
+  char name[256];
+  uint64_t part;
+} h5_written;
 static struct {
   hid_t fid;
   MPI_Comm comm;
   int whole; /* er_h5_create_whole: a whole-file digest in the user block at commit */
+  h5_written *written;
+  int nwritten, capwritten;
 } open_files[ER_H5_MAX_OPEN];
 
 static void h5_register(hid_t fid, MPI_Comm comm) {
   for (int i = 0; i < ER_H5_MAX_OPEN; ++i)
     if (open_files[i].fid <= 0) {
       open_files[i].fid = fid, open_files[i].comm = comm, open_files[i].whole = 0;
+      open_files[i].nwritten = 0;
       return;
     }
 }
 
-static int *h5_whole_flag(hid_t fid) {
+static int h5_slot(hid_t fid) {
   for (int i = 0; i < ER_H5_MAX_OPEN; ++i)
-    if (open_files[i].fid == fid) return &open_files[i].whole;
-  return NULL;
+    if (open_files[i].fid == fid) return i;
+  return -1;
+}
+
+static int *h5_whole_flag(hid_t fid) {
+  const int i = h5_slot(fid);
+  return i < 0 ? NULL : &open_files[i].whole;
 }
 
 static void h5_forget(hid_t fid) {
-  for (int i = 0; i < ER_H5_MAX_OPEN; ++i)
-    if (open_files[i].fid == fid) open_files[i].fid = 0;
+  const int i = h5_slot(fid);
+  if (i < 0) return;
+  open_files[i].fid = 0;
+  free(open_files[i].written);
+  open_files[i].written = NULL;
+  open_files[i].nwritten = open_files[i].capwritten = 0;
+}
+
+/* Records this rank's part of a written dataset's digest; a rank that cannot record it (no
+ * memory) leaves it out, and er_h5_seal then reads that dataset back on every rank. */
+static void h5_record_written(hid_t fid, const char *name, uint64_t part) {
+  const int i = h5_slot(fid);
+  if (i < 0) return;
+  if (open_files[i].nwritten == open_files[i].capwritten) {
+    const int cap = open_files[i].capwritten ? 2 * open_files[i].capwritten : 16;
+    void *p = realloc(open_files[i].written, (size_t)cap * sizeof *open_files[i].written);
+    if (!p) return;
+    open_files[i].written = p;
+    open_files[i].capwritten = cap;
+  }
+  h5_written *w = &open_files[i].written[open_files[i].nwritten++];
+  snprintf(w->name, sizeof w->name, "%s%s", name[0] == '/' ? "" : "/", name);
+  w->part = part;
+}
+
+/* This rank's recorded part of dataset name's digest: 1 if recorded. */
+static int h5_find_written(hid_t fid, const char *name, uint64_t *part) {
+  const int i = h5_slot(fid);
+  for (int k = 0; i >= 0 && k < open_files[i].nwritten; ++k)
+    if (!strcmp(open_files[i].written[k].name, name)) {
+      *part = open_files[i].written[k].part;
+      return 1;
+    }
+  return 0;
 }
 
 static MPI_Comm h5_comm(hid_t fid) {
@@ -456,6 +503,12 @@ er_err er_h5_write_rows(hid_t fid, const char *name, hid_t file_type, hid_t mem_
   if (nrows_total > 0)
     ER_CALL_H5(H5Dwrite(ds, mem_type, msp, fsp, dxpl, buf),
                "writing dataset '%s' failed (disk full?)", name);
+  /* the buffer holds the bytes the file stores when the memory type is the file type's native
+   * one (what er_h5_seal's read-back would convert to): the digest is taken from it here */
+  hid_t native = H5Tget_native_type(file_type, H5T_DIR_ASCEND);
+  if (native >= 0 && H5Tequal(native, mem_type) > 0)
+    h5_record_written(fid, name, er_digest_rows(buf, H5Tget_size(native) * dims[1], row0, nrows));
+  if (native >= 0) H5Tclose(native);
 cleanup:
   if (dcpl >= 0) H5Pclose(dcpl);
   if (dxpl >= 0) H5Pclose(dxpl);
@@ -701,14 +754,24 @@ cleanup:
 er_err er_h5_seal(hid_t fid) {
   er_err err = ER_OK;
   name_list l = {0};
+  uint64_t *part = NULL; /* per dataset: the sum of the ranks' parts, the ranks that have one */
+  int size;
+  MPI_Comm comm = h5_comm(fid);
+  MPI_Comm_size(comm, &size);
   ER_CALL(h5_finish(fid, list_datasets(fid, &l)));
+  ER_CALLOC(part, 2 * (size_t)l.n + 1);
+  for (int i = 0; i < l.n; ++i) part[2 * i + 1] = h5_find_written(fid, l.names[i], &part[2 * i]);
+  ER_AGREE(comm);
+  ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, part, 2 * l.n, MPI_UINT64_T, MPI_SUM, comm));
   for (int i = 0; i < l.n; ++i) {
-    uint64_t d;
-    ER_CALL(digest_dataset(fid, l.names[i], &d));
+    uint64_t d = part[2 * i]; /* written by er_h5_write_rows from memory on every rank */
+    if (part[2 * i + 1] != (uint64_t)size) ER_CALL(digest_dataset(fid, l.names[i], &d));
     ER_CALL(er_h5_attr_set_i64(fid, l.names[i], DIGEST_ATTR, (int64_t)d));
   }
 cleanup:
+  err = h5_finish(fid, err);
   free(l.names);
+  free(part);
   return err;
 }
 
