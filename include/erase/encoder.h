@@ -61,6 +61,9 @@ void er_encoder_release_backward_f(er_encoder_f *enc);
 er_err er_encoder_backward_f(er_encoder_f *enc, const float *dZ);
 /* Non-zeros of the layer-1 input when it is kept sparse, -1 when it is dense. */
 int64_t er_encoder_input_nnz_f(const er_encoder_f *enc);
+/* Cumulative seconds waited in the halos of evaluation plans (er_encoder_eval_rows), which
+ * evaluation forwards use instead of the graph's halo. */
+double er_encoder_halo_wait_f(const er_encoder_f *enc);
 /* The layer-1 input of the last forward (after dropout) as a dense (n_own, F) matrix. */
 void er_encoder_input_f(const er_encoder_f *enc, float *x);
 

@@ -17,6 +17,14 @@ typedef struct er_halo er_halo;
  * n_own+n_ghost-1. */
 er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
                       const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo);
+/* Collective. A forward-only plan for a few of the ghost rows of a larger numbering: ghost k
+ * (ghost_gid, ghost_owner as above) arrives in row ghost_row[k] of x instead of n_own + k, and
+ * both sides send and receive the rows in place through MPI derived datatypes (no packing
+ * buffer). For exchanges that need a small part of a halo (the evaluation's rows); a reverse
+ * exchange on it is refused. */
+er_err er_halo_create_rows(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid,
+                           er_lidx n_ghost, const int64_t *ghost_gid, const int *ghost_owner,
+                           const er_lidx *ghost_row, er_halo **halo);
 void er_halo_destroy(er_halo **halo);
 
 /* x is (n_own + n_ghost, ncols) row-major of type (any fixed-size type: MPI_FLOAT, MPI_DOUBLE,

@@ -23,6 +23,10 @@ struct er_halo {
   int *send_rank;      /* (n_send) */
   er_lidx *send_off;   /* (n_send + 1) offsets into send_idx */
   er_lidx *send_idx;   /* (send_off[n_send]) local owned rows to send, per neighbour */
+  /* a rows plan (er_halo_create_rows): ghost k arrives in row recv_row[k] of x, and both
+   * sides send and receive in place through derived datatypes over displ; NULL otherwise */
+  er_lidx *recv_row;   /* (n_ghost) */
+  MPI_Aint *displ;     /* (max(n_ghost, rows sent)) byte offsets, rebuilt by each exchange */
   /* exchange state */
   char *buf;           /* packing buffer, grown to the widest exchange seen */
   size_t buf_cap;
@@ -56,6 +60,10 @@ enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
   X(h->send_idx, n_req, er_lidx, 0)                                                          \
   X(h->reqs, n_recv + n_send, MPI_Request, 0)                                                \
   X(h->buf, n_req * row, char, ER_BUF_LAZY)
+/* a rows plan's own arrays (n_rows = n_ghost there, 0 otherwise) */
+#define HALO_ROWS(X)                                                                         \
+  X(h->recv_row, n_rows, er_lidx, ER_BUF_OPT)                                                \
+  X(h->displ, n_rows > n_req ? n_rows : n_req, MPI_Aint, ER_BUF_OPT)
 #define HALO_REQUESTS(X)                                                                     \
   X(req_gid, n_req, int64_t, 0)                                                              \
   X(reqs, n_recv + n_send, MPI_Request, 0)
@@ -87,8 +95,9 @@ static int64_t halo_find(const int64_t *own_gid, const halo_own *by_gid, er_lidx
   return lo < n_own && by_gid[lo].gid == gid ? by_gid[lo].row : -1;
 }
 
-er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
-                      const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo) {
+static er_err halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
+                          const int64_t *ghost_gid, const int *ghost_owner,
+                          const er_lidx *ghost_row, er_halo **halo) {
   er_err err = ER_OK;
   int size, rank;
   er_halo *h = NULL;
@@ -138,8 +147,11 @@ er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_l
   /* ---- explicit requests: ghost gids go to their owners ---- */
   er_lidx n_req = h->send_off[h->n_send];
   const int64_t row = 0; /* the packing buffer grows with the exchanges (halo_reserve) */
+  const int64_t n_rows = ghost_row ? n_ghost : 0;
   HALO_SENDS(ER_BUF_ALLOC)
+  HALO_ROWS(ER_BUF_ALLOC)
   HALO_REQUESTS(ER_BUF_ALLOC)
+  if (n_rows > 0) memcpy(h->recv_row, ghost_row, (size_t)n_rows * sizeof *ghost_row);
   ER_AGREE(comm);
   /* every message is posted even after a failure (recorded in h->err), then waited for */
   for (int k = 0; k < h->n_recv + h->n_send; ++k) reqs[k] = MPI_REQUEST_NULL;
@@ -180,11 +192,25 @@ cleanup:
   return err;
 }
 
+er_err er_halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, er_lidx n_ghost,
+                      const int64_t *ghost_gid, const int *ghost_owner, er_halo **halo) {
+  return halo_create(comm, n_own, own_gid, n_ghost, ghost_gid, ghost_owner, NULL, halo);
+}
+
+er_err er_halo_create_rows(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid,
+                           er_lidx n_ghost, const int64_t *ghost_gid, const int *ghost_owner,
+                           const er_lidx *ghost_row, er_halo **halo) {
+  return halo_create(comm, n_own, own_gid, n_ghost, ghost_gid, ghost_owner, ghost_row, halo);
+}
+
 void er_halo_destroy(er_halo **halo) {
   if (!halo || !*halo) return;
   er_halo *h = *halo;
+  const int64_t n_rows = h->recv_row ? h->n_ghost : 0, n_req = 0;
+  (void)n_rows, (void)n_req;
   HALO_NEIGHBOURS(ER_BUF_FREE)
   HALO_SENDS(ER_BUF_FREE)
+  HALO_ROWS(ER_BUF_FREE)
   free(h);
   *halo = NULL;
 }
@@ -208,11 +234,49 @@ static size_t type_size(MPI_Datatype t) {
 
 /* Begin posts every receive and send even after a failure (an unpacked send goes empty: the
  * peer's receive completes, and the failure is agreed on at *_end). */
+/* One message of a rows plan: the rows idx[0..n) of x, in place, as one derived datatype (the
+ * displacements in h->displ); after a failure to build it, an empty message (a receive of
+ * nothing then fails on the peer's data, and the failure is agreed on at *_end). */
+static void rows_message(er_halo *h, char *x, const er_lidx *idx, er_lidx n, size_t row,
+                         MPI_Datatype rowtype, int peer, int recv, MPI_Request *req) {
+  MPI_Datatype t = MPI_DATATYPE_NULL;
+  int ok = h->err == ER_OK;
+  for (er_lidx k = 0; ok && k < n; ++k) h->displ[k] = (MPI_Aint)idx[k] * (MPI_Aint)row;
+  if (ok) HALO_MPI(h, MPI_Type_create_hindexed_block(n, 1, h->displ, rowtype, &t));
+  if (ok && h->err == ER_OK) HALO_MPI(h, MPI_Type_commit(&t));
+  ok = ok && h->err == ER_OK;
+  if (recv)
+    HALO_MPI(h, MPI_Irecv(ok ? x : NULL, ok, ok ? t : MPI_BYTE, peer, TAG_FWD, h->comm, req));
+  else
+    HALO_MPI(h, MPI_Isend(ok ? x : NULL, ok, ok ? t : MPI_BYTE, peer, TAG_FWD, h->comm, req));
+  if (t != MPI_DATATYPE_NULL) MPI_Type_free(&t); /* kept by MPI until the message completes */
+}
+
+/* Begin of a rows plan's forward exchange: every row travels in place. */
+static void rows_forward_begin(er_halo *h, char *x, int ncols, MPI_Datatype type, size_t row) {
+  MPI_Datatype rowtype = MPI_DATATYPE_NULL;
+  HALO_MPI(h, MPI_Type_contiguous(ncols, type, &rowtype));
+  for (int a = 0; a < h->n_recv; ++a)
+    rows_message(h, x, h->recv_row + h->recv_off[a], h->recv_off[a + 1] - h->recv_off[a], row,
+                 rowtype, h->recv_rank[a], 1, &h->reqs[a]);
+  for (int b = 0; b < h->n_send; ++b)
+    rows_message(h, x, h->send_idx + h->send_off[b], h->send_off[b + 1] - h->send_off[b], row,
+                 rowtype, h->send_rank[b], 0, &h->reqs[h->n_recv + b]);
+  if (rowtype != MPI_DATATYPE_NULL) MPI_Type_free(&rowtype);
+}
+
 er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
   size_t es = type_size(type), row = es * (size_t)ncols;
+  if (h->recv_row) {
+    for (int k = 0; k < h->n_recv + h->n_send; ++k) h->reqs[k] = MPI_REQUEST_NULL;
+    rows_forward_begin(h, x, ncols, type, row);
+    h->bytes_sent += (double)row * h->send_off[h->n_send];
+    h->active = HALO_FORWARD;
+    goto cleanup;
+  }
   h->err = halo_reserve(h, row * (size_t)h->send_off[h->n_send]);
   for (int k = 0; k < h->n_recv + h->n_send; ++k) h->reqs[k] = MPI_REQUEST_NULL;
   char *xb = x;
@@ -256,6 +320,7 @@ static er_err reverse_post(er_halo *h, const char *gb, void *x, int ncols, MPI_D
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
+  ER_CHECK(!h->recv_row, ER_ERR_INTERNAL, "a rows halo plan runs forward exchanges only");
   size_t es = type_size(type), row = es * (size_t)ncols;
   h->err = halo_reserve(h, row * (size_t)h->send_off[h->n_send]);
   int have_buf = h->err == ER_OK;

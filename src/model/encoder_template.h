@@ -63,6 +63,10 @@ struct er_encoder_T {
    * NULL when no subset is planned. */
   er_lidx *sub0, *sub1, *sub2;
   int64_t n_sub0, n_sub0_int, n_sub1, n_sub1_int, n_sub2, n_sub2_int;
+  /* with a subset: forward-only halos of the ghost rows that the sub1 rows (layer 1) and the
+   * sub2 rows (layer 2) read, in place in the graph's numbering (er_halo_create_rows) */
+  er_halo *sub_halo1, *sub_halo2;
+  double sub_wait_s; /* the waits of subset halos already dropped (er_encoder_halo_wait_f) */
 };
 
 /* Buffer tables (erase/mem.h): (lvalue, elements, type, flags) over no owned rows, nt rows with
@@ -95,6 +99,12 @@ struct er_encoder_T {
   X(f2, no + 1, uint8_t, 0)                                                                  \
   X(f1, no + 1, uint8_t, 0)                                                                  \
   X(f0, no + 1, uint8_t, 0)
+/* a subset halo while it is made (sub_halo): flags over the ghosts, then the ng ghosts read */
+#define ENCODER_SUB_FLAGS(X) X(fg, n_ghost + 1, uint8_t, ER_BUF_ZERO)
+#define ENCODER_SUB_GHOSTS(X)                                                                \
+  X(sg_gid, ng + 1, int64_t, 0)                                                              \
+  X(sg_owner, ng + 1, int, 0)                                                                \
+  X(sg_row, ng + 1, er_lidx, 0)
 #define ENCODER_EVAL_ROWS(X)                                                                 \
   X(e->sub2, n2 + 1, er_lidx, 0)                                                             \
   X(e->sub1, n1 + 1, er_lidx, 0)                                                             \
@@ -147,8 +157,15 @@ void er_encoder_mem_T(const er_mem_counts *c, er_encoder_mem *m) {
   const int64_t b16 = ER_ENC_BF16 && c->gather_bf16, nf = b16 ? no : nt;
   m->kept = 0 ENCODER_BUFFERS(ER_BUF_BYTES) ENCODER_PARTS(ER_PART_BYTES);
   m->scratch = 0 ENCODER_SCRATCH(ER_BUF_BYTES);
-  m->eval_rows = n2 > 0 ? 0 ENCODER_EVAL_ROWS(ER_BUF_BYTES) : 0;
-  m->eval_plan = (0 ENCODER_EVAL_FLAGS(ER_BUF_BYTES)) + m->eval_rows;
+  /* the subset halos: per ghost read (at most the ghosts, at most the rows read on other
+   * ranks: n0 for layer 1, n1 for layer 2, a balanced rank's share) its row and a byte offset,
+   * per row sent its index and an offset */
+  const int64_t g1 = nt - no < n0 ? nt - no : n0, g2 = nt - no < n1 ? nt - no : n1;
+  const double sub_halos = (double)(g1 + g2) * 2.0 * ((double)sizeof(er_lidx) + sizeof(MPI_Aint));
+  m->eval_rows = n2 > 0 ? (0 ENCODER_EVAL_ROWS(ER_BUF_BYTES)) + sub_halos : 0;
+  const int64_t n_ghost = nt - no, ng = g1;
+  m->eval_plan = (0 ENCODER_EVAL_FLAGS(ER_BUF_BYTES)) + m->eval_rows +
+                 (n2 > 0 ? 0 ENCODER_SUB_FLAGS(ER_BUF_BYTES) ENCODER_SUB_GHOSTS(ER_BUF_BYTES) : 0);
   m->halo_row = (b16 ? (double)sizeof(er_bf16) : (double)sizeof(REAL)) * (double)hid;
   m->n_params = (double)np;
   m->sparse = !dense;
@@ -200,12 +217,14 @@ cleanup:
   return err;
 }
 
+static void eval_plan_free(er_encoder_T *e);
+
 void er_encoder_destroy_T(er_encoder_T **pe) {
   if (!pe || !*pe) return;
   er_encoder_T *e = *pe;
   ENCODER_BUFFERS(ER_BUF_FREE)
   ENCODER_SCRATCH(ER_BUF_FREE)
-  ENCODER_EVAL_ROWS(ER_BUF_FREE)
+  eval_plan_free(e);
 #if ER_ENC_SPARSE
   er_spmat_free(&e->xs0);
   er_spmat_free(&e->xs);
@@ -327,16 +346,28 @@ cleanup:
 
 /* GAT forward at the owned rows rows[0..n) (the first n_int of them interior) with the halo of
  * h overlapped with the interior rows. h's owned rows are filled. */
-static er_err gat_forward_rows(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h,
-                               const REAL *as, const REAL *ad, const REAL *b, int H, int C,
-                               const er_lidx *rows, int64_t n, int64_t n_int) {
+/* The scores a forward needs before it aggregates the owned rows rows[0..n): with the whole
+ * halo (training), of every owned row (the ghosts' follow once they arrive: the backward reads
+ * them); with a subset's halo, of those rows only (the aggregation recomputes a neighbour's
+ * source score from its row). */
+#define GAT_OWN_SCORES(SCORES, halo)                                                         \
+  do {                                                                                       \
+    if ((halo) == e->g->halo)                                                                \
+      ER_CALL(SCORES(c, h, as, ad, 0, e->n_own, &e->lg, H, C));                              \
+    else                                                                                     \
+      for (int64_t r_ = 0; r_ < n; ++r_)                                                     \
+        ER_CALL(SCORES(c, h, as, ad, rows[r_], rows[r_] + 1, &e->lg, H, C));                 \
+  } while (0)
+
+static er_err gat_forward_rows(er_encoder_T *e, er_halo *halo, REAL *out, er_gat_cache_T *c,
+                               REAL *h, const REAL *as, const REAL *ad, const REAL *b, int H,
+                               int C, const er_lidx *rows, int64_t n, int64_t n_int) {
   er_err err = ER_OK;
-  er_dgraph *g = e->g;
-  ER_CALL(er_halo_forward_begin(g->halo, h, H * C, ER_MPI_REAL));
-  ER_CALL(er_gat_scores_T(c, h, as, ad, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_halo_forward_begin(halo, h, H * C, ER_MPI_REAL));
+  GAT_OWN_SCORES(er_gat_scores_T, halo);
   ER_CALL(er_gat_aggregate_T(out, c, h, as, b, rows, n_int, &e->lg, H, C));
-  ER_CALL(er_halo_forward_end(g->halo));
-  ER_CALL(er_gat_scores_T(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_halo_forward_end(halo));
+  if (halo == e->g->halo) ER_CALL(er_gat_scores_T(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
   ER_CALL(er_gat_aggregate_T(out, c, h, as, b, rows + n_int, n - n_int, &e->lg, H, C));
 cleanup:
   return err;
@@ -356,16 +387,17 @@ static void to_bf16_rows(const er_encoder_T *e, er_bf16 *hb, const REAL *h, cons
 }
 
 /* gat_forward_rows on the bf16 rows hb: the halo carries 2-byte values. */
-static er_err gat_forward_rows_b(er_encoder_T *e, REAL *out, er_gat_cache_T *c, er_bf16 *hb,
-                                 const REAL *as, const REAL *ad, const REAL *b, int H, int C,
-                                 const er_lidx *rows, int64_t n, int64_t n_int) {
+static er_err gat_forward_rows_b(er_encoder_T *e, er_halo *halo, REAL *out, er_gat_cache_T *c,
+                                 er_bf16 *hb, const REAL *as, const REAL *ad, const REAL *b,
+                                 int H, int C, const er_lidx *rows, int64_t n, int64_t n_int) {
   er_err err = ER_OK;
-  er_dgraph *g = e->g;
-  ER_CALL(er_halo_forward_begin(g->halo, hb, H * C, MPI_UINT16_T));
-  ER_CALL(er_gat_scores_bf16(c, hb, as, ad, 0, e->n_own, &e->lg, H, C));
+  const er_bf16 *h = hb; /* GAT_OWN_SCORES's name for the rows */
+  ER_CALL(er_halo_forward_begin(halo, hb, H * C, MPI_UINT16_T));
+  GAT_OWN_SCORES(er_gat_scores_bf16, halo);
   ER_CALL(er_gat_aggregate_bf16(out, c, hb, as, b, rows, n_int, &e->lg, H, C));
-  ER_CALL(er_halo_forward_end(g->halo));
-  ER_CALL(er_gat_scores_bf16(c, hb, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_halo_forward_end(halo));
+  if (halo == e->g->halo)
+    ER_CALL(er_gat_scores_bf16(c, h, as, ad, e->n_own, e->n_tot, &e->lg, H, C));
   ER_CALL(er_gat_aggregate_bf16(out, c, hb, as, b, rows + n_int, n - n_int, &e->lg, H, C));
 cleanup:
   return err;
@@ -375,24 +407,71 @@ cleanup:
 /* The GAT forward of a layer at the owned rows rows[0..n) (n_int interior) from its input rows:
  * h in REAL, or (bf16 gathers) its owned rows rows0[0..n0) (all when rows0 is NULL) first
  * rounded into hb. */
-static er_err gat_layer_rows(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h, er_bf16 *hb,
-                             const er_lidx *rows0, int64_t n0, const REAL *as, const REAL *ad,
-                             const REAL *b, int H, int C, const er_lidx *rows, int64_t n,
-                             int64_t n_int) {
+static er_err gat_layer_rows(er_encoder_T *e, er_halo *halo, REAL *out, er_gat_cache_T *c,
+                             REAL *h, er_bf16 *hb, const er_lidx *rows0, int64_t n0,
+                             const REAL *as, const REAL *ad, const REAL *b, int H, int C,
+                             const er_lidx *rows, int64_t n, int64_t n_int) {
 #if ER_ENC_BF16
   if (e->bf16) {
     to_bf16_rows(e, hb, h, rows0, n0);
-    return gat_forward_rows_b(e, out, c, hb, as, ad, b, H, C, rows, n, n_int);
+    return gat_forward_rows_b(e, halo, out, c, hb, as, ad, b, H, C, rows, n, n_int);
   }
 #endif
   (void)hb, (void)rows0, (void)n0;
-  return gat_forward_rows(e, out, c, h, as, ad, b, H, C, rows, n, n_int);
+  return gat_forward_rows(e, halo, out, c, h, as, ad, b, H, C, rows, n, n_int);
 }
 
 static er_err gat_forward(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h, er_bf16 *hb,
                           const REAL *as, const REAL *ad, const REAL *b, int H, int C) {
-  return gat_layer_rows(e, out, c, h, hb, NULL, e->n_own, as, ad, b, H, C, e->g->row_order,
-                        e->n_own, e->g->n_interior);
+  return gat_layer_rows(e, e->g->halo, out, c, h, hb, NULL, e->n_own, as, ad, b, H, C,
+                        e->g->row_order, e->n_own, e->g->n_interior);
+}
+
+/* Drops the evaluation subset (row lists and halos): forwards compute every row again. */
+static void eval_plan_free(er_encoder_T *e) {
+  ENCODER_EVAL_ROWS(ER_BUF_FREE)
+  er_halo *halos[2] = {e->sub_halo1, e->sub_halo2};
+  for (int k = 0; k < 2; ++k)
+    if (halos[k]) {
+      er_halo_stats st;
+      er_halo_get_stats(halos[k], &st);
+      e->sub_wait_s += st.wait_s;
+      er_halo_destroy(&halos[k]);
+    }
+  e->sub_halo1 = e->sub_halo2 = NULL;
+}
+
+/* Collective. *halo: a forward-only halo of the ghost rows that the rows list[0..n) read. */
+static er_err sub_halo(er_encoder_T *e, const er_lidx *list, int64_t n, er_halo **halo) {
+  er_err err = ER_OK;
+  const er_dgraph *g = e->g;
+  const int64_t n_ghost = e->n_tot - e->n_own;
+  int64_t ng = 0;
+  uint8_t *fg = NULL;
+  int64_t *sg_gid = NULL;
+  int *sg_owner = NULL;
+  er_lidx *sg_row = NULL;
+  ENCODER_SUB_FLAGS(ER_BUF_ALLOC)
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t q = g->indptr[list[r]]; q < g->indptr[list[r] + 1]; ++q)
+      if (g->indices[q] >= e->n_own) fg[g->indices[q] - e->n_own] = 1;
+  for (int64_t k = 0; k < n_ghost; ++k) ng += fg[k];
+  ENCODER_SUB_GHOSTS(ER_BUF_ALLOC)
+  ER_AGREE(g->comm);
+  ng = 0;
+  for (int64_t k = 0; k < n_ghost; ++k) /* in ghost order: grouped by ascending owner */
+    if (fg[k]) {
+      sg_gid[ng] = g->gid[e->n_own + k];
+      sg_owner[ng] = g->ghost_owner[k];
+      sg_row[ng++] = (er_lidx)(e->n_own + k);
+    }
+  ER_CALL(er_halo_create_rows(g->comm, (er_lidx)e->n_own, g->gid, (er_lidx)ng, sg_gid, sg_owner,
+                              sg_row, halo));
+cleanup:
+  err = ER_FINISH(g->comm);
+  ENCODER_SUB_FLAGS(ER_BUF_FREE)
+  ENCODER_SUB_GHOSTS(ER_BUF_FREE)
+  return err;
 }
 
 /* Marks of the owned rows that a flagged owned row is or links to, on any rank: flag rows and
@@ -439,7 +518,7 @@ er_err er_encoder_eval_rows_T(er_encoder_T *e, const uint8_t *want, double max_f
   uint8_t *f2 = NULL, *f1 = NULL, *f0 = NULL;
   int64_t cnt[2] = {0, e->n_own};
   const int64_t no = e->n_own;
-  ENCODER_EVAL_ROWS(ER_BUF_FREE)
+  eval_plan_free(e);
   *active = 0;
   ENCODER_EVAL_FLAGS(ER_BUF_ALLOC)
   ER_AGREE(e->g->comm);
@@ -457,12 +536,14 @@ er_err er_encoder_eval_rows_T(er_encoder_T *e, const uint8_t *want, double max_f
     row_list(e, f2, e->sub2, &e->n_sub2, &e->n_sub2_int);
     row_list(e, f1, e->sub1, &e->n_sub1, &e->n_sub1_int);
     row_list(e, f0, e->sub0, &e->n_sub0, &e->n_sub0_int);
+    ER_CALL(sub_halo(e, e->sub1, e->n_sub1, &e->sub_halo1));
+    ER_CALL(sub_halo(e, e->sub2, e->n_sub2, &e->sub_halo2));
     *active = 1;
   }
 cleanup:
   err = ER_FINISH(e->g->comm);
   if (err != ER_OK) {
-    ENCODER_EVAL_ROWS(ER_BUF_FREE)
+    eval_plan_free(e);
     *active = 0;
   }
   ENCODER_EVAL_FLAGS(ER_BUF_FREE)
@@ -479,7 +560,8 @@ static er_err forward_rows(er_encoder_T *e) {
   er_encoder_layout *lay = &e->lay;
   const REAL *p = e->params;
   int64_t H = lay->heads, hid = lay->hidden, d = lay->embed, C1 = hid / H;
-  ER_CALL(gat_layer_rows(e, e->o1, e->c1, e->h1, e->h1b, e->sub0, e->n_sub0, p + lay->as1,
+  ER_CALL(gat_layer_rows(e, e->sub_halo1, e->o1, e->c1, e->h1, e->h1b, e->sub0, e->n_sub0,
+                         p + lay->as1,
                          p + lay->ad1, p + lay->b1, (int)H, (int)C1, e->sub1, e->n_sub1,
                          e->n_sub1_int));
   for (int64_t r = 0; r < e->n_sub1; ++r) {
@@ -488,7 +570,8 @@ static er_err forward_rows(er_encoder_T *e) {
     er_l1norm_forward_T(e->a1 + i * hid, e->n1 + i, e->a1 + i * hid, 1, hid);
   }
   fold_scores(e);
-  ER_CALL(gat_layer_rows(e, e->u2, e->c2, e->a1, e->a1b, e->sub1, e->n_sub1, e->v2, e->v2 + hid,
+  ER_CALL(gat_layer_rows(e, e->sub_halo2, e->u2, e->c2, e->a1, e->a1b, e->sub1, e->n_sub1, e->v2,
+                         e->v2 + hid,
                          NULL, 1, (int)hid, e->sub2, e->n_sub2, e->n_sub2_int));
   ER_CALL(transform2(e, e->sub2, e->n_sub2));
   for (int64_t r = 0; r < e->n_sub2; ++r) {
@@ -609,7 +692,7 @@ cleanup:
 
 void er_encoder_release_backward_T(er_encoder_T *e) {
   ENCODER_SCRATCH(ER_BUF_FREE)
-  ENCODER_EVAL_ROWS(ER_BUF_FREE) /* the subset forward borrows dh as scratch */
+  eval_plan_free(e); /* the subset forward borrows dh as scratch */
   er_mem_trim();
 }
 

@@ -13,25 +13,28 @@ const char *const er_phase_names[ER_NPHASE] = {"encoder_fwd", "labels", "loss", 
 /* Times consecutive parts of an epoch: each end() charges the wall time and the halo waits
  * since the previous one to part k. */
 typedef struct {
-  const er_halo *halo;
+  const er_trainer *tr;
   double t, wait;
 } phase_clock;
 
-static phase_clock clock_start(const er_halo *halo) {
+/* Seconds waited so far in the graph's halo and in the encoder's evaluation halos. */
+static double halo_waited(const er_trainer *t) {
   er_halo_stats hs;
-  er_halo_get_stats(halo, &hs);
-  return (phase_clock){halo, er_wtime(), hs.wait_s};
+  er_halo_get_stats(t->g->halo, &hs);
+  return hs.wait_s + er_encoder_halo_wait_f(t->enc);
+}
+
+static phase_clock clock_start(const er_trainer *t) {
+  return (phase_clock){t, er_wtime(), halo_waited(t)};
 }
 
 static void clock_end(phase_clock *c, int k, er_epoch *ep) {
-  er_halo_stats hs;
-  er_halo_get_stats(c->halo, &hs);
-  double now = er_wtime();
+  const double waited = halo_waited(c->tr), now = er_wtime();
   ep->phase_s[k] = now - c->t;
-  ep->halo_wait_s[k] = hs.wait_s - c->wait;
+  ep->halo_wait_s[k] = waited - c->wait;
   ep->comm_s += ep->halo_wait_s[k];
   c->t = now;
-  c->wait = hs.wait_s;
+  c->wait = waited;
 }
 
 er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
@@ -41,7 +44,7 @@ er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   uint64_t seed = er_run_seed(t->cfg, run);
   const float *Z;
   er_mcr2_result mr;
-  phase_clock clk = clock_start(t->g->halo);
+  phase_clock clk = clock_start(t);
 
   /* the encoder, the semantic labels and the loss agree on their own errors; the backward of
    * the loss is local (agreed before the backward's first exchange) */
@@ -60,7 +63,7 @@ er_err er_epoch_train(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   clock_end(&clk, ER_PH_ENCODER_BWD, ep);
   if (run == 0 && epoch == 1 && t->cfg->dump_step[0]) {
     ER_CALL(er_dump_step(t, &mr));
-    clk = clock_start(t->g->halo); /* the dump is not part of the epoch */
+    clk = clock_start(t); /* the dump is not part of the epoch */
   }
   ER_AGREE(t->comm);
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, er_encoder_grads_f(t->enc), (int)lay->n_params,
@@ -77,7 +80,7 @@ cleanup:
 er_err er_epoch_evaluate(er_trainer *t, int64_t run, int64_t epoch, er_epoch *ep) {
   er_err err = ER_OK;
   const float *Z;
-  phase_clock clk = clock_start(t->g->halo);
+  phase_clock clk = clock_start(t);
   ER_CALL(er_encoder_forward_f(t->enc, ER_FWD_EVAL_ROWS, er_run_seed(t->cfg, run), epoch, &Z));
   clock_end(&clk, ER_PH_EVAL_FWD, ep);
   /* the probe is fitted on this epoch's semantic labels */
