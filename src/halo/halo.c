@@ -23,8 +23,9 @@ struct er_halo {
   int *send_rank;      /* (n_send) */
   er_lidx *send_off;   /* (n_send + 1) offsets into send_idx */
   er_lidx *send_idx;   /* (send_off[n_send]) local owned rows to send, per neighbour */
-  /* a rows plan (er_halo_create_rows): ghost k arrives in row recv_row[k] of x, and both
-   * sides send and receive in place through derived datatypes over displ; NULL otherwise */
+  /* a rows plan (er_halo_create_rows, rows = 1): ghost k arrives in row recv_row[k] of x, and
+   * both sides send and receive in place through derived datatypes over displ */
+  int rows;
   er_lidx *recv_row;   /* (n_ghost) */
   MPI_Aint *displ;     /* (max(n_ghost, rows sent)) byte offsets, rebuilt by each exchange */
   /* exchange state */
@@ -60,10 +61,10 @@ enum { TAG_PLAN = 7101, TAG_FWD = 7102, TAG_REV = 7103 };
   X(h->send_idx, n_req, er_lidx, 0)                                                          \
   X(h->reqs, n_recv + n_send, MPI_Request, 0)                                                \
   X(h->buf, n_req * row, char, ER_BUF_LAZY)
-/* a rows plan's own arrays (n_rows = n_ghost there, 0 otherwise) */
+/* a rows plan's own arrays (rows = 1; none otherwise) */
 #define HALO_ROWS(X)                                                                         \
-  X(h->recv_row, n_rows, er_lidx, ER_BUF_OPT)                                                \
-  X(h->displ, n_rows > n_req ? n_rows : n_req, MPI_Aint, ER_BUF_OPT)
+  X(h->recv_row, rows * n_ghost, er_lidx, ER_BUF_OPT)                                        \
+  X(h->displ, rows * (n_ghost > n_req ? n_ghost : n_req), MPI_Aint, ER_BUF_OPT)
 #define HALO_REQUESTS(X)                                                                     \
   X(req_gid, n_req, int64_t, 0)                                                              \
   X(reqs, n_recv + n_send, MPI_Request, 0)
@@ -147,11 +148,11 @@ static er_err halo_create(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid, 
   /* ---- explicit requests: ghost gids go to their owners ---- */
   er_lidx n_req = h->send_off[h->n_send];
   const int64_t row = 0; /* the packing buffer grows with the exchanges (halo_reserve) */
-  const int64_t n_rows = ghost_row ? n_ghost : 0;
+  const int64_t rows = h->rows = ghost_row != NULL;
   HALO_SENDS(ER_BUF_ALLOC)
   HALO_ROWS(ER_BUF_ALLOC)
   HALO_REQUESTS(ER_BUF_ALLOC)
-  if (n_rows > 0) memcpy(h->recv_row, ghost_row, (size_t)n_rows * sizeof *ghost_row);
+  if (rows && n_ghost > 0) memcpy(h->recv_row, ghost_row, (size_t)n_ghost * sizeof *ghost_row);
   ER_AGREE(comm);
   /* every message is posted even after a failure (recorded in h->err), then waited for */
   for (int k = 0; k < h->n_recv + h->n_send; ++k) reqs[k] = MPI_REQUEST_NULL;
@@ -206,8 +207,6 @@ er_err er_halo_create_rows(MPI_Comm comm, er_lidx n_own, const int64_t *own_gid,
 void er_halo_destroy(er_halo **halo) {
   if (!halo || !*halo) return;
   er_halo *h = *halo;
-  const int64_t n_rows = h->recv_row ? h->n_ghost : 0, n_req = 0;
-  (void)n_rows, (void)n_req;
   HALO_NEIGHBOURS(ER_BUF_FREE)
   HALO_SENDS(ER_BUF_FREE)
   HALO_ROWS(ER_BUF_FREE)
@@ -232,8 +231,6 @@ static size_t type_size(MPI_Datatype t) {
   return (size_t)s;
 }
 
-/* Begin posts every receive and send even after a failure (an unpacked send goes empty: the
- * peer's receive completes, and the failure is agreed on at *_end). */
 /* One message of a rows plan: the rows idx[0..n) of x, in place, as one derived datatype (the
  * displacements in h->displ); after a failure to build it, an empty message (a receive of
  * nothing then fails on the peer's data, and the failure is agreed on at *_end). */
@@ -265,12 +262,14 @@ static void rows_forward_begin(er_halo *h, char *x, int ncols, MPI_Datatype type
   if (rowtype != MPI_DATATYPE_NULL) MPI_Type_free(&rowtype);
 }
 
+/* Begin posts every receive and send even after a failure (an unpacked send goes empty: the
+ * peer's receive completes, and the failure is agreed on at *_end). */
 er_err er_halo_forward_begin(er_halo *h, void *x, int ncols, MPI_Datatype type) {
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
   size_t es = type_size(type), row = es * (size_t)ncols;
-  if (h->recv_row) {
+  if (h->rows) {
     for (int k = 0; k < h->n_recv + h->n_send; ++k) h->reqs[k] = MPI_REQUEST_NULL;
     rows_forward_begin(h, x, ncols, type, row);
     h->bytes_sent += (double)row * h->send_off[h->n_send];
@@ -320,7 +319,7 @@ static er_err reverse_post(er_halo *h, const char *gb, void *x, int ncols, MPI_D
   er_err err = ER_OK;
   double t0 = er_wtime();
   ER_CHECK(h->active == HALO_IDLE, ER_ERR_INTERNAL, "halo exchange already in flight");
-  ER_CHECK(!h->recv_row, ER_ERR_INTERNAL, "a rows halo plan runs forward exchanges only");
+  ER_CHECK(!h->rows, ER_ERR_INTERNAL, "a rows halo plan runs forward exchanges only");
   size_t es = type_size(type), row = es * (size_t)ncols;
   h->err = halo_reserve(h, row * (size_t)h->send_off[h->n_send]);
   int have_buf = h->err == ER_OK;
