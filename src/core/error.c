@@ -88,9 +88,16 @@ er_err er_barrier_sleeping(MPI_Comm comm, long poll_ns) {
   MPI_Request req;
   int done = 0;
   ER_CALL_MPI(MPI_Ibarrier(comm, &req));
+  ER_CALL_MPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+  /* the polls: as many as the wait takes, so not fault sites (a rank's sites are the same in
+   * every run, and a fault-injection sweep counted once reaches each of them) */
   while (!done) {
-    ER_CALL_MPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
-    if (!done) nanosleep(&(struct timespec){0, poll_ns}, NULL);
+    nanosleep(&(struct timespec){0, poll_ns}, NULL);
+    const int rc = MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) {
+      err = er_mpi_error(rc, "MPI_Test(&req, &done, MPI_STATUS_IGNORE)", __FILE__, __LINE__);
+      goto cleanup;
+    }
   }
 cleanup:
   return err;
