@@ -187,6 +187,7 @@ cleanup:
   err = ER_FINISH(comm);
   if (fcpl >= 0) H5Pclose(fcpl);
   if (err != ER_OK && *fid >= 0) { /* created on some ranks only: close, rank 0 removes it */
+    h5_forget(*fid); /* registered on this rank (its written digests go with it) */
     H5Fclose(*fid);
     *fid = -1;
     if (rank == 0 && tmp) unlink(tmp);
