@@ -770,7 +770,7 @@ er_err er_h5_seal(hid_t fid) {
     ER_CALL(er_h5_attr_set_i64(fid, l.names[i], DIGEST_ATTR, (int64_t)d));
   }
 cleanup:
-  err = h5_finish(fid, err);
+  if (err != ER_OK) err = h5_finish(fid, err); /* only the part array's failure is this rank's */
   free(l.names);
   free(part);
   return err;
