@@ -64,14 +64,4 @@ void er_encoder_input_f(const er_encoder_f *e, float *x) {
 
 int64_t er_encoder_input_nnz_f(const er_encoder_f *e) { return e->sparse ? e->xs0.nnz : -1; }
 
-double er_encoder_halo_wait_f(const er_encoder_f *e) {
-  double w = e->sub_wait_s;
-  er_halo *halos[2] = {e->sub_halo1, e->sub_halo2};
-  for (int k = 0; k < 2; ++k)
-    if (halos[k]) {
-      er_halo_stats st;
-      er_halo_get_stats(halos[k], &st);
-      w += st.wait_s;
-    }
-  return w;
-}
+double er_encoder_halo_wait_f(const er_encoder_f *e) { return sub_halos_waited(e); }

@@ -99,8 +99,7 @@ struct er_encoder_T {
   X(f2, no + 1, uint8_t, 0)                                                                  \
   X(f1, no + 1, uint8_t, 0)                                                                  \
   X(f0, no + 1, uint8_t, 0)
-/* a subset halo while it is made (sub_halo): flags over the ghosts, then the ng ghosts read */
-#define ENCODER_SUB_FLAGS(X) X(fg, n_ghost + 1, uint8_t, ER_BUF_ZERO)
+/* a subset halo while it is made (sub_halo): the ng ghosts read */
 #define ENCODER_SUB_GHOSTS(X)                                                                \
   X(sg_gid, ng + 1, int64_t, 0)                                                              \
   X(sg_owner, ng + 1, int, 0)                                                                \
@@ -163,9 +162,9 @@ void er_encoder_mem_T(const er_mem_counts *c, er_encoder_mem *m) {
   const int64_t g1 = nt - no < n0 ? nt - no : n0, g2 = nt - no < n1 ? nt - no : n1;
   const double sub_halos = (double)(g1 + g2) * 2.0 * ((double)sizeof(er_lidx) + sizeof(MPI_Aint));
   m->eval_rows = n2 > 0 ? (0 ENCODER_EVAL_ROWS(ER_BUF_BYTES)) + sub_halos : 0;
-  const int64_t n_ghost = nt - no, ng = g1;
+  const int64_t ng = g1;
   m->eval_plan = (0 ENCODER_EVAL_FLAGS(ER_BUF_BYTES)) + m->eval_rows +
-                 (n2 > 0 ? 0 ENCODER_SUB_FLAGS(ER_BUF_BYTES) ENCODER_SUB_GHOSTS(ER_BUF_BYTES) : 0);
+                 (n2 > 0 ? 0 ENCODER_SUB_GHOSTS(ER_BUF_BYTES) : 0);
   m->halo_row = (b16 ? (double)sizeof(er_bf16) : (double)sizeof(REAL)) * (double)hid;
   m->n_params = (double)np;
   m->sparse = !dense;
@@ -427,40 +426,44 @@ static er_err gat_forward(er_encoder_T *e, REAL *out, er_gat_cache_T *c, REAL *h
                         e->g->row_order, e->n_own, e->g->n_interior);
 }
 
-/* Drops the evaluation subset (row lists and halos): forwards compute every row again. */
-static void eval_plan_free(er_encoder_T *e) {
-  ENCODER_EVAL_ROWS(ER_BUF_FREE)
-  er_halo *halos[2] = {e->sub_halo1, e->sub_halo2};
+/* Seconds waited in the evaluation halos, those dropped included. */
+static double sub_halos_waited(const er_encoder_T *e) {
+  double w = e->sub_wait_s;
+  const er_halo *halos[2] = {e->sub_halo1, e->sub_halo2};
   for (int k = 0; k < 2; ++k)
     if (halos[k]) {
       er_halo_stats st;
       er_halo_get_stats(halos[k], &st);
-      e->sub_wait_s += st.wait_s;
-      er_halo_destroy(&halos[k]);
+      w += st.wait_s;
     }
-  e->sub_halo1 = e->sub_halo2 = NULL;
+  return w;
 }
 
-/* Collective. *halo: a forward-only halo of the ghost rows that the rows list[0..n) read. */
-static er_err sub_halo(er_encoder_T *e, const er_lidx *list, int64_t n, er_halo **halo) {
+/* Drops the evaluation subset (row lists and halos): forwards compute every row again. */
+static void eval_plan_free(er_encoder_T *e) {
+  ENCODER_EVAL_ROWS(ER_BUF_FREE)
+  e->sub_wait_s = sub_halos_waited(e);
+  er_halo_destroy(&e->sub_halo1);
+  er_halo_destroy(&e->sub_halo2);
+}
+
+/* Collective. *halo: a forward-only halo of the ghost rows marked in m (n_tot; the marks
+ * mark_neighbours leaves on the ghosts its flagged rows read). */
+static er_err sub_halo(er_encoder_T *e, const REAL *m, er_halo **halo) {
   er_err err = ER_OK;
   const er_dgraph *g = e->g;
   const int64_t n_ghost = e->n_tot - e->n_own;
+  const REAL *mg = m + e->n_own;
   int64_t ng = 0;
-  uint8_t *fg = NULL;
   int64_t *sg_gid = NULL;
   int *sg_owner = NULL;
   er_lidx *sg_row = NULL;
-  ENCODER_SUB_FLAGS(ER_BUF_ALLOC)
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t q = g->indptr[list[r]]; q < g->indptr[list[r] + 1]; ++q)
-      if (g->indices[q] >= e->n_own) fg[g->indices[q] - e->n_own] = 1;
-  for (int64_t k = 0; k < n_ghost; ++k) ng += fg[k];
+  for (int64_t k = 0; k < n_ghost; ++k) ng += mg[k] > 0;
   ENCODER_SUB_GHOSTS(ER_BUF_ALLOC)
   ER_AGREE(g->comm);
   ng = 0;
   for (int64_t k = 0; k < n_ghost; ++k) /* in ghost order: grouped by ascending owner */
-    if (fg[k]) {
+    if (mg[k] > 0) {
       sg_gid[ng] = g->gid[e->n_own + k];
       sg_owner[ng] = g->ghost_owner[k];
       sg_row[ng++] = (er_lidx)(e->n_own + k);
@@ -469,14 +472,14 @@ static er_err sub_halo(er_encoder_T *e, const er_lidx *list, int64_t n, er_halo 
                               sg_row, halo));
 cleanup:
   err = ER_FINISH(g->comm);
-  ENCODER_SUB_FLAGS(ER_BUF_FREE)
   ENCODER_SUB_GHOSTS(ER_BUF_FREE)
   return err;
 }
 
 /* Marks of the owned rows that a flagged owned row is or links to, on any rank: flag rows and
  * their neighbours (ghosts too) in m (n_tot), then the reverse halo adds ghost marks into their
- * owners. Collective. */
+ * owners; the ghost rows of m keep this rank's marks (the ghosts its flagged rows read).
+ * Collective. */
 static er_err mark_neighbours(er_encoder_T *e, REAL *m, const uint8_t *in, uint8_t *out) {
   er_err err = ER_OK;
   const er_dgraph *g = e->g;
@@ -528,16 +531,16 @@ er_err er_encoder_eval_rows_T(er_encoder_T *e, const uint8_t *want, double max_f
   for (int64_t i = 0; i < e->n_own; ++i) cnt[0] += f1[i];
   ER_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, cnt, 2, MPI_INT64_T, MPI_SUM, e->g->comm));
   if ((double)cnt[0] <= max_fraction * (double)cnt[1]) {
+    ER_CALL(sub_halo(e, e->dh, &e->sub_halo2)); /* the ghosts the wanted rows read */
     /* f0: rows whose h1 a sub1 row's layer-1 aggregation reads */
     ER_CALL(mark_neighbours(e, e->dh, f1, f0));
+    ER_CALL(sub_halo(e, e->dh, &e->sub_halo1)); /* the ghosts the sub1 rows read */
     const int64_t n2 = flag_count(e, f2), n1 = flag_count(e, f1), n0 = flag_count(e, f0);
     ENCODER_EVAL_ROWS(ER_BUF_ALLOC)
     ER_AGREE(e->g->comm);
     row_list(e, f2, e->sub2, &e->n_sub2, &e->n_sub2_int);
     row_list(e, f1, e->sub1, &e->n_sub1, &e->n_sub1_int);
     row_list(e, f0, e->sub0, &e->n_sub0, &e->n_sub0_int);
-    ER_CALL(sub_halo(e, e->sub1, e->n_sub1, &e->sub_halo1));
-    ER_CALL(sub_halo(e, e->sub2, e->n_sub2, &e->sub_halo2));
     *active = 1;
   }
 cleanup:
