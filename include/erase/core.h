@@ -58,6 +58,10 @@ typedef enum {
 } er_fault_kind;
 int er_fault_at(er_fault_kind kind, const char *file, int line);
 #define er_fault(kind) er_fault_at((kind), __FILE__, __LINE__)
+/* Unit tests, in place of ERASE_FAULT: count sites afresh from now on and fail the k-th site of
+ * kind (ER_FAULT_NKIND: of any kind) on rank (k = 0: count only). Returns the sites of kind
+ * passed since the previous call. */
+long long er_fault_arm(er_fault_kind kind, long long k, int rank);
 /* Tests of kills at a chosen moment: ERASE_STALL=WHERE[:N] makes rank 1 announce "stalled at
  * WHERE" on stderr and sleep 60 s the N-th time (default first) it reaches er_fault_stall(WHERE). */
 void er_fault_stall(const char *where);

@@ -76,6 +76,14 @@ int er_fault_at(er_fault_kind kind, const char *file, int line) {
   return 0;
 }
 
+long long er_fault_arm(er_fault_kind kind, long long k, int rank) {
+  if (!fault.init) fault_init();
+  const long long seen = fault.seen[kind];
+  memset(fault.seen, 0, sizeof fault.seen);
+  fault.kind = kind, fault.k = k, fault.rank = rank, fault.fired = 0, fault.active = 1;
+  return seen;
+}
+
 const char *er_fault_name(er_fault_kind kind) { return kind_names[kind]; }
 
 void er_fault_report(void) {
