@@ -4,6 +4,8 @@ features.mtx, labels.txt, train.idx, val.idx, test.idx; Cora) in another input f
 `erase-mpi import`, for the import tests:
   crlf   the text files with CRLF line ends
   gzip   the text files gzip-compressed (same names)
+  shuffled  the text files with the feature cells and the edge lines in a seeded random order
+         (so that at P ranks most cells a rank reads belong to another rank's rows)
   npy    edge_index.npy (2, E) int64, features.npy float32, labels.npy int64, train_mask.npy
          bool, val_idx.npy int32, test_idx.npy int64
   npy2   edge_index.npy (E, 2) int32, x.npy float64, y.npy int32 (N, 1), train_idx.npy int64,
@@ -14,6 +16,7 @@ features.mtx, labels.txt, train.idx, val.idx, test.idx; Cora) in another input f
 Reads the text formats with numpy only (no erase-mpi code), so it is an independent twin."""
 import gzip
 import os
+import random
 import sys
 
 import numpy as np
@@ -56,6 +59,21 @@ def main():
             else:
                 with gzip.open(os.path.join(dst, name), "wb") as g:
                     g.write(data)
+        return
+    if kind == "shuffled":
+        rng = random.Random(1)
+        for name in names:
+            lines = open(os.path.join(src, name), "rb").read().splitlines(keepends=True)
+            if name in ("features.mtx", "graph.edges"):
+                # the banner, comments and (Matrix Market) size line stay first
+                head = 0
+                while lines[head].lstrip()[:1] in (b"%", b"#"):
+                    head += 1
+                head += name == "features.mtx"
+                body = lines[head:]
+                rng.shuffle(body)
+                lines = lines[:head] + body
+            open(os.path.join(dst, name), "wb").write(b"".join(lines))
         return
     edges, x, y, (tr, va, te) = read_text(src)
     n = x.shape[0]

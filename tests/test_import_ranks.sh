@@ -4,7 +4,8 @@
 # (h5dump) and `erase-mpi info` (with its checksums) identical, and the checksums those of the
 # serial importer; Cora as CRLF text, gzip-compressed text and two .npy layouts (written by
 # import_copies.py with numpy alone) at 1, 2, 4 ranks: the info lines but the source (graph and
-# feature checksums) and the other datasets' h5dump identical to the text import.
+# feature checksums) and the other datasets' h5dump identical to the text import. The shuffled
+# copy (feature cells and edge lines in random order) sends most items to another rank.
 # Needs ERASE_BIN, MPIEXEC, ER_CORA_DIR and /usr/bin/python3 with numpy.
 set -u
 : "${ERASE_BIN:?}" "${MPIEXEC:?}"
@@ -57,7 +58,7 @@ done
 content "$T/text1.h5" >"$T/ref"
 
 #---- other formats of the same data ----
-for kind in crlf gzip npy npy2; do
+for kind in crlf gzip shuffled npy npy2; do
   $PY "$HERE/import_copies.py" $kind "$CORA" "$T/$kind" ||
     { bad "writing the $kind copy"; continue; }
   for np in 1 2 4; do

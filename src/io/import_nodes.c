@@ -91,7 +91,57 @@ cleanup:
   return err;
 }
 
-/* Collective: produce, exchange and take until every rank is done; ends agreed. */
+/* The produced items from item `at` on, as the columns the exchange carries and take reads. */
+static imp_cols pass_cols(const pass *p, int64_t at) {
+  const er_text_items *it = &p->items;
+  imp_cols v = {.ncol = 1, .size = {8}, .col = {it->idx + at}, .borrowed = 1};
+  if (p->col_val > 0) {
+    v.size[p->col_val] = it->val_size;
+    v.col[p->col_val] = (char *)it->val + (size_t)at * it->val_size;
+    v.ncol++;
+  }
+  if (p->col_line > 0) {
+    v.size[p->col_line] = 8;
+    v.col[p->col_line] = it->line + at;
+    v.ncol++;
+  }
+  return v;
+}
+
+/* The produced items this rank owns are taken where they are, a run of them at a time; the
+ * others move down over them, in order, and *left of them remain to travel (dest alike). At
+ * P ranks a file ordered by node keeps almost every item on the rank that read it, which then
+ * neither packs nor copies it. Local. */
+static er_err pass_take_own(pass *p, int *dest, int64_t *left) {
+  er_err err = ER_OK;
+  er_text_items *it = &p->items;
+  const int me = p->c->rank;
+  const size_t vs = it->val_size;
+  int64_t w = 0;
+  for (int64_t i = 0; i < it->n;) {
+    if (dest[i] != me) {
+      if (w != i) {
+        it->idx[w] = it->idx[i];
+        if (vs) memcpy((char *)it->val + (size_t)w * vs, (char *)it->val + (size_t)i * vs, vs);
+        if (it->keep_line) it->line[w] = it->line[i];
+        dest[w] = dest[i];
+      }
+      ++w, ++i;
+      continue;
+    }
+    int64_t j = i + 1;
+    while (j < it->n && dest[j] == me) ++j;
+    imp_cols run = pass_cols(p, i);
+    ER_CALL(p->take(p, &run, j - i));
+    i = j;
+  }
+cleanup:
+  *left = w;
+  return err;
+}
+
+/* Collective: produce, take this rank's own items, exchange and take the others' until every
+ * rank is done; ends agreed. */
 static er_err pass_run(pass *p) {
   er_err err = ER_OK;
   imp_ctx *c = p->c;
@@ -104,23 +154,14 @@ static er_err pass_run(pass *p) {
     ER_CALL(err);
   }
   for (int more_any = 1; more_any;) {
-    int64_t nin = 0;
+    int64_t nin = 0, left = 0;
     p->items.n = 0;
     err = p->produce(p);
     if (err == ER_OK) err = imp_owners(c, p->items.idx, p->items.n, p->div, &dest, &dcap);
+    if (err == ER_OK) err = pass_take_own(p, dest, &left);
     ER_CALL(err); /* meets the exchange's first agreement on the other ranks */
-    imp_cols out = {.ncol = 1, .size = {8}, .col = {p->items.idx}};
-    if (p->col_val > 0) {
-      out.size[p->col_val] = p->items.val_size;
-      out.col[p->col_val] = p->items.val;
-      out.ncol++;
-    }
-    if (p->col_line > 0) {
-      out.size[p->col_line] = 8;
-      out.col[p->col_line] = p->items.line;
-      out.ncol++;
-    }
-    ER_CALL(imp_exchange(c->comm, &out, dest, p->items.n, !p->done, &in, &nin, &more_any));
+    imp_cols out = pass_cols(p, 0);
+    ER_CALL(imp_exchange(c->comm, &out, dest, left, !p->done, &in, &nin, &more_any));
     ER_CALL(p->take(p, &in, nin));
     imp_cols_free(&in);
   }
