@@ -99,26 +99,35 @@ cleanup:
 /* The owner's side of the m pairs uv for each endpoint r in [lo, hi): counts (cols == NULL:
  * deg[r - lo + 1] += 1) or places (cols[fill[r - lo]++] = the other endpoint). The counters
  * are random accesses across the rank's rows: each pair's counters are prefetched TAKE_AHEAD
- * pairs ahead, and its column slots half as far ahead (their counters are in cache by then). */
+ * pairs ahead, and its column slots half as far ahead (their counters are in cache by then).
+ * At P ranks about half the endpoints are another rank's, at random: no branch decides, an
+ * endpoint outside the rows adds 0 to row lo's counter, or writes its column into the spare
+ * slot fill[hi - lo] names (past the last row's end) without moving it. */
 static void edges_take(const int64_t *uv, int64_t m, int64_t lo, int64_t hi, int64_t *deg,
                        int64_t *cols, int64_t *fill) {
+  const uint64_t n = (uint64_t)(hi - lo);
   int64_t *slot = cols ? fill : deg + 1; /* the counter of row lo */
   for (int64_t e = 0; e < m; ++e) {
     if (e + TAKE_AHEAD < m)
       for (int s = 0; s < 2; ++s) {
-        const int64_t r = uv[2 * (e + TAKE_AHEAD) + s];
-        if (r >= lo && r < hi) __builtin_prefetch(slot + (r - lo), 1);
+        const uint64_t r = (uint64_t)(uv[2 * (e + TAKE_AHEAD) + s] - lo);
+        __builtin_prefetch(slot + (r < n ? r : 0), 1);
       }
     if (cols && e + TAKE_AHEAD / 2 < m)
       for (int s = 0; s < 2; ++s) {
-        const int64_t r = uv[2 * (e + TAKE_AHEAD / 2) + s];
-        if (r >= lo && r < hi) __builtin_prefetch(cols + fill[r - lo], 1);
+        const uint64_t r = (uint64_t)(uv[2 * (e + TAKE_AHEAD / 2) + s] - lo);
+        __builtin_prefetch(cols + fill[r < n ? r : n], 1);
       }
     for (int s = 0; s < 2; ++s) {
-      const int64_t r = uv[2 * e + s];
-      if (r < lo || r >= hi) continue;
-      if (cols) cols[fill[r - lo]++] = uv[2 * e + 1 - s];
-      else slot[r - lo]++;
+      const uint64_t r = (uint64_t)(uv[2 * e + s] - lo);
+      const int64_t in = r < n;
+      if (cols) {
+        const uint64_t i = in ? r : n;
+        cols[fill[i]] = uv[2 * e + 1 - s];
+        fill[i] += in;
+      } else {
+        slot[in ? r : 0] += in;
+      }
     }
   }
 }
@@ -212,9 +221,9 @@ static er_err edges_rows(imp_ctx *c, const er_text_pairs *pr, int64_t **indptr_o
   ER_CALLOC(indptr, nloc + 1);
   ER_CALL(edges_lengths(c, pr, indptr));
   for (int64_t i = 0; i < nloc; ++i) indptr[i + 1] += indptr[i];
-  ER_MALLOC(cols, indptr[nloc]);
-  ER_MALLOC(fill, nloc);
-  memcpy(fill, indptr, (size_t)nloc * sizeof *fill);
+  ER_MALLOC(cols, indptr[nloc] + 1); /* and edges_take's spare slot */
+  ER_MALLOC(fill, nloc + 1);
+  memcpy(fill, indptr, (size_t)(nloc + 1) * sizeof *fill);
   ER_CALL(edges_route(c, pr, NULL, cols, fill));
   int64_t kept = 0, dropped = 0;
   for (int64_t i = 0; i < nloc; ++i) {
