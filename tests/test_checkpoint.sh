@@ -55,6 +55,16 @@ assert all(o["loss"] == full[(o["run"], o["epoch"])]["loss"] for o in d if "epoc
 assert [o for o in d if "best_epoch" in o] == [o for o in ld("full.jsonl") if "best_epoch" in o], "run summaries"
 assert d[-1] == ld("full.jsonl")[-1], "resumed log: final summary"
 print(f"resume into the same log: {len(keys)} epochs, each once, equal to the uninterrupted log")
+# the log's numbers are the output file's, to the bit (cJSON's own printing drops the last bit
+# of about one double in ten)
+with h5py.File(f"{T}/full.h5") as f:
+    m = f["metrics/epoch"]
+    ep = [o for o in ld("full.jsonl") if "loss" in o]
+    keys = [k for k in ep[0] if k in m and isinstance(ep[0][k], float)]
+    assert {"loss", "R", "Rc"} <= set(keys), keys
+    for k in keys:
+        assert np.array_equal(m[k][...], [o[k] for o in ep]), f"log and output differ in {k}"
+    print(f"log == output file: {len(keys)} columns x {len(ep)} epochs, bit for bit")
 with h5py.File(f"{T}/full.h5") as f, h5py.File(f"{T}/resumed.h5") as g:
     assert np.array_equal(f["/embeddings"][...], g["/embeddings"][...]), "embeddings differ"
     for k in ("denoised", "semantic", "predicted", "noisy"):

@@ -2,11 +2,30 @@
  * file (one JSON object per line; keys in docs/FORMAT.md). A resumed run keeps the interrupted
  * run's log up to the checkpoint and appends. It does not decide anything about training. */
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "erase/progress.h"
 #include "train_private.h"
+
+/* A number, with the fewest digits (15 to 17) that read back as exactly v. cJSON's own
+ * printing keeps 15 digits whenever they read back within a relative DBL_EPSILON, which drops
+ * the last bit of about one double in ten: the log's losses would then differ from the
+ * output file's. JSON has no NaN or infinity: those are null, as cJSON writes them. */
+static void json_number(cJSON *o, const char *name, double v) {
+  if (!isfinite(v)) {
+    cJSON_AddNullToObject(o, name);
+    return;
+  }
+  char buf[32];
+  for (int digits = 15; digits <= 17; ++digits) {
+    snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+  cJSON_AddRawToObject(o, name, buf);
+}
 
 /* Whether a line of an interrupted run's log survives a resume from (ck_run, ck_epoch done):
  * epochs up to the checkpoint and the summaries of runs finished before it. Everything else
@@ -86,20 +105,20 @@ static void json_line(FILE *f, cJSON *o) {
 /* The first line of every (re)start: the run's shape and the training labels' quality. */
 static void log_setup(const er_trainer *t) {
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "num_nodes", (double)t->g->n_global);
-  cJSON_AddNumberToObject(o, "num_classes", t->K);
-  cJSON_AddNumberToObject(o, "ranks", t->size);
-  cJSON_AddNumberToObject(o, "noisy_train_acc", t->noisy_train_acc);
-  cJSON_AddNumberToObject(o, "denoised_train_acc", t->denoised_train_acc);
-  cJSON_AddNumberToObject(o, "denoised_train_coverage", t->denoised_train_coverage);
-  cJSON_AddNumberToObject(o, "setup_s", t->setup_s);
+  json_number(o, "num_nodes", (double)t->g->n_global);
+  json_number(o, "num_classes", t->K);
+  json_number(o, "ranks", t->size);
+  json_number(o, "noisy_train_acc", t->noisy_train_acc);
+  json_number(o, "denoised_train_acc", t->denoised_train_acc);
+  json_number(o, "denoised_train_coverage", t->denoised_train_coverage);
+  json_number(o, "setup_s", t->setup_s);
   cJSON *load = cJSON_AddObjectToObject(o, "load"); /* rank 0's dataset load, see graph.h */
-  cJSON_AddNumberToObject(load, "total_s", t->g->load_s);
-  cJSON_AddNumberToObject(load, "check_s", t->g->check_s);
-  cJSON_AddNumberToObject(load, "digest_s", t->g->digest_s);
+  json_number(load, "total_s", t->g->load_s);
+  json_number(load, "check_s", t->g->check_s);
+  json_number(load, "digest_s", t->g->digest_s);
   if (t->g->order != ER_ORDER_NONE) { /* --reorder: the order and rank 0's seconds making it */
     cJSON_AddStringToObject(load, "order", er_order_kinds.names[t->g->order]);
-    cJSON_AddNumberToObject(load, "order_s", t->g->order_s);
+    json_number(load, "order_s", t->g->order_s);
   }
   cJSON *hosts = cJSON_AddArrayToObject(o, "hosts"); /* rank r ran on hosts[r] */
   for (int r = 0; t->hosts && r < t->size; ++r)
@@ -163,14 +182,14 @@ void er_log_epoch(const er_trainer *t, int64_t run, int64_t epoch, const er_epoc
   double row[ER_HIST_COLS];
   er_epoch_history_row(run, epoch, ep, row);
   cJSON *o = cJSON_CreateObject();
-  for (int c = 0; c < ER_HIST_COLS; ++c) cJSON_AddNumberToObject(o, er_hist_names[c], row[c]);
+  for (int c = 0; c < ER_HIST_COLS; ++c) json_number(o, er_hist_names[c], row[c]);
   cJSON *phases = cJSON_AddObjectToObject(o, "phases");
   for (int k = 0; k < ER_NPHASE; ++k)
-    cJSON_AddNumberToObject(phases, er_phase_names[k], ep->phase_s[k]);
+    json_number(phases, er_phase_names[k], ep->phase_s[k]);
   cJSON *waits = cJSON_AddObjectToObject(o, "halo_wait");
   for (int k = 0; k < ER_NPHASE; ++k)
-    if (ep->halo_wait_s[k] > 0) cJSON_AddNumberToObject(waits, er_phase_names[k], ep->halo_wait_s[k]);
-  cJSON_AddNumberToObject(o, "probe_evaluations", t->ev.evaluations);
+    if (ep->halo_wait_s[k] > 0) json_number(waits, er_phase_names[k], ep->halo_wait_s[k]);
+  json_number(o, "probe_evaluations", t->ev.evaluations);
   json_line(t->log, o);
 }
 
@@ -180,10 +199,10 @@ void er_log_run(const er_trainer *t, int64_t run) {
          (long long)st->best_epoch, st->best_val, st->best_test);
   if (!t->log) return;
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "run", (double)run);
-  cJSON_AddNumberToObject(o, "best_epoch", (double)st->best_epoch);
-  cJSON_AddNumberToObject(o, "val_acc", st->best_val);
-  cJSON_AddNumberToObject(o, "test_acc", st->best_test);
+  json_number(o, "run", (double)run);
+  json_number(o, "best_epoch", (double)st->best_epoch);
+  json_number(o, "val_acc", st->best_val);
+  json_number(o, "test_acc", st->best_test);
   json_line(t->log, o);
 }
 
@@ -192,9 +211,9 @@ void er_log_summary(const er_trainer *t, double mean, double std) {
          (long long)t->cfg->runs);
   if (!t->log) return;
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "test_mean", mean);
-  cJSON_AddNumberToObject(o, "test_std", std);
-  cJSON_AddNumberToObject(o, "runs", (double)t->cfg->runs);
+  json_number(o, "test_mean", mean);
+  json_number(o, "test_std", std);
+  json_number(o, "runs", (double)t->cfg->runs);
   json_line(t->log, o);
 }
 
@@ -234,15 +253,15 @@ void er_log_floor(const er_trainer *t, const er_floor *before, const er_floor *a
   const char *when[2] = {"before", "after"};
   for (int k = 0; k < 2; ++k) {
     cJSON *w = cJSON_AddObjectToObject(fl, when[k]);
-    cJSON_AddNumberToObject(w, "sgemm_gfs", f[k]->sgemm_gfs);
-    cJSON_AddNumberToObject(w, "gather_gbs", f[k]->gather_gbs);
-    cJSON_AddNumberToObject(w, "gemm_s", f[k]->gemm_s);
-    cJSON_AddNumberToObject(w, "gather_s", f[k]->gather_s);
-    cJSON_AddNumberToObject(w, "floor_s", f[k]->floor_s);
+    json_number(w, "sgemm_gfs", f[k]->sgemm_gfs);
+    json_number(w, "gather_gbs", f[k]->gather_gbs);
+    json_number(w, "gemm_s", f[k]->gemm_s);
+    json_number(w, "gather_s", f[k]->gather_s);
+    json_number(w, "floor_s", f[k]->floor_s);
   }
-  cJSON_AddNumberToObject(fl, "floor_s", floor_s); /* the lower of before and after */
-  cJSON_AddNumberToObject(fl, "epochs", (double)n);
-  cJSON_AddNumberToObject(fl, "epoch_median_s", median);
-  cJSON_AddNumberToObject(fl, "multiple", median / floor_s);
+  json_number(fl, "floor_s", floor_s); /* the lower of before and after */
+  json_number(fl, "epochs", (double)n);
+  json_number(fl, "epoch_median_s", median);
+  json_number(fl, "multiple", median / floor_s);
   json_line(t->log, o);
 }
