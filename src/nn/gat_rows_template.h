@@ -5,7 +5,7 @@
  * (element i of a ROW array, as REAL), ROW_FN(name) (this inclusion's name for a static helper)
  * and NAME_T for each public function below (er_gat_backward_T only where the backward reads
  * one dout, i.e. ROW is REAL). All are undefined at the end, for the next inclusion. */
-#if !defined(REAL) || !defined(ROW) || !defined(ROW_LOAD) || !defined(ROW_FN)
+#if !defined(REAL) || !defined(ROW) || !defined(ROW_LOAD) || !defined(ROW_FN) || !defined(ER_EXP_N)
 #error "gat_rows_template.h is included by nn_float.c / nn_double.c only"
 #endif
 #pragma GCC diagnostic error "-Wmissing-prototypes"
@@ -131,13 +131,12 @@ er_err er_gat_aggregate_T(REAL *out, er_gat_cache_T *c, const ROW *h, const REAL
       }
     }
     //---- softmax
+    for (int64_t s = 0; s <= deg; s++)
+      for (int k = 0; k < H; k++) al[s * H + k] -= mx[k];
+    ER_EXP_N(al, (deg + 1) * H); /* the row's (deg + 1) H values at once */
     for (int k = 0; k < H; k++) sum[k] = 0;
     for (int64_t s = 0; s <= deg; s++)
-      for (int k = 0; k < H; k++) {
-        REAL v = ER_EXP(al[s * H + k] - mx[k]);
-        al[s * H + k] = v;
-        sum[k] += v;
-      }
+      for (int k = 0; k < H; k++) sum[k] += al[s * H + k];
     for (int k = 0; k < H; k++) sum[k] = (REAL)1 / sum[k];
     for (int64_t s = 0; s <= deg; s++)
       for (int k = 0; k < H; k++) al[s * H + k] *= sum[k];

@@ -13,7 +13,12 @@
 
 #define REAL double
 #define ER_GEMM cblas_dgemm
-#define ER_EXP exp
+
+/* x[i] = exp(x[i]) for one row's softmax (gat_rows_template.h) */
+static void er_exp_n(double *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = exp(x[i]);
+}
+#define ER_EXP_N er_exp_n
 
 /* The templates define NAME_T; each NAME_T is the double name declared in nn.h. */
 #define er_linear_forward_T       er_linear_forward_d

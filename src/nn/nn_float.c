@@ -15,7 +15,31 @@
 
 #define REAL float
 #define ER_GEMM cblas_sgemm
-#define ER_EXP expf
+
+/* x[i] = expf(x[i]) for the n values of one row's softmax (gat_rows_template.h; x <= 0 there).
+ * With glibc's libmvec and AVX2, 8 lanes per call: relative error at most 2.2e-7 against exp
+ * in double over [-88, 0] (measured; expf's own is 0.6e-7, the two differ by at most 3 ulp).
+ * The tail goes through the same 8-lane call, so a value's result does not depend on where it
+ * sits in the row. Otherwise one expf at a time. */
+#if defined(ERASE_HAVE_MVEC) && defined(__AVX2__) && defined(__x86_64__)
+#include <immintrin.h>
+__m256 _ZGVdN8v_expf(__m256 x); /* libmvec's AVX2 expf (glibc >= 2.22) */
+static void er_expf_n(float *x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _ZGVdN8v_expf(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    float t[8] = {0};
+    memcpy(t, x + i, (size_t)(n - i) * sizeof *t);
+    _mm256_storeu_ps(t, _ZGVdN8v_expf(_mm256_loadu_ps(t)));
+    memcpy(x + i, t, (size_t)(n - i) * sizeof *t);
+  }
+}
+#else
+static void er_expf_n(float *x, int64_t n) {
+  for (int64_t i = 0; i < n; i++) x[i] = expf(x[i]);
+}
+#endif
+#define ER_EXP_N er_expf_n
 
 /* The templates define NAME_T; each NAME_T is the float name declared in nn.h. */
 #define er_linear_forward_T       er_linear_forward_f
