@@ -2,8 +2,9 @@
  * checks, the REAL helpers and the literal _ref twins, written once for REAL. No halo exchange,
  * no linear part (h = x W is er_linear_*); the fast kernels are in gat_rows_template.h. */
 /* nn_float.c and nn_double.c include it (before gat_rows_template.h) and define REAL, ER_EXP_N
- * (exp over an array, for gat_rows_template.h's softmax) and, for the cache type and every public function below, NAME_T as the name in
- * nn.h. GAT_SLOPE stays defined for gat_rows_template.h. */
+ * (exp over an array, for gat_rows_template.h's softmax) and, for the cache type and every
+ * public function below, NAME_T as the name in nn.h. GAT_SLOPE stays defined for
+ * gat_rows_template.h. */
 #ifndef REAL
 #error "gat_template.h is included by nn_float.c / nn_double.c only"
 #endif
