@@ -564,9 +564,8 @@ static er_err forward_rows(er_encoder_T *e) {
   const REAL *p = e->params;
   int64_t H = lay->heads, hid = lay->hidden, d = lay->embed, C1 = hid / H;
   ER_CALL(gat_layer_rows(e, e->sub_halo1, e->o1, e->c1, e->h1, e->h1b, e->sub0, e->n_sub0,
-                         p + lay->as1,
-                         p + lay->ad1, p + lay->b1, (int)H, (int)C1, e->sub1, e->n_sub1,
-                         e->n_sub1_int));
+                         p + lay->as1, p + lay->ad1, p + lay->b1, (int)H, (int)C1, e->sub1,
+                         e->n_sub1, e->n_sub1_int));
   for (int64_t r = 0; r < e->n_sub1; ++r) {
     int64_t i = e->sub1[r];
     er_leakyrelu_forward_T(e->a1 + i * hid, e->o1 + i * hid, (REAL)0.01, hid);
@@ -574,8 +573,7 @@ static er_err forward_rows(er_encoder_T *e) {
   }
   fold_scores(e);
   ER_CALL(gat_layer_rows(e, e->sub_halo2, e->u2, e->c2, e->a1, e->a1b, e->sub1, e->n_sub1, e->v2,
-                         e->v2 + hid,
-                         NULL, 1, (int)hid, e->sub2, e->n_sub2, e->n_sub2_int));
+                         e->v2 + hid, NULL, 1, (int)hid, e->sub2, e->n_sub2, e->n_sub2_int));
   ER_CALL(transform2(e, e->sub2, e->n_sub2));
   for (int64_t r = 0; r < e->n_sub2; ++r) {
     int64_t i = e->sub2[r];
