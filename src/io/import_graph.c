@@ -147,7 +147,8 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
     edges_take(pr->uv, pr->m, lo, hi, deg, cols, fill);
     return ER_OK;
   }
-  ER_MALLOC(out, 4 * ROUND_PAIRS);
+  const int64_t spare = 2 * ROUND_PAIRS; /* the pair slot an endpoint of this rank's goes to */
+  ER_MALLOC(out, 2 * (spare + 1));
   ER_MALLOC(cnt, c->size);
   ER_MALLOC(pos, c->size);
   int64_t at = 0;
@@ -160,14 +161,17 @@ static er_err edges_route(imp_ctx *c, const er_text_pairs *pr, int64_t *deg, int
     edges_take(uv, k, lo, hi, deg, cols, fill);
     for (int64_t e = 0; e < k; ++e) {
       const int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
-      if (du != me) cnt[du]++;
-      if (dv != me) cnt[dv] += dv != du;
+      cnt[du] += du != me;
+      cnt[dv] += dv != me && dv != du;
     }
     for (int q = 0; q < c->size; ++q) pos[q] = q ? pos[q - 1] + cnt[q - 1] : 0;
     for (int64_t e = 0; e < k; ++e) {
       const int du = imp_owner(&c->owners, uv[2 * e]), dv = imp_owner(&c->owners, uv[2 * e + 1]);
-      if (du != me) memcpy(out + 2 * pos[du]++, uv + 2 * e, 16);
-      if (dv != me && dv != du) memcpy(out + 2 * pos[dv]++, uv + 2 * e, 16);
+      const int64_t su = du != me, sv = dv != me && dv != du;
+      memcpy(out + 2 * (su ? pos[du] : spare), uv + 2 * e, 16);
+      pos[du] += su;
+      memcpy(out + 2 * (sv ? pos[dv] : spare), uv + 2 * e, 16);
+      pos[dv] += sv;
     }
     at += k;
     imp_cols send = {.ncol = 1, .size = {16}, .col = {out}};

@@ -159,14 +159,17 @@ void imp_cols_free(imp_cols *c);
 typedef struct {
   int size;
   double scale;    /* size / n: a first guess of the owner */
-  int64_t *bounds; /* (size + 1) the first id of each rank's block, then n */
+  int64_t *bounds; /* (size + 1) the first id of each rank's block (bounds[0] = 0), INT64_MAX */
 } imp_owners_map;
 er_err imp_owners_init(imp_owners_map *m, int64_t n, int size);
 void imp_owners_free(imp_owners_map *m);
+/* The owner of id g (0 <= g < n). The guess is almost always right, so the loops' branches are
+ * predicted even when the owners of successive ids are random; bounds[0] = 0 <= g ends the
+ * first loop without a test of o. */
 static inline int imp_owner(const imp_owners_map *m, int64_t g) {
   int o = (int)((double)g * m->scale);
-  if (o >= m->size) o = m->size - 1;
-  while (o > 0 && g < m->bounds[o]) --o;
+  o = o < m->size ? o : m->size - 1;
+  while (g < m->bounds[o]) --o;
   while (g >= m->bounds[o + 1]) ++o;
   return o;
 }
