@@ -77,9 +77,9 @@ int main(int argc, char **argv) {
       t[2] = cpu_s();
       er_gat_backward_gather_bf16(dh, doutb, hb, c, 0, n_tot, &g, H, C);
       t[3] = cpu_s();
-      er_gat_backward_rows_bf16(dh, dad, db, dout, hb, ad, c, NULL, n_own, &g, H, C);
+      er_gat_backward_rows_f(db, dout, c, NULL, n_own, &g, H, C);
       t[4] = cpu_s();
-      er_gat_backward_sources_bf16(dh, das, hb, as, c, 0, n_tot, &g, H, C);
+      er_gat_backward_sources_bf16(dh, das, dad, hb, as, ad, c, 0, n_tot, &g, H, C);
       t[5] = cpu_s();
     } else {
       er_gat_scores_f(c, h, as, ad, 0, n_tot, &g, H, C);
@@ -88,9 +88,9 @@ int main(int argc, char **argv) {
       t[2] = cpu_s();
       er_gat_backward_gather_f(dh, dout, h, c, 0, n_tot, &g, H, C);
       t[3] = cpu_s();
-      er_gat_backward_rows_f(dh, dad, db, dout, h, ad, c, NULL, n_own, &g, H, C);
+      er_gat_backward_rows_f(db, dout, c, NULL, n_own, &g, H, C);
       t[4] = cpu_s();
-      er_gat_backward_sources_f(dh, das, h, as, c, 0, n_tot, &g, H, C);
+      er_gat_backward_sources_f(dh, das, dad, h, as, ad, c, 0, n_tot, &g, H, C);
       t[5] = cpu_s();
     }
     for (int q = 0; q < NP; q++)

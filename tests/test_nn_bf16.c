@@ -200,12 +200,12 @@ static void kernels(int64_t n_own, int64_t n_tot, int avg, int H, int C) {
   //---- split-phase backward in the encoder's order (ghost rows complete before the owned ones)
   TEST_OK(er_gat_forward_bf16(o_b, c, hb, as, ad, b, g, H, C));
   TEST_OK(er_gat_backward_gather_bf16(g_s, doutb, hb, c, 0, n_tot, g, H, C));
-  TEST_OK(er_gat_backward_rows_bf16(g_s, g_s + nh + HC, g_s + nh + 2 * HC, doutr, hb, ad, c,
-                                    t.boundary, t.n_boundary, g, H, C));
-  TEST_OK(er_gat_backward_sources_bf16(g_s, g_s + nh, hb, as, c, n_own, n_tot, g, H, C));
-  TEST_OK(er_gat_backward_rows_bf16(g_s, g_s + nh + HC, g_s + nh + 2 * HC, doutr, hb, ad, c,
-                                    t.interior, t.n_interior, g, H, C));
-  TEST_OK(er_gat_backward_sources_bf16(g_s, g_s + nh, hb, as, c, 0, n_own, g, H, C));
+  TEST_OK(er_gat_backward_rows_f(g_s + nh + 2 * HC, doutr, c, t.boundary, t.n_boundary, g, H, C));
+  TEST_OK(er_gat_backward_sources_bf16(g_s, g_s + nh, g_s + nh + HC, hb, as, ad, c, n_own, n_tot,
+                                       g, H, C));
+  TEST_OK(er_gat_backward_rows_f(g_s + nh + 2 * HC, doutr, c, t.interior, t.n_interior, g, H, C));
+  TEST_OK(er_gat_backward_sources_bf16(g_s, g_s + nh, g_s + nh + HC, hb, as, ad, c, 0, n_own, g,
+                                       H, C));
   report("backward bf16 split-phase vs whole", relerr(g_s, g_b, ng), 1e-6);
   //---- with an unrounded dout, against the float backward on the unrounded rows
   TEST_OK(er_gat_forward_bf16(o_b, c, hb, as, ad, b, g, H, C));

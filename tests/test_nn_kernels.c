@@ -209,12 +209,14 @@ static void gat_fast_vs_ref(const gat_case *gc) {
       memcpy(gs, g0, ng * sizeof(double));
       TEST_OK(er_gat_backward_gather_d(gs, dout, h, c, g->n_own, g->n_tot, g, H, C));
       TEST_OK(er_gat_backward_gather_d(gs, dout, h, c, 0, g->n_own, g, H, C));
-      TEST_OK(er_gat_backward_rows_d(gs, gs + nh + HC, gs + nh + 2 * HC, dout, h, ad, c,
-                                     t.boundary, t.n_boundary, g, H, C));
-      TEST_OK(er_gat_backward_sources_d(gs, gs + nh, h, as, c, g->n_own, g->n_tot, g, H, C));
-      TEST_OK(er_gat_backward_rows_d(gs, gs + nh + HC, gs + nh + 2 * HC, dout, h, ad, c,
-                                     t.interior, t.n_interior, g, H, C));
-      TEST_OK(er_gat_backward_sources_d(gs, gs + nh, h, as, c, 0, g->n_own, g, H, C));
+      TEST_OK(er_gat_backward_rows_d(gs + nh + 2 * HC, dout, c, t.boundary, t.n_boundary, g, H,
+                                     C));
+      TEST_OK(er_gat_backward_sources_d(gs, gs + nh, gs + nh + HC, h, as, ad, c, g->n_own,
+                                        g->n_tot, g, H, C));
+      TEST_OK(er_gat_backward_rows_d(gs + nh + 2 * HC, dout, c, t.interior, t.n_interior, g, H,
+                                     C));
+      TEST_OK(er_gat_backward_sources_d(gs, gs + nh, gs + nh + HC, h, as, ad, c, 0, g->n_own, g,
+                                        H, C));
       report("double split-phase backward vs whole", relerr_d(gs, gf, ng), TOL_D);
       /* the cache is clean after a backward: a second backward writes the same dh and adds
        * the same parameter increments again */

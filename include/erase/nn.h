@@ -122,9 +122,11 @@ er_err er_gat_backward_d(double *dh, double *da_src, double *da_dst, double *dbi
  *   edges j -> i (self loop included) of alpha dout_i, and stores dal = dout_i . h_j of those
  *   edge slots in the cache (it gathers over transposed edge lists built at cache creation).
  *   er_gat_backward_rows does the per-target-row part from the stored dal (the softmax and
- *   LeakyReLU backward, da_dst, dbias, dh[i] += ds_dst a_dst) and accumulates ds_src in the
- *   cache; er_gat_backward_sources applies ds_src for rows [lo, hi) (dh[j] += ds_src a_src,
- *   da_src) and clears those entries. Order per backward: every row of [0, n_tot) through
+ *   LeakyReLU backward, dbias): it stores ds_dst of its rows and accumulates ds_src, both in the
+ *   cache, and reads no row of h (the bf16 backward uses the float one); er_gat_backward_sources
+ *   applies them for rows [lo, hi) (owned rows: dh[j] += ds_dst a_dst and da_dst; every row:
+ *   dh[j] += ds_src a_src and da_src) and clears ds_src there: h and dh are read once per row
+ *   after the gather. Order per backward: every row of [0, n_tot) through
  *   backward_gather, then every owned row through backward_rows exactly once (a row only after
  *   gather has written it and every row it references), then every row through
  *   backward_sources exactly once, each source row only after every target row that
@@ -138,13 +140,12 @@ er_err er_gat_aggregate_f(float *out, er_gat_cache_f *cache, const float *h, con
 er_err er_gat_backward_gather_f(float *dh, const float *dout, const float *h,
                                 er_gat_cache_f *cache, int64_t lo, int64_t hi,
                                 const er_lgraph *g, int H, int C);
-er_err er_gat_backward_rows_f(float *dh, float *da_dst, float *dbias, const float *dout,
-                              const float *h, const float *a_dst, er_gat_cache_f *cache,
+er_err er_gat_backward_rows_f(float *dbias, const float *dout, er_gat_cache_f *cache,
                               const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
                               int C);
-er_err er_gat_backward_sources_f(float *dh, float *da_src, const float *h, const float *a_src,
-                                 er_gat_cache_f *cache, int64_t lo, int64_t hi,
-                                 const er_lgraph *g, int H, int C);
+er_err er_gat_backward_sources_f(float *dh, float *da_src, float *da_dst, const float *h,
+                                 const float *a_src, const float *a_dst, er_gat_cache_f *cache,
+                                 int64_t lo, int64_t hi, const er_lgraph *g, int H, int C);
 er_err er_gat_scores_d(er_gat_cache_d *cache, const double *h, const double *a_src,
                        const double *a_dst, int64_t lo, int64_t hi, const er_lgraph *g, int H,
                        int C);
@@ -154,13 +155,13 @@ er_err er_gat_aggregate_d(double *out, er_gat_cache_d *cache, const double *h,
 er_err er_gat_backward_gather_d(double *dh, const double *dout, const double *h,
                                 er_gat_cache_d *cache, int64_t lo, int64_t hi,
                                 const er_lgraph *g, int H, int C);
-er_err er_gat_backward_rows_d(double *dh, double *da_dst, double *dbias, const double *dout,
-                              const double *h, const double *a_dst, er_gat_cache_d *cache,
+er_err er_gat_backward_rows_d(double *dbias, const double *dout, er_gat_cache_d *cache,
                               const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
                               int C);
-er_err er_gat_backward_sources_d(double *dh, double *da_src, const double *h,
-                                 const double *a_src, er_gat_cache_d *cache, int64_t lo,
-                                 int64_t hi, const er_lgraph *g, int H, int C);
+er_err er_gat_backward_sources_d(double *dh, double *da_src, double *da_dst, const double *h,
+                                 const double *a_src, const double *a_dst,
+                                 er_gat_cache_d *cache, int64_t lo, int64_t hi,
+                                 const er_lgraph *g, int H, int C);
 
 /* Reference twins: literal per-edge loops straight from the formulas, double accumulation, no
  * cache (the backward recomputes the attention). They allocate temporaries (ER_ERR_MEM) and
@@ -200,13 +201,10 @@ er_err er_gat_forward_bf16(float *out, er_gat_cache_f *cache, const er_bf16 *h, 
 er_err er_gat_backward_gather_bf16(float *dh, const er_bf16 *doutb, const er_bf16 *h,
                                    er_gat_cache_f *cache, int64_t lo, int64_t hi,
                                    const er_lgraph *g, int H, int C);
-er_err er_gat_backward_rows_bf16(float *dh, float *da_dst, float *dbias, const float *dout,
-                                 const er_bf16 *h, const float *a_dst, er_gat_cache_f *cache,
-                                 const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
-                                 int C);
-er_err er_gat_backward_sources_bf16(float *dh, float *da_src, const er_bf16 *h,
-                                    const float *a_src, er_gat_cache_f *cache, int64_t lo,
-                                    int64_t hi, const er_lgraph *g, int H, int C);
+er_err er_gat_backward_sources_bf16(float *dh, float *da_src, float *da_dst, const er_bf16 *h,
+                                    const float *a_src, const float *a_dst,
+                                    er_gat_cache_f *cache, int64_t lo, int64_t hi,
+                                    const er_lgraph *g, int H, int C);
 er_err er_gat_backward_bf16(float *dh, float *da_src, float *da_dst, float *dbias,
                             const float *dout, const er_bf16 *doutb, const er_bf16 *h,
                             const float *a_src, const float *a_dst, er_gat_cache_f *cache,

@@ -593,13 +593,12 @@ static er_err gat_backward(er_encoder_T *e, REAL *dh, REAL *das, REAL *dad, REAL
   er_err err = ER_OK;
   er_dgraph *g = e->g;
   ER_CALL(er_gat_backward_gather_T(dh, dout, h, c, 0, e->n_tot, &e->lg, H, C));
-  ER_CALL(er_gat_backward_rows_T(dh, dad, db, dout, h, ad, c, g->row_order + g->n_interior,
+  ER_CALL(er_gat_backward_rows_T(db, dout, c, g->row_order + g->n_interior,
                                  g->n_own - g->n_interior, &e->lg, H, C));
-  ER_CALL(er_gat_backward_sources_T(dh, das, h, as, c, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_gat_backward_sources_T(dh, das, dad, h, as, ad, c, e->n_own, e->n_tot, &e->lg, H, C));
   ER_CALL(er_halo_reverse_begin(g->halo, dh, H * C, ER_MPI_REAL));
-  ER_CALL(er_gat_backward_rows_T(dh, dad, db, dout, h, ad, c, g->row_order, g->n_interior, &e->lg,
-                                 H, C));
-  ER_CALL(er_gat_backward_sources_T(dh, das, h, as, c, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_gat_backward_rows_T(db, dout, c, g->row_order, g->n_interior, &e->lg, H, C));
+  ER_CALL(er_gat_backward_sources_T(dh, das, dad, h, as, ad, c, 0, e->n_own, &e->lg, H, C));
   ER_CALL(er_halo_reverse_end(g->halo));
 cleanup:
   return err;
@@ -616,14 +615,14 @@ static er_err gat_backward_b(er_encoder_T *e, REAL *dh, REAL *das, REAL *dad, RE
   const int64_t HC = (int64_t)H * C;
   er_bf16_from_f_array(e->gb, dout, e->n_own * HC);
   ER_CALL(er_gat_backward_gather_bf16(dh, e->gb, hb, c, 0, e->n_tot, &e->lg, H, C));
-  ER_CALL(er_gat_backward_rows_bf16(dh, dad, db, dout, hb, ad, c, g->row_order + g->n_interior,
-                                    g->n_own - g->n_interior, &e->lg, H, C));
-  ER_CALL(er_gat_backward_sources_bf16(dh, das, hb, as, c, e->n_own, e->n_tot, &e->lg, H, C));
+  ER_CALL(er_gat_backward_rows_f(db, dout, c, g->row_order + g->n_interior,
+                                 g->n_own - g->n_interior, &e->lg, H, C));
+  ER_CALL(er_gat_backward_sources_bf16(dh, das, dad, hb, as, ad, c, e->n_own, e->n_tot, &e->lg, H,
+                                       C));
   er_bf16_from_f_array(e->gb, dh + e->n_own * HC, (e->n_tot - e->n_own) * HC);
   ER_CALL(er_halo_reverse_begin_bf16(g->halo, e->gb, dh, H * C));
-  ER_CALL(er_gat_backward_rows_bf16(dh, dad, db, dout, hb, ad, c, g->row_order, g->n_interior,
-                                    &e->lg, H, C));
-  ER_CALL(er_gat_backward_sources_bf16(dh, das, hb, as, c, 0, e->n_own, &e->lg, H, C));
+  ER_CALL(er_gat_backward_rows_f(db, dout, c, g->row_order, g->n_interior, &e->lg, H, C));
+  ER_CALL(er_gat_backward_sources_bf16(dh, das, dad, hb, as, ad, c, 0, e->n_own, &e->lg, H, C));
   ER_CALL(er_halo_reverse_end(g->halo));
 cleanup:
   return err;

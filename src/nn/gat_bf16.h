@@ -1,5 +1,5 @@
 /* gat_bf16.h: the _bf16 GAT functions of nn.h that gat_rows_template.h does not define: the
- * whole backward (its gather pass reads dout as bf16, its rows pass as float) and the _ref twins
+ * whole backward (its gather pass reads dout as bf16; its rows pass is the float one) and the _ref twins
  * (the float ones on widened rows). Included by nn_float.c after the bf16 kernels. */
 
 er_err er_gat_backward_bf16(float *dh, float *da_src, float *da_dst, float *dbias,
@@ -9,9 +9,9 @@ er_err er_gat_backward_bf16(float *dh, float *da_src, float *da_dst, float *dbia
   er_err err = ER_OK;
   ER_CALL(gat_check_call(c, g, H, C));
   ER_CALL(er_gat_backward_gather_bf16(dh, doutb, h, c, 0, g->n_tot, g, H, C));
-  ER_CALL(er_gat_backward_rows_bf16(dh, da_dst, dbias, dout, h, a_dst, c, NULL, g->n_own, g, H,
-                                    C));
-  ER_CALL(er_gat_backward_sources_bf16(dh, da_src, h, a_src, c, 0, g->n_tot, g, H, C));
+  ER_CALL(er_gat_backward_rows_f(dbias, dout, c, NULL, g->n_own, g, H, C));
+  ER_CALL(er_gat_backward_sources_bf16(dh, da_src, da_dst, h, a_src, a_dst, c, 0, g->n_tot, g, H,
+                                       C));
 cleanup:
   return err;
 }

@@ -1,4 +1,5 @@
-/* gat_rows_template.h: the fast GAT kernels (scores, aggregate, the three backward passes) of
+/* gat_rows_template.h: the fast GAT kernels (scores, aggregate, the gather and sources passes
+ * of the backward; its rows pass, which reads no row of h, is in gat_template.h) of
  * gat_template.h's cache, written once for REAL sums over gathered rows stored as ROW: REAL
  * itself, or er_bf16 widened in registers (nn.h's _bf16 forms). Single-threaded by design. */
 /* Included after gat_template.h by nn_float.c / nn_double.c, which define ROW, ROW_LOAD(p, i)
@@ -174,8 +175,9 @@ cleanup:
  *   dbias += dout_i;  dh[j] += ds_src[j] a_src, da_src += ds_src[j] h_j.
  * Three passes: backward_gather (the value path and dal, per source row j over the transposed
  * lists: h_j and dh_j stay hot, dout_i is the one random read; no HC-wide row is scattered),
- * backward_rows (per target row over its contiguous slots; only the H-wide score gradients
- * scatter) and backward_sources (per row). */
+ * backward_rows (gat_template.h: per target row over its contiguous slots; only the H-wide
+ * score gradients scatter; no HC-wide row is read) and backward_sources (per row: both scores'
+ * parts of dh_j and of the attention vectors' gradients, one read of h_j and dh_j). */
 
 /* One edge slot p of target row i, seen from source row j: dal[p] = dout_i . h_j and
  * dh_j += alpha[p] dout_i, per head. */
@@ -218,73 +220,24 @@ cleanup:
   return err;
 }
 
-er_err er_gat_backward_rows_T(REAL *dh, REAL *da_dst, REAL *dbias, const REAL *dout, const ROW *h,
-                              const REAL *a_dst, er_gat_cache_T *c, const er_lidx *rows,
-                              int64_t n_rows, const er_lgraph *g, int H, int C) {
-  er_err err = ER_OK;
-  ER_CALL(gat_check_rows(c, g, H, C, rows, n_rows));
-  const int64_t HC = (int64_t)H * C;
-  REAL *tk = c->rowk, *dsd = c->rowk + H;
-  double *acc = c->acc;
-  //---- dbias: column sums of dout over these rows, in double
-  if (dbias) {
-    memset(acc, 0, (size_t)HC * sizeof(double));
-    for (int64_t r = 0; r < n_rows; r++) {
-      const int64_t i = rows ? rows[r] : r;
-      for (int64_t q = 0; q < HC; q++) acc[q] += dout[i * HC + q];
-    }
-    for (int64_t q = 0; q < HC; q++) dbias[q] += (REAL)acc[q];
-  }
-  //---- per target row: softmax and LeakyReLU backward to the scores
-  memset(acc, 0, (size_t)HC * sizeof(double)); /* da_dst */
-  for (int64_t r = 0; r < n_rows; r++) {
-    const int64_t i = rows ? rows[r] : r;
-    const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
-    const er_lidx *nb = g->indices + p0;
-    const REAL *al = c->alpha + (p0 + i) * H, *dal = c->dal + (p0 + i) * H;
-    const REAL *sd = c->s_dst + i * H;
-    gat_prefetch_next(c, g, r + 1 < n_rows ? (rows ? rows[r + 1] : r + 1) : -1);
-    for (int k = 0; k < H; k++) tk[k] = 0;
-    for (int64_t s = 0; s <= deg; s++)
-      for (int k = 0; k < H; k++) tk[k] += al[s * H + k] * dal[s * H + k];
-    for (int k = 0; k < H; k++) dsd[k] = 0;
-    for (int64_t s = 0; s <= deg; s++) {
-      const int64_t j = s == 0 ? i : (int64_t)nb[s - 1];
-      REAL *dss = c->ds_src + j * H;
-      const REAL *ss = c->s_src + j * H;
-      for (int k = 0; k < H; k++) {
-        REAL de = al[s * H + k] * (dal[s * H + k] - tk[k]);
-        REAL dz = ss[k] + sd[k] > 0 ? de : GAT_SLOPE * de;
-        dss[k] += dz;
-        dsd[k] += dz;
-      }
-    }
-    // destination score of row i
-    const ROW *hi = h + i * HC;
-    REAL *dhi = dh + i * HC;
-    for (int k = 0; k < H; k++) {
-      vaxpy(dhi + k * C, dsd[k], a_dst + k * C, C);
-      ROW_FN(vaxpy_acc)(acc + k * C, dsd[k], hi + k * C, C);
-    }
-  }
-  for (int64_t q = 0; q < HC; q++) da_dst[q] += (REAL)acc[q];
-cleanup:
-  return err;
-}
-
-er_err er_gat_backward_sources_T(REAL *dh, REAL *da_src, const ROW *h, const REAL *a_src,
-                                 er_gat_cache_T *c, int64_t lo, int64_t hi, const er_lgraph *g,
-                                 int H, int C) {
+er_err er_gat_backward_sources_T(REAL *dh, REAL *da_src, REAL *da_dst, const ROW *h,
+                                 const REAL *a_src, const REAL *a_dst, er_gat_cache_T *c,
+                                 int64_t lo, int64_t hi, const er_lgraph *g, int H, int C) {
   er_err err = ER_OK;
   ER_CALL(gat_check_range(c, g, H, C, lo, hi, "backward sources"));
   const int64_t HC = (int64_t)H * C;
-  double *acc = c->acc;
-  memset(acc, 0, (size_t)HC * sizeof(double));
+  double *acc = c->acc, *accd = c->acc + HC; /* da_src, da_dst */
+  memset(acc, 0, (size_t)(2 * HC) * sizeof(double));
   for (int64_t j = lo; j < hi; j++) {
     REAL *ds = c->ds_src + j * H;
+    const REAL *dd = j < g->n_own ? c->ds_dst + j * H : NULL;
     const ROW *hj = h + j * HC;
     REAL *dhj = dh + j * HC;
     for (int k = 0; k < H; k++) {
+      if (dd) { /* before the source score's part, as dh's sums have always run */
+        vaxpy(dhj + k * C, dd[k], a_dst + k * C, C);
+        ROW_FN(vaxpy_acc)(accd + k * C, dd[k], hj + k * C, C);
+      }
       if (ds[k] == 0) continue;
       vaxpy(dhj + k * C, ds[k], a_src + k * C, C);
       ROW_FN(vaxpy_acc)(acc + k * C, ds[k], hj + k * C, C);
@@ -292,6 +245,8 @@ er_err er_gat_backward_sources_T(REAL *dh, REAL *da_src, const ROW *h, const REA
     }
   }
   for (int64_t q = 0; q < HC; q++) da_src[q] += (REAL)acc[q];
+  if (lo < g->n_own)
+    for (int64_t q = 0; q < HC; q++) da_dst[q] += (REAL)accd[q];
 cleanup:
   return err;
 }
@@ -303,8 +258,8 @@ er_err er_gat_backward_T(REAL *dh, REAL *da_src, REAL *da_dst, REAL *dbias, cons
   er_err err = ER_OK;
   ER_CALL(gat_check_call(c, g, H, C));
   ER_CALL(er_gat_backward_gather_T(dh, dout, h, c, 0, g->n_tot, g, H, C));
-  ER_CALL(er_gat_backward_rows_T(dh, da_dst, dbias, dout, h, a_dst, c, NULL, g->n_own, g, H, C));
-  ER_CALL(er_gat_backward_sources_T(dh, da_src, h, a_src, c, 0, g->n_tot, g, H, C));
+  ER_CALL(er_gat_backward_rows_T(dbias, dout, c, NULL, g->n_own, g, H, C));
+  ER_CALL(er_gat_backward_sources_T(dh, da_src, da_dst, h, a_src, a_dst, c, 0, g->n_tot, g, H, C));
 cleanup:
   return err;
 }
@@ -317,6 +272,5 @@ cleanup:
 #undef er_gat_aggregate_T
 #undef er_gat_forward_T
 #undef er_gat_backward_gather_T
-#undef er_gat_backward_rows_T
 #undef er_gat_backward_sources_T
 #undef er_gat_backward_T

@@ -20,6 +20,7 @@ struct er_gat_cache_T {
   REAL *s_src;  /* (n_tot, H)  a_src[k] . h[j, k] */
   REAL *s_dst;  /* (n_own, H)  a_dst[k] . h[i, k] */
   REAL *ds_src; /* (n_tot, H)  backward: d loss / d s_src, cleared by backward_sources */
+  REAL *ds_dst; /* (n_own, H)  backward: d loss / d s_dst, written by backward_rows */
   REAL *dal;    /* (n_own + nnz, H) backward: d loss / d alpha per slot (alpha's layout) */
   /* transposed edge lists (built once): the edges j -> i leaving row j, i ascending, self loops
    * excluded: for q in [tindptr[j], tindptr[j+1]) the target row tsrc[q] and the slot tslot[q]
@@ -27,8 +28,8 @@ struct er_gat_cache_T {
   int64_t *tindptr; /* (n_tot + 1) */
   er_lidx *tsrc;    /* (nnz) */
   int64_t *tslot;   /* (nnz) */
-  REAL *rowk;   /* (3, H) per-row head scratch: max, sum, ds_dst */
-  double *acc;  /* (H*C) per-call double accumulator of a parameter gradient */
+  REAL *rowk;   /* (2, H) per-row head scratch: max and sum, or t */
+  double *acc;  /* (2, H*C) per-call double accumulators of parameter gradients */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -81,9 +82,10 @@ static inline void gat_prefetch_next(const er_gat_cache_T *c, const er_lgraph *g
   X(c->s_src, n_tot * H, REAL, 0)                                                            \
   X(c->s_dst, n_own * H, REAL, 0)                                                            \
   X(c->ds_src, n_tot * H, REAL, ER_BUF_ZERO) /* invariant: zero between backwards */         \
+  X(c->ds_dst, n_own * H, REAL, 0)                                                           \
   X(c->dal, (n_own + nnz) * H, REAL, 0)                                                      \
-  X(c->rowk, 3 * H, REAL, 0)                                                                 \
-  X(c->acc, H * C, double, 0)                                                                \
+  X(c->rowk, 2 * H, REAL, 0)                                                                 \
+  X(c->acc, 2 * H * C, double, 0)                                                           \
   X(c->tindptr, n_tot + 1, int64_t, ER_BUF_ZERO)                                             \
   X(c->tsrc, nnz + 1, er_lidx, 0)                                                            \
   X(c->tslot, nnz + 1, int64_t, 0)
@@ -181,6 +183,64 @@ static er_err gat_check_rows(const er_gat_cache_T *c, const er_lgraph *g, int H,
     for (int64_t r = 0; r < n_rows; r++)
       ER_CHECK(rows[r] >= 0 && rows[r] < n_own, ER_ERR_INPUT,
                "gat: row %d outside the owned rows [0, %" PRId64 ")", (int)rows[r], n_own);
+cleanup:
+  return err;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Backward, the per-target-row pass (gat_rows_template.h has the others). It reads no gathered
+ * row, so one definition per REAL serves the float, double and bf16 backwards.               */
+
+/* One slot of a target row in backward_rows, per head k: de = alpha (dal - t), dz = de times
+ * the LeakyReLU slope at z = s_src[j] + s_dst[i]; ds_src[j] += dz, ds_dst[i] += dz. The
+ * restrict pointers let the compiler vectorize over the heads (the caller's cache arrays could
+ * otherwise alias; they do not). */
+static inline void gat_rows_slot(REAL *restrict dss, REAL *restrict dsd, const REAL *restrict ss,
+                                 const REAL *restrict sd, const REAL *restrict al,
+                                 const REAL *restrict dal, const REAL *restrict tk, int H) {
+  for (int k = 0; k < H; k++) {
+    REAL de = al[k] * (dal[k] - tk[k]);
+    REAL dz = ss[k] + sd[k] > 0 ? de : GAT_SLOPE * de;
+    dss[k] += dz;
+    dsd[k] += dz;
+  }
+}
+
+er_err er_gat_backward_rows_T(REAL *dbias, const REAL *dout, er_gat_cache_T *c,
+                              const er_lidx *rows, int64_t n_rows, const er_lgraph *g, int H,
+                              int C) {
+  er_err err = ER_OK;
+  ER_CALL(gat_check_rows(c, g, H, C, rows, n_rows));
+  const int64_t HC = (int64_t)H * C;
+  REAL *tk = c->rowk;
+  double *acc = c->acc;
+  //---- dbias: column sums of dout over these rows, in double
+  if (dbias) {
+    memset(acc, 0, (size_t)HC * sizeof(double));
+    for (int64_t r = 0; r < n_rows; r++) {
+      const int64_t i = rows ? rows[r] : r;
+      for (int64_t q = 0; q < HC; q++) acc[q] += dout[i * HC + q];
+    }
+    for (int64_t q = 0; q < HC; q++) dbias[q] += (REAL)acc[q];
+  }
+  //---- per target row: softmax and LeakyReLU backward to the scores
+  for (int64_t r = 0; r < n_rows; r++) {
+    const int64_t i = rows ? rows[r] : r;
+    const int64_t p0 = g->indptr[i], deg = g->indptr[i + 1] - p0;
+    const er_lidx *nb = g->indices + p0;
+    const REAL *al = c->alpha + (p0 + i) * H, *dal = c->dal + (p0 + i) * H;
+    const REAL *sd = c->s_dst + i * H;
+    gat_prefetch_next(c, g, r + 1 < n_rows ? (rows ? rows[r + 1] : r + 1) : -1);
+    for (int k = 0; k < H; k++) tk[k] = 0;
+    for (int64_t s = 0; s <= deg; s++)
+      for (int k = 0; k < H; k++) tk[k] += al[s * H + k] * dal[s * H + k];
+    REAL *dsd = c->ds_dst + i * H;
+    for (int k = 0; k < H; k++) dsd[k] = 0;
+    for (int64_t s = 0; s <= deg; s++) {
+      const int64_t j = s == 0 ? i : (int64_t)nb[s - 1];
+      gat_rows_slot(c->ds_src + j * H, dsd, c->s_src + j * H, sd, al + s * H, dal + s * H, tk, H);
+    }
+  }
 cleanup:
   return err;
 }

@@ -45,6 +45,7 @@ static void er_exp_n(double *x, int64_t n) {
 #define er_gat_cache_alpha_T      er_gat_cache_alpha_d
 #define er_gat_forward_ref_T      er_gat_forward_ref_d
 #define er_gat_backward_ref_T     er_gat_backward_ref_d
+#define er_gat_backward_rows_T    er_gat_backward_rows_d
 #include "gat_template.h"
 
 #define ROW                       double
@@ -54,7 +55,6 @@ static void er_exp_n(double *x, int64_t n) {
 #define er_gat_aggregate_T        er_gat_aggregate_d
 #define er_gat_forward_T          er_gat_forward_d
 #define er_gat_backward_gather_T  er_gat_backward_gather_d
-#define er_gat_backward_rows_T    er_gat_backward_rows_d
 #define er_gat_backward_sources_T er_gat_backward_sources_d
 #define er_gat_backward_T         er_gat_backward_d
 #include "gat_rows_template.h"

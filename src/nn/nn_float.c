@@ -66,6 +66,7 @@ static void er_expf_n(float *x, int64_t n) {
 #define er_gat_cache_alpha_T      er_gat_cache_alpha_f
 #define er_gat_forward_ref_T      er_gat_forward_ref_f
 #define er_gat_backward_ref_T     er_gat_backward_ref_f
+#define er_gat_backward_rows_T    er_gat_backward_rows_f
 #include "gat_template.h"
 
 #define ROW                       float
@@ -75,7 +76,6 @@ static void er_expf_n(float *x, int64_t n) {
 #define er_gat_aggregate_T        er_gat_aggregate_f
 #define er_gat_forward_T          er_gat_forward_f
 #define er_gat_backward_gather_T  er_gat_backward_gather_f
-#define er_gat_backward_rows_T    er_gat_backward_rows_f
 #define er_gat_backward_sources_T er_gat_backward_sources_f
 #define er_gat_backward_T         er_gat_backward_f
 #include "gat_rows_template.h"
@@ -89,7 +89,6 @@ static void er_expf_n(float *x, int64_t n) {
 #define er_gat_aggregate_T        er_gat_aggregate_bf16
 #define er_gat_forward_T          er_gat_forward_bf16
 #define er_gat_backward_gather_T  er_gat_backward_gather_bf16
-#define er_gat_backward_rows_T    er_gat_backward_rows_bf16
 #define er_gat_backward_sources_T er_gat_backward_sources_bf16
 #include "gat_rows_template.h"
 #include "gat_bf16.h"
