@@ -1,6 +1,6 @@
 /* gat_bf16.h: the _bf16 GAT functions of nn.h that gat_rows_template.h does not define: the
- * whole backward (its gather pass reads dout as bf16; its rows pass is the float one) and the _ref twins
- * (the float ones on widened rows). Included by nn_float.c after the bf16 kernels. */
+ * whole backward (its gather pass reads dout as bf16; its rows pass is the float one) and the
+ * _ref twins (the float ones on widened rows). Included by nn_float.c after the bf16 kernels. */
 
 er_err er_gat_backward_bf16(float *dh, float *da_src, float *da_dst, float *dbias,
                             const float *dout, const er_bf16 *doutb, const er_bf16 *h,
