@@ -1,6 +1,7 @@
 /* gat_template.h: GAT attention aggregation (PyG GATConv semantics): the cache, the call
- * checks, the REAL helpers and the literal _ref twins, written once for REAL. No halo exchange,
- * no linear part (h = x W is er_linear_*); the fast kernels are in gat_rows_template.h. */
+ * checks, the REAL helpers, the backward's rows pass (it reads no gathered row) and the literal
+ * _ref twins, written once for REAL. No halo exchange, no linear part (h = x W is er_linear_*);
+ * the kernels over gathered rows are in gat_rows_template.h. */
 /* nn_float.c and nn_double.c include it (before gat_rows_template.h) and define REAL, ER_EXP_N
  * (exp over an array, for gat_rows_template.h's softmax) and, for the cache type and every
  * public function below, NAME_T as the name in nn.h. GAT_SLOPE stays defined for
